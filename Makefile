@@ -1,0 +1,70 @@
+# mlscope: `make run` serves ./mlruns at http://localhost:5000, `make test` runs every test.
+# Both work on a fresh machine: they create the venv, fetch npm packages and (for tests) Debian's chromium.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := frontend/vendor
+MLRUNS ?= ./mlruns
+PORT ?= 5000
+
+.PHONY: run test lint bench wheel vendor clean install chromium
+
+$(BIN)/mlscope: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/mlscope vendor
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser builds of the npm packages, copied (never committed) where the server finds them.
+vendor: $(VENDOR)/.stamp
+$(VENDOR)/.stamp: node_modules/.package-lock.json Makefile
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/preact $(VENDOR)/htm $(VENDOR)/uplot $(VENDOR)/echarts $(VENDOR)/marked $(VENDOR)/dompurify $(VENDOR)/highlight.js
+	cp node_modules/preact/dist/preact.mjs $(VENDOR)/preact/preact.mjs
+	cp node_modules/preact/hooks/dist/hooks.mjs $(VENDOR)/preact/hooks.mjs
+	cp node_modules/htm/dist/htm.mjs $(VENDOR)/htm/htm.mjs
+	cp node_modules/htm/preact/index.mjs $(VENDOR)/htm/preact.mjs
+	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css $(VENDOR)/uplot/
+	cp node_modules/echarts/dist/echarts.esm.min.mjs $(VENDOR)/echarts/
+	cp node_modules/marked/lib/marked.esm.js $(VENDOR)/marked/
+	cp node_modules/dompurify/dist/purify.es.mjs $(VENDOR)/dompurify/
+	cp -r node_modules/highlight.js/es $(VENDOR)/highlight.js/es
+	cp node_modules/highlight.js/styles/github.min.css $(VENDOR)/highlight.js/
+	for pkg in preact htm uplot echarts marked dompurify highlight.js; do cp node_modules/$$pkg/LICENSE* $(VENDOR)/$$pkg/ 2>/dev/null || true; done
+	touch $@
+
+run: install
+	@if [ ! -d "$(MLRUNS)" ]; then \
+		echo "No $(MLRUNS) here: writing a demo tree with 'mlscope demo $(MLRUNS)' so there is something to see."; \
+		$(BIN)/mlscope demo "$(MLRUNS)"; \
+	fi
+	$(BIN)/mlscope ui --backend-store-uri "$(MLRUNS)" --port $(PORT)
+
+# Debian's chromium drives the browser tests (playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium; }
+
+lint: $(BIN)/mlscope
+	$(BIN)/ruff check backend tests bench
+
+test: install chromium lint
+	MLFLOW_ALLOW_FILE_STORE=true $(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python -m bench.run
+
+wheel: install
+	rm -rf dist && $(BIN)/pip wheel --no-deps --quiet -w dist .
+	@ls dist/*.whl
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) dist build backend/*.egg-info

@@ -1,0 +1,1 @@
+"""The `mlscope` command line."""

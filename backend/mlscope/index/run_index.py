@@ -1,0 +1,319 @@
+"""The in-memory picture of every run, built once and then kept current.
+
+Build happens in two passes so the first page is quick on big trees: pass one
+reads every experiment and run meta.yaml (enough to list runs by start time),
+pass two loads params, tags and latest metrics. ``refresh()`` then costs one
+stat per run plus a deep look at "hot" runs (running, or changed lately) and
+a rolling slice of the others, so a change anywhere is seen within a few
+refreshes without ever rescanning the tree.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..store import reader
+from ..store.model import DELETED, Experiment, Problem, Run
+from .run_entry import RunEntry
+from .signatures import MISSING, Signature, signature
+
+HOT_SECONDS = 120.0  # a run changed this recently is deep-checked on every refresh
+COLD_SLICE = 400  # finished runs deep-checked per refresh, round robin
+
+
+@dataclass(slots=True)
+class ExperimentEntry:
+    experiment: Experiment
+    dir_sig: Signature
+    meta_sig: Signature
+    tags_sig: Signature
+    run_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Progress:
+    phase: str = "starting"  # starting | runs | details | ready
+    done: int = 0
+    total: int = 0
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+
+
+class RunIndex:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.progress = Progress()
+        self.version = 0
+        self._lock = threading.RLock()
+        self._experiments: dict[str, ExperimentEntry] = {}
+        self._runs: dict[str, RunEntry] = {}
+        self._problems: dict[str, Problem] = {}
+        self._changed_at: dict[str, int] = {}  # run_id -> index version of its last change
+        self._next_version = 1  # the version changes seen by the current pass will get
+        self._dirty = False
+        self._hot_until: dict[str, float] = {}
+        self._cold_cursor = 0
+        self._root_sig: tuple[Signature, Signature] = (MISSING, MISSING)
+        self._listed = threading.Event()  # pass one done: every run's info is known
+        self._ready = threading.Event()  # pass two done: details of every run are loaded
+
+    # ------------------------------------------------------------ queries
+
+    def wait_listed(self, timeout: float | None = None) -> bool:
+        return self._listed.wait(timeout)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def experiments(self) -> list[Experiment]:
+        with self._lock:
+            return [entry.experiment for entry in self._experiments.values()]
+
+    def experiment(self, experiment_id: str) -> Experiment | None:
+        with self._lock:
+            entry = self._experiments.get(experiment_id)
+            return entry.experiment if entry else None
+
+    def run_counts(self) -> dict[str, dict[str, int]]:
+        """Per experiment: active and deleted run counts."""
+        with self._lock:
+            counts: dict[str, dict[str, int]] = {}
+            for exp_id, entry in self._experiments.items():
+                active = sum(1 for rid in entry.run_ids if self._runs[rid].info.lifecycle_stage != DELETED)
+                counts[exp_id] = {"active": active, "deleted": len(entry.run_ids) - active}
+            return counts
+
+    def runs(self, experiment_ids: Iterable[str] | None = None, details: bool = True) -> list[Run]:
+        """A snapshot of runs (all when experiment_ids is None).
+
+        With details=False, runs whose details are not loaded yet come with
+        empty params/tags/metrics: enough to order by start time.
+        """
+        if details:
+            self.wait_ready()
+        with self._lock:
+            if experiment_ids is None:
+                entries = list(self._runs.values())
+            else:
+                entries = [
+                    self._runs[rid]
+                    for exp_id in dict.fromkeys(experiment_ids)
+                    if exp_id in self._experiments
+                    for rid in self._experiments[exp_id].run_ids
+                ]
+            return [entry.run if entry.run is not None else _bare_run(entry) for entry in entries]
+
+    def run(self, run_id: str) -> Run | None:
+        """One run with its details, loading them now if pass two has not reached it."""
+        with self._lock:
+            entry = self._runs.get(run_id)
+            if entry is None:
+                return None
+            if entry.run is None:
+                self._load_details(entry)
+            return entry.run if entry.run is not None else _bare_run(entry)
+
+    def with_details(self, runs: list[Run]) -> list[Run]:
+        """The same runs, each with details (used for a page served before pass two ends)."""
+        return [self.run(run.info.run_id) or run for run in runs]
+
+    def problems(self) -> list[Problem]:
+        with self._lock:
+            return sorted(self._problems.values(), key=lambda p: p.path)
+
+    def changed_since(self, version: int) -> list[str]:
+        """Ids of runs added, changed or removed after index version `version`."""
+        with self._lock:
+            return [rid for rid, v in self._changed_at.items() if v > version]
+
+    # ------------------------------------------------------------- building
+
+    def build(self) -> None:
+        """Both passes, reporting progress; safe to call from a worker thread."""
+        self.progress = Progress(phase="runs")
+        exp_dirs = self._scan_experiment_dirs()
+        for exp_dir in exp_dirs:
+            self._sync_experiment(exp_dir)
+        with self._lock:
+            pending = [e for e in self._runs.values() if e.run is None]
+        self.progress.phase, self.progress.done, self.progress.total = "details", 0, len(pending)
+        self._listed.set()
+        for entry in pending:
+            with self._lock:
+                if entry.run is None and self._runs.get(entry.info.run_id) is entry:
+                    self._load_details(entry)
+            self.progress.done += 1
+        with self._lock:
+            self.version, self._next_version = 1, 2
+        self.progress.phase, self.progress.finished = "ready", time.time()
+        self._ready.set()
+
+    def refresh(self) -> int:
+        """Bring the index up to date; returns how many runs changed."""
+        if not self._ready.is_set():
+            return 0
+        with self._lock:
+            self._next_version, self._dirty = self.version + 1, False
+            changed = 0
+            root_sig = (signature(self.root), signature(self.root / ".trash"))
+            if root_sig != self._root_sig:
+                exp_dirs = self._scan_experiment_dirs()
+            else:
+                exp_dirs = [e.experiment.path for e in self._experiments.values()]
+            seen_exps = {exp_id for exp_dir in exp_dirs if (exp_id := self._sync_experiment(exp_dir))}
+            for exp_id in [e for e in self._experiments if e not in seen_exps]:
+                changed += self._drop_experiment(exp_id)
+            changed += self._refresh_runs()
+            if self._dirty:
+                self.version = self._next_version
+            return changed
+
+    # ------------------------------------------------------------ internals
+
+    def _scan_experiment_dirs(self) -> list[Path]:
+        active, trashed = reader.experiment_dirs(self.root)
+        self._root_sig = (signature(self.root), signature(self.root / ".trash"))
+        for path in active + trashed:
+            if not (path / "meta.yaml").exists() and path.name not in ("models",):
+                self._problems[str(path)] = Problem(str(path), "folder has no meta.yaml (not an experiment)", "experiment")
+        return [p for p in active + trashed if (p / "meta.yaml").exists()]
+
+    def _sync_experiment(self, exp_dir: Path) -> str | None:
+        """Read or re-read one experiment and notice new or removed run folders."""
+        exp_id = exp_dir.name
+        meta_sig = signature(exp_dir / "meta.yaml")
+        dir_sig = signature(exp_dir)
+        tags_sig = signature(exp_dir / "tags")
+        entry = self._experiments.get(exp_id)
+        if entry is not None and entry.experiment.path != exp_dir and entry.experiment.path.exists():
+            self._problems[str(exp_dir)] = Problem(str(exp_dir), f"experiment id {exp_id} also exists at {entry.experiment.path}", "experiment")
+            return None
+        if entry is None or entry.meta_sig != meta_sig or entry.tags_sig != tags_sig or entry.experiment.path != exp_dir:
+            try:
+                experiment = reader.read_experiment(exp_dir)
+            except reader.MalformedError as exc:
+                self._problems[str(exp_dir)] = Problem(str(exp_dir), str(exc), "experiment")
+                return exp_id if entry is not None else None
+            self._problems.pop(str(exp_dir), None)
+            if entry is None:
+                entry = ExperimentEntry(experiment, MISSING, meta_sig, tags_sig)
+                self._experiments[exp_id] = entry
+            else:
+                moved = entry.experiment.path != exp_dir
+                entry.experiment, entry.meta_sig, entry.tags_sig = experiment, meta_sig, tags_sig
+                if moved:  # deleted or restored: every run folder moved with it
+                    for rid in list(entry.run_ids):
+                        self._forget_run(rid)
+                    entry.run_ids.clear()
+                    entry.dir_sig = MISSING
+            self._dirty = True
+        if entry.dir_sig != dir_sig:
+            self._sync_run_dirs(entry, exp_dir)
+            entry.dir_sig = dir_sig
+        return exp_id
+
+    def _sync_run_dirs(self, entry: ExperimentEntry, exp_dir: Path) -> None:
+        present = {p.name: p for p in reader.run_dirs(exp_dir)}
+        for rid in [r for r in entry.run_ids if r not in present]:
+            self._forget_run(rid)
+            entry.run_ids.discard(rid)
+        for name, run_dir in present.items():
+            if name in entry.run_ids:
+                continue
+            if self._add_run(run_dir, exp_dir, entry.experiment.experiment_id):
+                entry.run_ids.add(name)
+
+    def _add_run(self, run_dir: Path, exp_dir: Path, exp_id: str) -> bool:
+        key = str(run_dir)
+        meta_sig = signature(run_dir / "meta.yaml")
+        try:
+            reader.check_run_layout(run_dir)
+            info = reader.read_run_info(run_dir, exp_id)
+        except reader.MalformedError as exc:
+            self._problems[key] = Problem(key, str(exc), "run")
+            return False
+        if info.run_id in self._runs:
+            self._problems[key] = Problem(key, f"run id {info.run_id} also exists at {self._runs[info.run_id].run_dir}", "run")
+            return False
+        self._problems.pop(key, None)
+        entry = RunEntry(run_dir, exp_dir, info, meta_sig)
+        self._runs[info.run_id] = entry
+        self._mark_changed(info.run_id)
+        if self._ready.is_set():
+            self._load_details(entry)
+        return True
+
+    def _forget_run(self, run_id: str) -> None:
+        self._runs.pop(run_id, None)
+        self._hot_until.pop(run_id, None)
+        self._mark_changed(run_id)
+
+    def _drop_experiment(self, exp_id: str) -> int:
+        entry = self._experiments.pop(exp_id)
+        self._dirty = True
+        for rid in entry.run_ids:
+            self._forget_run(rid)
+        return len(entry.run_ids) + 1
+
+    def _load_details(self, entry: RunEntry) -> bool:
+        key = str(entry.run_dir)
+        try:
+            changed = entry.load_details()
+        except (reader.MalformedError, OSError) as exc:
+            self._problems[key] = Problem(key, str(exc), "run")
+            return False
+        if key in self._problems:
+            self._problems.pop(key)
+        return changed
+
+    def _refresh_runs(self) -> int:
+        changed = 0
+        now = time.time()
+        entries = list(self._runs.values())
+        for entry in entries:
+            rid = entry.info.run_id
+            meta_sig = signature(entry.run_dir / "meta.yaml")
+            if meta_sig != entry.meta_sig:
+                try:
+                    info = reader.read_run_info(entry.run_dir, entry.info.experiment_id)
+                except reader.MalformedError as exc:
+                    # Half-written or broken: keep the last good info, retry next time.
+                    self._problems[str(entry.run_dir)] = Problem(str(entry.run_dir), str(exc), "run")
+                    continue
+                self._problems.pop(str(entry.run_dir), None)
+                entry.meta_sig = meta_sig
+                entry.with_info(info)
+                self._hot_until[rid] = now + HOT_SECONDS
+                self._mark_changed(rid)
+                changed += 1
+        hot = [self._runs[rid] for rid, until in self._hot_until.items() if until > now and rid in self._runs]
+        hot += [e for e in entries if e.info.status == "RUNNING" and e.info.run_id not in self._hot_until]
+        if entries:
+            start = self._cold_cursor % len(entries)
+            hot += entries[start : start + COLD_SLICE]
+            self._cold_cursor = start + COLD_SLICE
+        for entry in {id(e): e for e in hot}.values():
+            if self._load_details(entry):
+                rid = entry.info.run_id
+                self._hot_until[rid] = now + HOT_SECONDS
+                self._mark_changed(rid)
+                changed += 1
+        for rid in [r for r, until in self._hot_until.items() if until <= now]:
+            del self._hot_until[rid]
+        return changed
+
+    def _mark_changed(self, run_id: str) -> None:
+        self._changed_at[run_id] = self._next_version
+        self._dirty = True
+
+
+def _bare_run(entry: RunEntry) -> Run:
+    return Run(entry.info, {}, {}, {}, path=Path("."))

@@ -1,0 +1,1 @@
+"""HTTP only: routes that call the index, search and store, and serialize the answers."""

@@ -1,0 +1,60 @@
+"""One error type for every endpoint, rendered as MLflow's ``{error_code, message}`` body."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+log = logging.getLogger("mlscope")
+
+_STATUS = {
+    "INVALID_PARAMETER_VALUE": 400,
+    "BAD_REQUEST": 400,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "ENDPOINT_NOT_FOUND": 404,
+    "RESOURCE_UNAVAILABLE": 404,
+    "TEMPORARILY_UNAVAILABLE": 503,
+    "INTERNAL_ERROR": 500,
+}
+
+
+class ApiError(Exception):
+    def __init__(self, error_code: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.message = message
+        self.status = status or _STATUS.get(error_code, 400)
+
+
+def invalid(message: str) -> ApiError:
+    return ApiError("INVALID_PARAMETER_VALUE", message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError("RESOURCE_DOES_NOT_EXIST", message)
+
+
+def error_response(error_code: str, message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error_code": error_code, "message": message}, status_code=status)
+
+
+async def api_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.error_code, exc.message, exc.status)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = "ENDPOINT_NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
+    if exc.status_code == 405:
+        code = "BAD_REQUEST"
+    return error_response(code, str(exc.detail), exc.status_code)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Last resort: log the traceback server-side, never send it to the client."""
+    log.exception("unexpected error serving %s", request.url.path)
+    return error_response("INTERNAL_ERROR", f"mlscope could not answer this request ({type(exc).__name__})", 500)

@@ -1,0 +1,109 @@
+"""MLflow's proto-JSON shapes for experiments, runs and metrics.
+
+Non-finite floats become the strings "NaN", "Infinity", "-Infinity" as
+protobuf's JSON mapping does; empty repeated fields are left out as MLflow's
+``message_to_json`` does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..store.model import Experiment, Metric, Run
+
+
+def float_json(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def key_values(mapping: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in mapping.items()]
+
+
+def experiment_json(experiment: Experiment) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "experiment_id": experiment.experiment_id,
+        "name": experiment.name,
+        "artifact_location": experiment.artifact_location,
+        "lifecycle_stage": experiment.lifecycle_stage,
+    }
+    if experiment.last_update_time is not None:
+        body["last_update_time"] = experiment.last_update_time
+    if experiment.creation_time is not None:
+        body["creation_time"] = experiment.creation_time
+    if experiment.tags:
+        body["tags"] = key_values(experiment.tags)
+    return body
+
+
+def metric_json(metric: Metric, run_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "key": metric.key,
+        "value": float_json(metric.value),
+        "timestamp": metric.timestamp,
+        "step": metric.step,
+    }
+    if metric.dataset_name is not None:
+        body["dataset_name"] = metric.dataset_name
+        body["dataset_digest"] = metric.dataset_digest
+    if run_id is not None:
+        body["run_id"] = run_id
+    return body
+
+
+def run_info_json(run: Run) -> dict[str, Any]:
+    info = run.info
+    body: dict[str, Any] = {
+        "run_uuid": info.run_id,
+        "run_id": info.run_id,
+        "run_name": info.run_name,
+        "experiment_id": info.experiment_id,
+        "user_id": info.user_id,
+        "status": info.status,
+        "artifact_uri": info.artifact_uri,
+        "lifecycle_stage": info.lifecycle_stage,
+    }
+    if info.start_time is not None:
+        body["start_time"] = info.start_time
+    if info.end_time is not None:
+        body["end_time"] = info.end_time
+    return body
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if run.metrics:
+        data["metrics"] = [metric_json(m) for m in run.metrics.values()]
+    if run.params:
+        data["params"] = key_values(run.params)
+    if run.tags:
+        data["tags"] = key_values(run.tags)
+    inputs: dict[str, Any] = {}
+    if run.dataset_inputs:
+        inputs["dataset_inputs"] = [
+            {
+                **({"tags": key_values(d.tags)} if d.tags else {}),
+                "dataset": {
+                    "name": d.name,
+                    "digest": d.digest,
+                    "source_type": d.source_type,
+                    "source": d.source,
+                    **({"schema": d.schema} if d.schema else {}),
+                    **({"profile": d.profile} if d.profile else {}),
+                },
+            }
+            for d in run.dataset_inputs
+        ]
+    if run.model_inputs:
+        inputs["model_inputs"] = [{"model_id": m.model_id} for m in run.model_inputs]
+    body: dict[str, Any] = {"info": run_info_json(run), "data": data, "inputs": inputs}
+    if run.model_outputs:
+        body["outputs"] = {
+            "model_outputs": [{"model_id": m.model_id, "step": m.step or 0} for m in run.model_outputs]
+        }
+    return body

@@ -1,0 +1,67 @@
+"""Where things live in an mlruns tree, and how URIs map to local paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+TRASH = ".trash"
+# Folders inside an experiment that are not runs (FileStore.RESERVED_EXPERIMENT_FOLDERS).
+RESERVED_EXPERIMENT_FOLDERS = frozenset({"tags", "datasets", "traces", "models"})
+# Top-level folders that are not experiments.
+RESERVED_ROOT_FOLDERS = frozenset({TRASH, "models", ".mlscope"})
+
+
+class NotLocalError(ValueError):
+    """A URI that names something other than a local path (s3:, http:, ...)."""
+
+
+def local_path(uri: str) -> Path:
+    """A local filesystem path for a plain path or a ``file:`` URI.
+
+    Raises NotLocalError for any other scheme, so callers can say
+    "unavailable" instead of guessing.
+    """
+    if not uri:
+        raise NotLocalError("empty URI")
+    parsed = urlparse(uri)
+    scheme = parsed.scheme.lower()
+    if scheme == "file":
+        # file:///abs, file:/abs, file://localhost/abs and file:relative all occur in the wild.
+        netloc = parsed.netloc if parsed.netloc not in ("", "localhost") else ""
+        raw = unquote(netloc + parsed.path) if netloc else unquote(parsed.path)
+        return Path(raw or ".")
+    if scheme == "" or (len(scheme) == 1 and os.name == "nt"):
+        return Path(uri)
+    raise NotLocalError(f"'{uri}' is not a local path or file: URI")
+
+
+def is_local_uri(uri: str) -> bool:
+    try:
+        local_path(uri)
+    except NotLocalError:
+        return False
+    return True
+
+
+def file_uri(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+def is_mlruns_root(path: Path) -> bool:
+    """True when path looks like an mlruns tree (or an empty one being started)."""
+    if not path.is_dir():
+        return False
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return False
+    if not entries:
+        return True
+    for entry in entries:
+        if entry.name in (TRASH, "models"):
+            return True
+        if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "meta.yaml")):
+            return True
+    return False

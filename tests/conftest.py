@@ -1,0 +1,100 @@
+"""Fixtures shared by every test: reference trees, a live server, Debian's Chromium for Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+
+from tests.reference_trees import write_reference_tree  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    """Playwright drives Debian's chromium: it cannot download its own browsers here."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
+    return {"executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def reference_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """(root, ids) of a tree written by MLflow itself; treat it as read-only."""
+    root = tmp_path_factory.mktemp("reference") / "mlruns"
+    return root, write_reference_tree(root)
+
+
+class LiveServer:
+    """uvicorn serving one tree on 127.0.0.1:<free port> in a background thread."""
+
+    def __init__(self, root: Path, refresh_interval: float = 0.5) -> None:
+        import uvicorn
+
+        from mlscope.server.app import create_app
+
+        self.root = root
+        self.app = create_app(root, refresh_interval=refresh_interval)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200 and self.app.state.index.ready:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("mlscope test server did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def serve() -> Iterator[Callable[..., LiveServer]]:
+    """serve(root) starts a server for a tree (once per root per session) and returns it."""
+    servers: dict[Path, LiveServer] = {}
+
+    def start(root: Path, refresh_interval: float = 0.5) -> LiveServer:
+        if root not in servers:
+            servers[root] = LiveServer(root, refresh_interval).start()
+        return servers[root]
+
+    yield start
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def reference_server(reference_tree: tuple[Path, dict[str, Any]], serve: Callable[..., LiveServer]) -> LiveServer:
+    return serve(reference_tree[0])
