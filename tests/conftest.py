@@ -50,7 +50,6 @@ class LiveServer:
 
     def __init__(self, root: Path, refresh_interval: float = 0.5) -> None:
         import uvicorn
-
         from mlscope.server.app import create_app
 
         self.root = root

@@ -51,7 +51,7 @@ class RunIndex:
         self._lock = threading.RLock()
         self._experiments: dict[str, ExperimentEntry] = {}
         self._runs: dict[str, RunEntry] = {}
-        self._problems: dict[str, Problem] = {}
+        self._problems: dict[tuple[str, str], Problem] = {}  # (path, source) -> problem
         self._changed_at: dict[str, int] = {}  # run_id -> index version of its last change
         self._next_version = 1  # the version changes seen by the current pass will get
         self._dirty = False
@@ -183,7 +183,7 @@ class RunIndex:
         self._root_sig = (signature(self.root), signature(self.root / ".trash"))
         for path in active + trashed:
             if not (path / "meta.yaml").exists() and path.name not in ("models",):
-                self._problems[str(path)] = Problem(str(path), "folder has no meta.yaml (not an experiment)", "experiment")
+                self._report(path, "meta", "folder has no meta.yaml (not an experiment)", "experiment")
         return [p for p in active + trashed if (p / "meta.yaml").exists()]
 
     def _sync_experiment(self, exp_dir: Path) -> str | None:
@@ -194,15 +194,15 @@ class RunIndex:
         tags_sig = signature(exp_dir / "tags")
         entry = self._experiments.get(exp_id)
         if entry is not None and entry.experiment.path != exp_dir and entry.experiment.path.exists():
-            self._problems[str(exp_dir)] = Problem(str(exp_dir), f"experiment id {exp_id} also exists at {entry.experiment.path}", "experiment")
+            self._report(exp_dir, "meta", f"experiment id {exp_id} also exists at {entry.experiment.path}", "experiment")
             return None
         if entry is None or entry.meta_sig != meta_sig or entry.tags_sig != tags_sig or entry.experiment.path != exp_dir:
             try:
                 experiment = reader.read_experiment(exp_dir)
             except reader.MalformedError as exc:
-                self._problems[str(exp_dir)] = Problem(str(exp_dir), str(exc), "experiment")
+                self._report(exp_dir, "meta", str(exc), "experiment")
                 return exp_id if entry is not None else None
-            self._problems.pop(str(exp_dir), None)
+            self._clear(exp_dir, "meta")
             if entry is None:
                 entry = ExperimentEntry(experiment, MISSING, meta_sig, tags_sig)
                 self._experiments[exp_id] = entry
@@ -232,18 +232,17 @@ class RunIndex:
                 entry.run_ids.add(name)
 
     def _add_run(self, run_dir: Path, exp_dir: Path, exp_id: str) -> bool:
-        key = str(run_dir)
         meta_sig = signature(run_dir / "meta.yaml")
         try:
             reader.check_run_layout(run_dir)
             info = reader.read_run_info(run_dir, exp_id)
         except reader.MalformedError as exc:
-            self._problems[key] = Problem(key, str(exc), "run")
+            self._report(run_dir, "meta", str(exc))
             return False
         if info.run_id in self._runs:
-            self._problems[key] = Problem(key, f"run id {info.run_id} also exists at {self._runs[info.run_id].run_dir}", "run")
+            self._report(run_dir, "meta", f"run id {info.run_id} also exists at {self._runs[info.run_id].run_dir}")
             return False
-        self._problems.pop(key, None)
+        self._clear(run_dir, "meta")
         entry = RunEntry(run_dir, exp_dir, info, meta_sig)
         self._runs[info.run_id] = entry
         self._mark_changed(info.run_id)
@@ -264,14 +263,12 @@ class RunIndex:
         return len(entry.run_ids) + 1
 
     def _load_details(self, entry: RunEntry) -> bool:
-        key = str(entry.run_dir)
         try:
             changed = entry.load_details()
         except (reader.MalformedError, OSError) as exc:
-            self._problems[key] = Problem(key, str(exc), "run")
+            self._report(entry.run_dir, "details", str(exc))
             return False
-        if key in self._problems:
-            self._problems.pop(key)
+        self._clear(entry.run_dir, "details")
         return changed
 
     def _refresh_runs(self) -> int:
@@ -286,9 +283,9 @@ class RunIndex:
                     info = reader.read_run_info(entry.run_dir, entry.info.experiment_id)
                 except reader.MalformedError as exc:
                     # Half-written or broken: keep the last good info, retry next time.
-                    self._problems[str(entry.run_dir)] = Problem(str(entry.run_dir), str(exc), "run")
+                    self._report(entry.run_dir, "meta", str(exc))
                     continue
-                self._problems.pop(str(entry.run_dir), None)
+                self._clear(entry.run_dir, "meta")
                 entry.meta_sig = meta_sig
                 entry.with_info(info)
                 self._hot_until[rid] = now + HOT_SECONDS
@@ -309,6 +306,12 @@ class RunIndex:
         for rid in [r for r, until in self._hot_until.items() if until <= now]:
             del self._hot_until[rid]
         return changed
+
+    def _report(self, path: Path, source: str, reason: str, kind: str = "run") -> None:
+        self._problems[(str(path), source)] = Problem(str(path), reason, kind)
+
+    def _clear(self, path: Path, source: str) -> None:
+        self._problems.pop((str(path), source), None)
 
     def _mark_changed(self, run_id: str) -> None:
         self._changed_at[run_id] = self._next_version

@@ -1,0 +1,131 @@
+"""The index builds once, then notices every kind of change without rescanning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from mlscope.index import RunIndex
+
+from tests.handmade import write_experiment, write_run
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    exp = write_experiment(tmp_path, "1", "exp")
+    write_run(exp, "a" * 32, start=1000, name="alpha", metrics={"loss": "1 0.5 0\n2 0.4 1\n"}, params={"lr": "0.1"})
+    write_run(exp, "b" * 32, start=2000, status=1, name="beta", metrics={"loss": "1 0.9 0\n"})
+    return tmp_path
+
+
+def built(root: Path) -> RunIndex:
+    index = RunIndex(root)
+    index.build()
+    return index
+
+
+def test_build_reads_every_run(tree):
+    index = built(tree)
+    assert sorted(r.info.run_name for r in index.runs()) == ["alpha", "beta"]
+    assert index.progress.phase == "ready"
+
+
+def test_new_run_appears_after_refresh(tree):
+    index = built(tree)
+    write_run(tree / "1", "c" * 32, name="gamma")
+    index.refresh()
+    assert index.run("c" * 32).info.run_name == "gamma"
+
+
+def test_appended_metric_line_updates_latest(tree):
+    index = built(tree)
+    with open(tree / "1" / ("b" * 32) / "metrics" / "loss", "a") as f:
+        f.write("3 0.1 1\n")
+    index.refresh()
+    assert index.run("b" * 32).metrics["loss"].value == 0.1
+
+
+def test_status_change_in_meta_yaml_is_seen(tree):
+    index = built(tree)
+    meta_path = tree / "1" / ("b" * 32) / "meta.yaml"
+    meta = yaml.safe_load(meta_path.read_text())
+    meta.update(status=3, end_time=5000)
+    meta_path.write_text(yaml.safe_dump(meta))
+    index.refresh()
+    assert index.run("b" * 32).info.status == "FINISHED"
+
+
+def test_changed_runs_are_reported_since_a_version(tree):
+    index = built(tree)
+    version = index.version
+    with open(tree / "1" / ("b" * 32) / "metrics" / "loss", "a") as f:
+        f.write("3 0.1 1\n")
+    index.refresh()
+    assert index.changed_since(version) == ["b" * 32]
+
+
+def test_unchanged_refresh_keeps_the_version(tree):
+    index = built(tree)
+    version = index.version
+    index.refresh()
+    assert index.version == version
+
+
+def test_torn_metric_line_is_read_once_complete(tree):
+    index = built(tree)
+    path = tree / "1" / ("b" * 32) / "metrics" / "loss"
+    with open(path, "a") as f:
+        f.write("3 0.0")
+    index.refresh()
+    assert index.run("b" * 32).metrics["loss"].value == 0.9
+    with open(path, "a") as f:
+        f.write("5 2\n")
+    index.refresh()
+    assert index.run("b" * 32).metrics["loss"].value == 0.05
+
+
+def test_half_written_meta_yaml_keeps_last_good_info_and_is_retried(tree):
+    index = built(tree)
+    meta_path = tree / "1" / ("a" * 32) / "meta.yaml"
+    good = meta_path.read_text()
+    meta_path.write_text("")
+    index.refresh()
+    assert index.run("a" * 32).info.run_name == "alpha"
+    assert any("a" * 32 in p.path for p in index.problems())
+    meta_path.write_text(good.replace("alpha", "renamed"))
+    index.refresh()
+    assert index.run("a" * 32).info.run_name == "renamed"
+    assert not index.problems()
+
+
+def test_removed_run_folder_disappears(tree):
+    import shutil
+
+    index = built(tree)
+    shutil.rmtree(tree / "1" / ("a" * 32))
+    index.refresh()
+    assert index.run("a" * 32) is None
+
+
+def test_deleted_experiment_moves_to_trash(tree):
+    index = built(tree)
+    (tree / ".trash").mkdir()
+    meta_path = tree / "1" / "meta.yaml"
+    meta = yaml.safe_load(meta_path.read_text())
+    meta["lifecycle_stage"] = "deleted"
+    meta_path.write_text(yaml.safe_dump(meta))
+    (tree / "1").rename(tree / ".trash" / "1")
+    index.refresh()
+    assert index.experiment("1").lifecycle_stage == "deleted"
+    assert index.run("a" * 32) is not None
+
+
+def test_new_param_and_tag_are_seen(tree):
+    index = built(tree)
+    run_dir = tree / "1" / ("b" * 32)
+    (run_dir / "params" / "batch").write_text("64")
+    (run_dir / "tags" / "note").write_text("hi")
+    index.refresh()
+    run = index.run("b" * 32)
+    assert run.params["batch"] == "64" and run.tags["note"] == "hi"

@@ -1,0 +1,50 @@
+"""Metric lines are parsed leniently, and never as FileStore's buggy 5-field reader does."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from mlscope.store.reader import MalformedError, complete_text, latest_of, parse_metric_line
+
+
+def test_two_fields_mean_step_zero():
+    m = parse_metric_line("k", "1700000000000 0.5")
+    assert (m.timestamp, m.value, m.step) == (1700000000000, 0.5, 0)
+
+
+def test_three_fields_carry_the_step():
+    assert parse_metric_line("k", "1 2.5 7").step == 7
+
+
+def test_five_fields_keep_the_step_and_dataset():
+    m = parse_metric_line("k", "1 0.8 5 toy cd5cd803")
+    assert (m.step, m.dataset_name, m.dataset_digest) == (5, "toy", "cd5cd803")
+
+
+def test_dataset_name_may_contain_spaces():
+    m = parse_metric_line("k", "1 0.8 3 my data set a581ccc7")
+    assert (m.step, m.dataset_name, m.dataset_digest) == (3, "my data set", "a581ccc7")
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
+def test_non_finite_values_parse(text):
+    value = parse_metric_line("k", f"1 {text} 0").value
+    assert str(value) == str(float(text)) or (math.isnan(value) and text == "nan")
+
+
+@pytest.mark.parametrize("line", ["garbage", "1 notanumber 0", "x 1 0", "1.5.5 2 3"])
+def test_garbage_lines_are_malformed(line):
+    with pytest.raises(MalformedError):
+        parse_metric_line("k", line)
+
+
+def test_torn_last_line_is_left_for_later():
+    text, consumed = complete_text(b"1 0.5 0\n2 0.6 1\n3 0.")
+    assert text == "1 0.5 0\n2 0.6 1\n"
+    assert consumed == len(text)
+
+
+def test_latest_prefers_higher_step_then_timestamp():
+    points = [parse_metric_line("k", line) for line in ["5 1.0 3", "9 2.0 1", "6 0.5 3"]]
+    assert latest_of(points).timestamp == 6
