@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..store.paths import NotLocalError, is_mlruns_root, local_path
+from . import manage
 
 DEFAULT_PORT = 5000
 
@@ -103,12 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_serve_parser(subparsers, "ui")
     add_serve_parser(subparsers, "server")
-    try:
-        from . import manage
-    except ImportError:  # pragma: no cover - only while the tracking commands are absent
-        manage = None  # type: ignore[assignment]
-    if manage is not None:
-        manage.register(subparsers)
+    manage.register(subparsers)
     return parser
 
 

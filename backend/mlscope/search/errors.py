@@ -20,8 +20,5 @@ class SearchError(ValueError):
     @classmethod
     def at(cls, what: str, position: int, token: str, detail: str) -> SearchError:
         """Build the standard 'Invalid <what> at position N ('tok'): detail' message."""
-        if token:
-            shown = repr(token if len(token) <= 60 else token[:57] + "...")
-        else:
-            shown = "end of input"
+        shown = repr(token if len(token) <= 60 else token[:57] + "...") if token else "end of input"
         return cls(f"Invalid {what} at position {position} ({shown}): {detail}", position, token)

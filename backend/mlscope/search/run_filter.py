@@ -1,0 +1,166 @@
+"""Compile a run filter string into one fast predicate over ``Run`` objects.
+
+Semantics follow ``SearchUtils._does_run_match_clause``: metrics compare the
+latest value as floats, a run missing the metric/param/tag never matches (except
+IS NULL), LIKE/ILIKE become anchored regexes, dataset clauses match when any of
+the run's dataset inputs matches. Each clause becomes a closure built once;
+compiled filters are cached by string.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ..store.model import Run
+from .errors import SearchError
+from .grammar import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, RunGrammar
+from .parser import BoolOp, Clause, Node, parse
+
+Predicate = Callable[[Any], bool]
+
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
+    "IN": lambda x, y: x in y, "NOT IN": lambda x, y: x not in y,
+}
+DETAIL_KINDS = frozenset({METRIC, PARAM, TAG, DATASET})
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+
+
+def like_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """MLflow's _convert_like_pattern_to_regex: % is .*, _ is ., anchored unless the pattern starts/ends with %."""
+    regex = re.escape(pattern).replace("%", ".*").replace("_", ".")
+    if not pattern.startswith("%"):
+        regex = "^" + regex
+    if not pattern.endswith("%"):
+        regex = regex + "$"
+    return re.compile(regex, flags)
+
+
+def value_test(comparator: str, value: Any, pos: int = 0) -> Callable[[Any], bool]:
+    """A one-argument test ``lhs -> bool`` for a comparator and its (already typed) right-hand side."""
+    if comparator == "LIKE":
+        return like_regex(value).match  # type: ignore[return-value]
+    if comparator == "ILIKE":
+        return like_regex(value, re.IGNORECASE).match  # type: ignore[return-value]
+    if comparator == "RLIKE":
+        try:
+            return re.compile(value).search  # type: ignore[return-value]
+        except re.error as exc:
+            raise SearchError.at("filter", pos, str(value), f"invalid regular expression: {exc}") from None
+    if comparator == "IN":
+        members = frozenset(value)
+        return members.__contains__
+    if comparator == "NOT IN":
+        members = frozenset(value)
+        return lambda lhs: lhs not in members
+    compare = OPERATORS[comparator]
+    return lambda lhs: compare(lhs, value)
+
+
+def _compile_clause(clause: Clause) -> Predicate:
+    kind, key, comparator = clause.kind, clause.key, clause.comparator
+    if comparator == "IS NULL":
+        return (lambda run: key not in run.params) if kind == PARAM else (lambda run: key not in run.tags)
+    if comparator == "IS NOT NULL":
+        return (lambda run: key in run.params) if kind == PARAM else (lambda run: key in run.tags)
+    if kind == METRIC:
+        return _metric_predicate(key, comparator, clause.value)
+    test = value_test(comparator, clause.value, clause.pos)
+    if kind in (PARAM, TAG):
+        return _param_predicate(key, test) if kind == PARAM else _tag_predicate(key, test)
+    if kind == ATTRIBUTE:
+        get = operator.attrgetter(key)
+
+        def attribute(run: Run) -> bool:
+            value = get(run.info)
+            return value is not None and bool(test(value))
+        return attribute
+    if kind == DATASET:
+        if key == "context":
+            return lambda run: any(test(d.tags[DATASET_CONTEXT_TAG]) for d in run.dataset_inputs
+                                   if DATASET_CONTEXT_TAG in d.tags)
+        get_field = operator.attrgetter(key)
+        return lambda run: any(test(get_field(d)) for d in run.dataset_inputs)
+    raise SearchError(f"Invalid search expression type '{kind}'")
+
+
+def _param_predicate(key: str, test: Callable[[Any], bool]) -> Predicate:
+    def predicate(run: Run) -> bool:
+        value = run.params.get(key)
+        return value is not None and bool(test(value))
+    return predicate
+
+
+def _tag_predicate(key: str, test: Callable[[Any], bool]) -> Predicate:
+    def predicate(run: Run) -> bool:
+        value = run.tags.get(key)
+        return value is not None and bool(test(value))
+    return predicate
+
+
+def _metric_predicate(key: str, comparator: str, value: float) -> Predicate:
+    """Specialised per operator: this is the hot path of most searches."""
+    compare = OPERATORS[comparator]
+
+    def predicate(run: Run) -> bool:
+        metric = run.metrics.get(key)
+        return metric is not None and compare(metric.value, value)
+    return predicate
+
+
+def compile_node(node: Node, compile_clause: Callable[[Clause], Predicate]) -> Predicate | None:
+    """Fold an AND/OR tree into nested closures; None means 'matches everything'."""
+    if isinstance(node, Clause):
+        return compile_clause(node)
+    parts = [p for p in (compile_node(item, compile_clause) for item in node.items) if p is not None]
+    if not parts:
+        return None
+    result = parts[0]
+    for part in parts[1:]:
+        result = _and(result, part) if node.op == "AND" else _or(result, part)
+    return result
+
+
+def _and(left: Predicate, right: Predicate) -> Predicate:
+    return lambda run: left(run) and right(run)
+
+
+def _or(left: Predicate, right: Predicate) -> Predicate:
+    return lambda run: left(run) or right(run)
+
+
+def clauses_of(node: Node) -> list[Clause]:
+    if isinstance(node, Clause):
+        return [node]
+    return [clause for item in node.items for clause in clauses_of(item)]
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """A compiled run filter. ``predicate`` is None when the filter matches every run."""
+
+    text: str
+    tree: Node
+    predicate: Predicate | None
+    needs_details: bool  # False when only RunInfo attributes are used: the index can answer before loading runs
+
+    def matches(self, run: Run) -> bool:
+        return self.predicate is None or bool(self.predicate(run))
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return clauses_of(self.tree)
+
+
+@lru_cache(maxsize=512)
+def parse_run_filter(filter_string: str | None, extended: bool = False) -> RunFilter:
+    """Parse and compile a run filter (MLflow's grammar; OR, parentheses and RLIKE when ``extended``)."""
+    text = filter_string or ""
+    tree = parse(text, RunGrammar(extended), extended) if text else BoolOp("AND", ())
+    clauses = clauses_of(tree)
+    return RunFilter(text, tree, compile_node(tree, _compile_clause), any(c.kind in DETAIL_KINDS for c in clauses))

@@ -1,0 +1,36 @@
+"""search_runs: MLflow's FileStore._search_runs over runs already in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..store.model import Run
+from .order import parse_order_by
+from .paging import SEARCH_MAX_RESULTS_DEFAULT, check_max_results, paginate, parse_page_token, stages_for
+from .run_filter import parse_run_filter
+
+
+def search_runs(runs: Iterable[Run], filter_string: str | None = "", order_by: Sequence[str] | None = None,
+                max_results: int = SEARCH_MAX_RESULTS_DEFAULT, page_token: str | None = None,
+                run_view_type: str | int = "ACTIVE_ONLY", extended: bool = False) -> tuple[list[Run], str | None]:
+    """Filter, sort and page runs exactly as MLflow's FileStore does; errors are SearchError (HTTP 400).
+
+    ``runs`` may span several experiments. ``extended`` enables OR, parentheses and RLIKE.
+    """
+    limit = check_max_results(max_results)
+    offset = parse_page_token(page_token)
+    stages = stages_for(run_view_type)
+    run_filter = parse_run_filter(filter_string or "", extended)
+    order = parse_order_by(order_by)
+    matches = _select(runs, stages, run_filter.predicate)
+    return paginate(order.sort(matches), offset, limit)
+
+
+def _select(runs: Iterable[Run], stages: frozenset[str], predicate: Any) -> list[Run]:
+    if len(stages) == 2:
+        return list(runs) if predicate is None else [run for run in runs if predicate(run)]
+    (stage,) = stages
+    if predicate is None:
+        return [run for run in runs if run.info.lifecycle_stage == stage]
+    return [run for run in runs if run.info.lifecycle_stage == stage and predicate(run)]
