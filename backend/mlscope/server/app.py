@@ -107,6 +107,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         threading.Thread(target=index.build, name="mlscope-index-build", daemon=True).start()
         stop = asyncio.Event()
+        app.state.shutting_down = stop  # long-lived streams (server-sent events) end when it is set
         task = asyncio.create_task(refresh_forever(index, refresh_interval, stop))
         try:
             yield

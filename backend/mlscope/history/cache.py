@@ -1,0 +1,196 @@
+"""A bounded cache of parsed metric histories, kept current by reading only what was appended.
+
+Charts ask for the same histories again and again (zoom, live follow, another
+tab), and a training run only ever appends to its metric files. Each entry is
+keyed by (run folder, key) and remembers the file's stat signature and the
+byte offset of its last complete line: an unchanged file costs one stat, a
+grown one costs reading the new bytes. Memory is bounded by the total number
+of points held (least recently used entries are dropped first).
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..index.signatures import MISSING, Signature, signature
+from ..store import reader
+
+DEFAULT_MAX_POINTS = 5_000_000  # ~120 MB of arrays (3 x 8 bytes per point)
+
+
+@dataclass(slots=True)
+class SeriesData:
+    """One metric file's points in file order, plus sorted views built on demand.
+
+    ``steps``/``values``/``timestamps`` are parallel arrays. ``ordered(by)``
+    returns them sorted by step (ties by timestamp) or by timestamp; a file
+    written in order needs no copy.
+    """
+
+    steps: array = field(default_factory=lambda: array("q"))
+    values: array = field(default_factory=lambda: array("d"))
+    timestamps: array = field(default_factory=lambda: array("q"))
+    skipped: int = 0  # lines that could not be parsed (reported, not fatal)
+    _sorted: dict[str, tuple[array, array, array]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def extend(self, lines: str, key: str) -> None:
+        steps, values, stamps = self.steps.append, self.values.append, self.timestamps.append
+        for line in lines.split("\n"):
+            parts = line.split()
+            if len(parts) == 3:  # the common "ts value step" line, parsed without building a Metric
+                try:
+                    stamp, value, step = int(parts[0]), float(parts[1]), int(parts[2])
+                except ValueError:
+                    self.skipped += 1
+                    continue
+            elif not parts:
+                continue
+            else:  # 2 or 5+ fields: the reader knows every variant
+                try:
+                    point = reader.parse_metric_line(key, line)
+                except reader.MalformedError:
+                    self.skipped += 1
+                    continue
+                stamp, value, step = point.timestamp, point.value, point.step
+            steps(step)
+            values(value)
+            stamps(stamp)
+        self._sorted.clear()
+
+    def ordered(self, by: str) -> tuple[array, array, array]:
+        """(steps, values, timestamps) sorted by "step" or "time"."""
+        cached = self._sorted.get(by)
+        if cached is not None:
+            return cached
+        primary, secondary = (self.steps, self.timestamps) if by == "step" else (self.timestamps, self.steps)
+        if _is_sorted(primary):
+            result = (self.steps, self.values, self.timestamps)
+        else:
+            order = sorted(range(len(primary)), key=lambda i: (primary[i], secondary[i]))
+            result = (
+                array("q", [self.steps[i] for i in order]),
+                array("d", [self.values[i] for i in order]),
+                array("q", [self.timestamps[i] for i in order]),
+            )
+        self._sorted[by] = result
+        return result
+
+
+def _is_sorted(xs: array) -> bool:
+    return all(a <= b for a, b in zip(xs, xs[1:], strict=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Sorted parallel arrays valid up to ``length`` (arrays may grow later; never read past it)."""
+
+    steps: array
+    values: array
+    timestamps: array
+    length: int
+    skipped: int
+
+
+@dataclass(slots=True)
+class _Entry:
+    sig: Signature = MISSING
+    offset: int = 0
+    data: SeriesData = field(default_factory=SeriesData)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class HistoryCache:
+    """Parsed histories by (run_dir, key); thread-safe, LRU-bounded by point count."""
+
+    def __init__(self, max_points: int = DEFAULT_MAX_POINTS) -> None:
+        self.max_points = max_points
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._points = 0
+        self._lock = threading.Lock()
+        self.reads = 0  # bytes read from disk, for tests and benchmarks
+
+    @property
+    def points(self) -> int:
+        return self._points
+
+    def snapshot(self, run_dir: Path, key: str, by: str = "step") -> Snapshot | None:
+        """The current history of one metric sorted ``by`` "step" or "time"; None when the run has no such metric."""
+        path = reader.metric_path(run_dir, key)
+        if path is None:
+            return None
+        sig = signature(path)
+        cache_key = (str(run_dir), key)
+        with self._lock:
+            entry = self._entries.get(cache_key)
+            if entry is None:
+                if sig == MISSING:
+                    return None
+                entry = self._entries[cache_key] = _Entry()
+            self._entries.move_to_end(cache_key)
+        with entry.lock:
+            before = len(entry.data)
+            if sig == MISSING:
+                self._drop(cache_key, entry)
+                return None
+            if sig != entry.sig:
+                self._update(entry, str(path), key, sig)
+            data = entry.data
+            steps, values, timestamps = data.ordered(by)
+            snap = Snapshot(steps, values, timestamps, len(data), data.skipped)
+            grown = len(data) - before
+        if grown:
+            with self._lock:
+                self._points += grown
+                self._evict(keep=cache_key)
+        return snap
+
+    def _update(self, entry: _Entry, path: str, key: str, sig: Signature) -> None:
+        """Read what was appended since the last read, or the whole file when it was replaced."""
+        appended = entry.sig != MISSING and sig[2] == entry.sig[2] and sig[1] >= entry.offset
+        if not appended:
+            entry.data, entry.offset = SeriesData(), 0
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(entry.offset)
+                data = handle.read()
+        except OSError:
+            return
+        self.reads += len(data)
+        text, consumed = reader.complete_text(data)
+        if entry.offset == 0 and consumed == 0 and data.strip():
+            # One line and no newline (very old writers, or a torn first write): use it if it parses,
+            # but leave the offset so the completed line is read again once it has its newline.
+            probe = SeriesData()
+            probe.extend(data.decode("utf-8", errors="replace"), key)
+            if not probe.skipped:
+                entry.data = probe
+            entry.sig = sig
+            return
+        if entry.offset == 0 and len(entry.data):
+            entry.data = SeriesData()  # drop a provisional single-line read
+        entry.data.extend(text, key)
+        entry.offset += consumed
+        entry.sig = sig
+
+    def _drop(self, cache_key: tuple[str, str], entry: _Entry) -> None:
+        with self._lock:
+            if self._entries.get(cache_key) is entry:
+                del self._entries[cache_key]
+                self._points -= len(entry.data)
+
+    def _evict(self, keep: tuple[str, str]) -> None:
+        """Drop least recently used entries until the point budget holds (never the one just read)."""
+        while self._points > self.max_points and len(self._entries) > 1:
+            oldest_key = next(iter(self._entries))
+            if oldest_key == keep:
+                self._entries.move_to_end(oldest_key)
+                oldest_key = next(iter(self._entries))
+            old = self._entries.pop(oldest_key)
+            self._points -= len(old.data)

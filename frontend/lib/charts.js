@@ -1,0 +1,317 @@
+// Line charts over uPlot for metric histories: one chart, many series (runs), each with its own x values.
+//
+// createChart(container, options) → { setData, setOptions, setZoom, highlight, destroy }.
+// Series: [{ id, label, color, xs: number[], ys: (number|null)[] }] where xs are steps, epoch seconds
+// (xMode "wall") or seconds since the series started (xMode "relative"). Non-finite values must be null.
+// Features: log y, debiased EMA smoothing with the raw line faint behind, hover readout in an HTML
+// legend (run names, values at the cursor), legend hover highlights a series, drag-to-zoom reported
+// through onZoom({min, max}) and double-click reported through onResetZoom(), resize observer.
+import uPlot from "uplot";
+import { formatNumber } from "./format.js";
+
+const PALETTE = [
+  "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
+  "#ea580c", "#4f46e5", "#059669", "#b91c1c", "#0d9488", "#9333ea", "#ca8a04", "#475569",
+];
+
+/** A stable colour for the i-th run of a page (shared by the charts and the compare view's tables). */
+export function seriesColor(i) {
+  return PALETTE[i % PALETTE.length];
+}
+
+/** Debiased exponential moving average (TensorBoard's): weight in [0, 1); nulls stay gaps. */
+export function ema(ys, weight) {
+  if (!weight) return ys;
+  const out = new Array(ys.length);
+  let last = 0;
+  let n = 0;
+  for (let i = 0; i < ys.length; i++) {
+    const v = ys[i];
+    if (v === null || v === undefined || !Number.isFinite(v)) {
+      out[i] = null;
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    n++;
+    out[i] = last / (1 - Math.pow(weight, n));
+  }
+  return out;
+}
+
+/** Index of the point nearest to x in sorted xs (-1 when empty). */
+export function nearestIndex(xs, x) {
+  let lo = 0;
+  let hi = xs.length - 1;
+  if (hi < 0) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs(xs[lo - 1] - x) <= Math.abs(xs[lo] - x)) return lo - 1;
+  return lo;
+}
+
+export function formatSeconds(s) {
+  const sign = s < 0 ? "-" : "";
+  s = Math.abs(s);
+  if (s < 60) return `${sign}${Number(s.toFixed(s < 10 ? 1 : 0))}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  if (h) return `${sign}${h}h${m ? ` ${m}m` : ""}`;
+  return `${sign}${m}m${sec ? ` ${sec}s` : ""}`;
+}
+
+function formatX(xMode, x) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "";
+  if (xMode === "wall") return new Date(x * 1000).toLocaleString();
+  if (xMode === "relative") return formatSeconds(x);
+  return `step ${Math.round(x).toLocaleString()}`;
+}
+
+function withAlpha(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const SPARSE_POINTS = 40;
+const AXIS = { stroke: "#6b7280", font: "11px system-ui, sans-serif", grid: { stroke: "#eef0f3", width: 1 }, ticks: { stroke: "#e5e7eb", width: 1, size: 4 } };
+
+export function createChart(container, initial = {}) {
+  let options = { xMode: "step", logY: false, smoothing: 0, height: 220, onZoom: null, onResetZoom: null, ...initial };
+  let series = [];
+  let zoom = null; // {min, max} in x units while zoomed
+  let plot = null;
+  let highlighted = null;
+  let frame = 0;
+
+  const root = el("div", "mchart");
+  const canvasBox = el("div", "mchart-plot");
+  const legend = el("div", "mchart-legend");
+  const legendHead = el("div", "mchart-legend-head");
+  const legendRows = el("div", "mchart-legend-rows");
+  legend.append(legendHead, legendRows);
+  root.append(canvasBox, legend);
+  container.append(root);
+  let rows = [];
+
+  /** Per run: the drawn arrays (log-safe), the smoothed line, and the uPlot series indices. */
+  function prepared() {
+    return series.map((s) => {
+      const ys = options.logY ? s.ys.map((v) => (v !== null && v > 0 ? v : null)) : s.ys;
+      return { ...s, drawn: ys, smooth: options.smoothing ? ema(ys, options.smoothing) : null };
+    });
+  }
+
+  function uplotData(runs) {
+    const data = [null];
+    for (const r of runs) {
+      if (r.smooth) data.push([r.xs, r.drawn], [r.xs, r.smooth]);
+      else data.push([r.xs, r.drawn]);
+    }
+    return data;
+  }
+
+  function uplotSeries(runs) {
+    const facets = [{ scale: "x", auto: true }, { scale: "y", auto: true }];
+    const line = uPlot.paths.linear();
+    const out = [{}];
+    for (const r of runs) {
+      // Sparse series get dots: a lone point has no line to draw.
+      const points = { show: r.xs.length <= SPARSE_POINTS, size: 5, width: 1 };
+      const base = { label: r.label, facets, paths: line, points, spanGaps: false };
+      if (r.smooth) out.push({ ...base, stroke: withAlpha(r.color, 0.22), width: 1 }, { ...base, stroke: r.color, width: 1.5 });
+      else out.push({ ...base, stroke: r.color, width: 1 });
+    }
+    return out;
+  }
+
+  function build() {
+    if (plot) plot.destroy();
+    canvasBox.textContent = "";
+    const runs = prepared();
+    const width = Math.max(200, Math.floor(canvasBox.clientWidth || container.clientWidth || 600));
+    const xAxis = { ...AXIS, space: 70, size: 30 };
+    if (options.xMode === "relative") xAxis.values = (u, splits) => splits.map((v) => formatSeconds(v));
+    const yAxis = { ...AXIS, size: 56, values: (u, splits) => splits.map((v) => formatNumber(v)) };
+    plot = new uPlot(
+      {
+        mode: 2,
+        width,
+        height: options.height,
+        legend: { show: false },
+        scales: {
+          x: {
+            time: options.xMode === "wall",
+            auto: !zoom,
+            range: (u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]), // one x: still a visible axis
+            ...(zoom ? { min: zoom.min, max: zoom.max } : {}),
+          },
+          y: { auto: true, distr: options.logY ? 3 : 1 },
+        },
+        axes: [xAxis, yAxis],
+        series: uplotSeries(runs),
+        cursor: { y: false, drag: { x: true, y: false, setScale: false }, points: { show: false }, focus: { prox: -1 } },
+        hooks: {
+          setSelect: [onSelect],
+          setCursor: [() => scheduleReadout()],
+        },
+      },
+      uplotData(runs),
+      canvasBox,
+    );
+    plot.over.addEventListener("dblclick", onDoubleClick);
+    plot.over.addEventListener("mouseleave", () => scheduleReadout());
+    buildLegend(runs);
+    if (highlighted !== null) applyHighlight();
+    readout();
+  }
+
+  function onSelect(u) {
+    if (u.select.width < 3) return;
+    const min = u.posToVal(u.select.left, "x");
+    const max = u.posToVal(u.select.left + u.select.width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    setZoom({ min, max });
+    if (options.onZoom) options.onZoom({ min, max });
+  }
+
+  function onDoubleClick() {
+    if (!zoom) return;
+    setZoom(null);
+    if (options.onResetZoom) options.onResetZoom();
+  }
+
+  function setZoom(range) {
+    zoom = range;
+    if (!plot) return;
+    if (range) plot.setScale("x", { min: range.min, max: range.max });
+    else build();
+  }
+
+  function buildLegend(runs) {
+    legendRows.textContent = "";
+    rows = runs.map((r) => {
+      const row = el("div", "mchart-legend-row");
+      row.dataset.id = r.id;
+      const swatch = el("span", "mchart-swatch");
+      swatch.style.background = r.color;
+      const name = el("span", "mchart-name", r.label);
+      name.title = r.label;
+      const value = el("span", "mchart-value");
+      row.append(swatch, name, value);
+      row.addEventListener("mouseenter", () => highlight(r.id));
+      row.addEventListener("mouseleave", () => highlight(null));
+      legendRows.append(row);
+      return { run: r, value };
+    });
+  }
+
+  function scheduleReadout() {
+    if (!frame) frame = requestAnimationFrame(readout);
+  }
+
+  /** The legend shows values at the cursor, or the last values when the cursor is away. */
+  function readout() {
+    frame = 0;
+    if (!plot) return;
+    const left = plot.cursor.left;
+    const hovering = left !== null && left !== undefined && left >= 0;
+    const x = hovering ? plot.posToVal(left, "x") : null;
+    legendHead.textContent = hovering ? formatX(options.xMode, x) : "";
+    for (const { run, value } of rows) {
+      const ys = run.smooth || run.drawn;
+      let i = hovering ? nearestIndex(run.xs, x) : lastIndex(ys);
+      if (i < 0) {
+        value.textContent = "—";
+        continue;
+      }
+      const raw = series.find((s) => s.id === run.id);
+      const v = ys[i] !== null ? ys[i] : raw ? raw.ys[i] : null;
+      value.textContent = v === null || v === undefined ? "—" : formatNumber(v);
+      value.title = `${formatX(options.xMode, run.xs[i])}${run.smooth ? " (smoothed)" : ""}`;
+    }
+  }
+
+  function lastIndex(ys) {
+    for (let i = ys.length - 1; i >= 0; i--) if (ys[i] !== null) return i;
+    return ys.length - 1;
+  }
+
+  function applyHighlight() {
+    if (!plot) return;
+    const perRun = options.smoothing ? 2 : 1; // the raw line and its smoothed twin dim together
+    series.forEach((r, i) => {
+      const alpha = highlighted === null || highlighted === r.id ? 1 : 0.15;
+      for (let j = 1; j <= perRun; j++) plot.series[i * perRun + j].alpha = alpha;
+    });
+    for (const { run, value } of rows) value.parentElement.classList.toggle("dim", highlighted !== null && highlighted !== run.id);
+    plot.redraw(false);
+  }
+
+  /** Emphasise one series (by id), dimming the others; null restores all. */
+  function highlight(id) {
+    if (id === highlighted) return;
+    highlighted = id;
+    applyHighlight();
+  }
+
+  function setData(next) {
+    const sameShape =
+      plot && next.length === series.length && next.every((s, i) => s.id === series[i].id && s.label === series[i].label);
+    series = next;
+    if (!sameShape) {
+      build();
+      return;
+    }
+    const runs = prepared();
+    plot.setData(uplotData(runs), !zoom);
+    if (zoom) plot.setScale("x", { min: zoom.min, max: zoom.max });
+    rows.forEach((row, i) => (row.run = runs[i]));
+    readout();
+  }
+
+  function setOptions(next) {
+    const rebuild = ["xMode", "logY", "smoothing", "height"].some((k) => k in next && next[k] !== options[k]);
+    if ("xMode" in next && next.xMode !== options.xMode) zoom = null;
+    options = { ...options, ...next };
+    if (rebuild) build();
+  }
+
+  const resizer = new ResizeObserver(() => {
+    if (!plot) return;
+    const width = Math.max(200, Math.floor(canvasBox.clientWidth));
+    if (width !== plot.width) plot.setSize({ width, height: options.height });
+  });
+  resizer.observe(canvasBox);
+
+  function destroy() {
+    resizer.disconnect();
+    cancelAnimationFrame(frame);
+    if (plot) plot.destroy();
+    plot = null;
+    root.remove();
+  }
+
+  return {
+    setData,
+    setOptions,
+    setZoom,
+    highlight,
+    destroy,
+    get zoom() {
+      return zoom;
+    },
+    get plot() {
+      return plot;
+    },
+  };
+}
