@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 
 import pytest
-from mlscope.store.reader import MalformedError, complete_text, latest_of, parse_metric_line
+from mlscope.store.reader import (
+    MalformedError,
+    latest_in_lines,
+    latest_of,
+    metric_columns,
+    parse_metric_line,
+    whole_lines,
+)
 
 
 def test_two_fields_mean_step_zero():
@@ -40,9 +47,23 @@ def test_garbage_lines_are_malformed(line):
 
 
 def test_torn_last_line_is_left_for_later():
-    text, consumed = complete_text(b"1 0.5 0\n2 0.6 1\n3 0.")
-    assert text == "1 0.5 0\n2 0.6 1\n"
-    assert consumed == len(text)
+    assert whole_lines(b"1 0.5 0\n2 0.6 1\n3 0.") == b"1 0.5 0\n2 0.6 1\n"
+
+
+def test_single_line_without_newline_counts_as_complete():
+    assert whole_lines(b"1 0.5 0") == b"1 0.5 0"
+
+
+def test_columns_parse_plain_three_field_files():
+    assert metric_columns(b"1 0.5 0\n2 nan 1\n")[2] == [0, 1]
+
+
+def test_columns_refuse_mixed_field_counts():
+    assert metric_columns(b"1 0.5 0\n2 0.6 1 toy abc\n") is None
+
+
+def test_latest_of_a_file_with_dataset_lines_uses_the_line_parser():
+    assert latest_in_lines("k", b"1 0.5 0\n2 0.6 4 toy abc\n").step == 4
 
 
 def test_latest_prefers_higher_step_then_timestamp():

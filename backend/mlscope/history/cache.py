@@ -40,28 +40,26 @@ class SeriesData:
     def __len__(self) -> int:
         return len(self.values)
 
-    def extend(self, lines: str, key: str) -> None:
-        steps, values, stamps = self.steps.append, self.values.append, self.timestamps.append
-        for line in lines.split("\n"):
-            parts = line.split()
-            if len(parts) == 3:  # the common "ts value step" line, parsed without building a Metric
-                try:
-                    stamp, value, step = int(parts[0]), float(parts[1]), int(parts[2])
-                except ValueError:
-                    self.skipped += 1
+    def extend(self, data: bytes, key: str) -> None:
+        """Append the points of complete metric lines; unparsable lines are counted, not fatal."""
+        columns = reader.metric_columns(data)
+        if columns is not None:  # the common file: every line "ts value step"
+            stamps, values, steps = columns
+            self.timestamps.extend(stamps)
+            self.values.extend(values)
+            self.steps.extend(steps)
+        else:
+            for line in data.decode("utf-8", errors="replace").split("\n"):
+                if not line.strip():
                     continue
-            elif not parts:
-                continue
-            else:  # 2 or 5+ fields: the reader knows every variant
                 try:
                     point = reader.parse_metric_line(key, line)
                 except reader.MalformedError:
                     self.skipped += 1
                     continue
-                stamp, value, step = point.timestamp, point.value, point.step
-            steps(step)
-            values(value)
-            stamps(stamp)
+                self.steps.append(point.step)
+                self.values.append(point.value)
+                self.timestamps.append(point.timestamp)
         self._sorted.clear()
 
     def ordered(self, by: str) -> tuple[array, array, array]:
@@ -163,19 +161,19 @@ class HistoryCache:
         except OSError:
             return
         self.reads += len(data)
-        text, consumed = reader.complete_text(data)
+        consumed = data.rfind(b"\n") + 1
         if entry.offset == 0 and consumed == 0 and data.strip():
             # One line and no newline (very old writers, or a torn first write): use it if it parses,
             # but leave the offset so the completed line is read again once it has its newline.
             probe = SeriesData()
-            probe.extend(data.decode("utf-8", errors="replace"), key)
+            probe.extend(data, key)
             if not probe.skipped:
                 entry.data = probe
             entry.sig = sig
             return
         if entry.offset == 0 and len(entry.data):
             entry.data = SeriesData()  # drop a provisional single-line read
-        entry.data.extend(text, key)
+        entry.data.extend(data[:consumed], key)
         entry.offset += consumed
         entry.sig = sig
 

