@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import logging
-import re
 import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -17,13 +14,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..index import RunIndex
 from . import artifacts, history_api, mlflow_api, ui_api
+from .app_page import AppPage
 from .errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
 
 log = logging.getLogger("mlscope")
@@ -36,49 +32,6 @@ def frontend_dir() -> Path:
     if (packaged / "index.html").is_file():
         return packaged
     return Path(__file__).resolve().parents[3] / "frontend"
-
-
-def content_security_policy(html: str) -> str:
-    """A strict CSP for the app page; the inline import map is allowed by its hash only."""
-    hashes = [
-        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
-        for body in re.findall(r"<script[^>]*>(.*?)</script>", html, flags=re.S)
-        if body.strip()
-    ]
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self' " + " ".join(hashes),
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: blob:",
-            "frame-src 'self' blob:",
-            "worker-src 'self' blob:",
-            "object-src 'self'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'self'",
-        ]
-    )
-
-
-class IndexHtml:
-    """Serves the single-page app's index.html with its CSP (re-read when the file changes)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._cache: tuple[float, str, str] | None = None
-
-    async def __call__(self, request: Request) -> Response:
-        try:
-            mtime = self.path.stat().st_mtime
-        except OSError:
-            return HTMLResponse("<h1>mlscope</h1><p>The frontend is missing: run <code>make vendor</code>.</p>", 500)
-        if self._cache is None or self._cache[0] != mtime:
-            html = self.path.read_text(encoding="utf-8")
-            self._cache = (mtime, html, content_security_policy(html))
-        _, html, csp = self._cache
-        headers = {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
-        return HTMLResponse(html, headers=headers)
 
 
 async def refresh_forever(index: RunIndex, interval: float, stop: asyncio.Event) -> None:
@@ -118,13 +71,13 @@ def create_app(
                 await task
 
     static = frontend_dir()
-    index_html = IndexHtml(static / "index.html")
+    app_page = AppPage(static)
     routes = [
         *mlflow_api.routes,
         *ui_api.routes,
         *history_api.routes,
         *artifacts.routes,
-        Route("/", index_html, methods=["GET"]),
+        Route("/", app_page.serve, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=static, check_dir=False), name="static"),
     ]
     hosts = ["*"] if "*" in allowed_hosts else [*LOCAL_HOSTS, *allowed_hosts]

@@ -6,9 +6,7 @@ handlers so MLflow's own client can point at mlscope.
 
 from __future__ import annotations
 
-import base64
 import bisect
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +20,7 @@ from ..index import RunIndex
 from ..store import reader
 from ..store.model import Metric, Run
 from .errors import invalid, not_found
-from .params import index_of, int_arg, list_arg, request_args, string_arg
+from .params import index_of, int_arg, list_arg, page_offset, request_args, string_arg
 from .proto import experiment_json, metric_json, run_json
 
 MAX_RUNS_HISTORY_BULK = 100
@@ -167,22 +165,6 @@ def history_of(index: RunIndex, run_id: str, key: str) -> list[Metric]:
         raise invalid(str(exc)) from None
 
 
-def _offset_token(offset: int) -> str:
-    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def _token_offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.b64decode(token, validate=True))["offset"]
-        if not isinstance(offset, int) or offset < 0:
-            raise ValueError
-        return offset
-    except (ValueError, KeyError, TypeError):
-        raise invalid(f"Invalid page token '{token}'") from None
-
-
 async def get_metric_history(request: Request) -> JSONResponse:
     args = await request_args(request)
     run_id = string_arg(args, "run_id") or string_arg(args, "run_uuid")
@@ -190,7 +172,7 @@ async def get_metric_history(request: Request) -> JSONResponse:
         raise invalid("Missing value for required parameter 'run_id'.")
     key = string_arg(args, "metric_key", required=True)
     max_results = int_arg(args, "max_results", low=1)
-    offset = _token_offset(string_arg(args, "page_token"))
+    offset = page_offset(args)
     index = index_of(request)
     await run_in_threadpool(index.wait_listed)
     points = await run_in_threadpool(history_of, index, run_id, str(key))
@@ -198,7 +180,7 @@ async def get_metric_history(request: Request) -> JSONResponse:
     if max_results is not None:
         page = points[offset : offset + max_results]
         if offset + max_results < len(points):
-            body["next_page_token"] = _offset_token(offset + max_results)
+            body["next_page_token"] = search.make_page_token(offset + max_results)
     else:
         page = points[offset:]
     body = {"metrics": [metric_json(m) for m in page], **body}

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .. import search
 from ..index import RunIndex
 from .errors import invalid
 
@@ -77,3 +78,11 @@ def list_arg(args: dict[str, Any], name: str) -> list[str]:
 
 def index_of(request: Request) -> RunIndex:
     return request.app.state.index
+
+
+def page_offset(args: dict[str, Any]) -> int:
+    """The offset in MLflow's page token (base64 of {"offset": N}); 400 when it is not one."""
+    try:
+        return search.parse_page_token(string_arg(args, "page_token"))
+    except search.SearchError as exc:
+        raise invalid(exc.message) from None

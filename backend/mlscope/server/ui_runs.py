@@ -1,0 +1,252 @@
+"""The runs table's search and CSV export, on top of MLflow's runs/search semantics.
+
+Filtering and ordering are ``mlflow_api.run_search`` (the same grammar,
+errors and order as MLflow's endpoint). On top of that this module adds what
+the table needs: the total match count, nesting of child runs under parents
+that are in the result, pages of compact rows, and a streamed CSV of every
+match. The ordered match list is cached per query and index version, so
+scrolling through 10,000 runs costs one search, not one per page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from .. import search
+from ..index import RunIndex
+from ..store.model import Run
+from .errors import invalid
+from .mlflow_api import run_search
+from .params import index_of, int_arg, list_arg, page_offset, request_args, string_arg
+from .proto import float_json
+from .ui_rows import COMMIT_TAG, PARENT_TAG, Columns, models_for, row_json
+
+SEARCH_ALL = 50_000  # MLflow's SEARCH_MAX_RESULTS_THRESHOLD: the most one search may return
+DEFAULT_PAGE = 200
+MAX_PAGE = 1000
+VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
+
+
+@dataclass(frozen=True, slots=True)
+class TableQuery:
+    experiment_ids: tuple[str, ...]
+    filter: str
+    order_by: tuple[str, ...]
+    view_type: str
+    extended: bool
+
+    def key(self, version: int) -> tuple[Any, ...]:
+        return (self.experiment_ids, self.filter, self.order_by, self.view_type, self.extended, version)
+
+
+@dataclass(slots=True)
+class Matches:
+    """One search's result, ordered, with the nesting the table uses."""
+
+    runs: list[Run]
+    top: list[Run] = field(default_factory=list)  # runs whose parent is not in the result
+    child_counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        ids = {r.info.run_id for r in self.runs}
+        for run in self.runs:
+            parent = run.tags.get(PARENT_TAG)
+            if parent and parent in ids and parent != run.info.run_id:
+                self.child_counts[parent] += 1
+            else:
+                self.top.append(run)
+
+    def children_of(self, run_id: str) -> list[Run]:
+        return [r for r in self.runs if r.tags.get(PARENT_TAG) == run_id and r.info.run_id != run_id]
+
+
+class MatchCache:
+    """The last few searches' ordered results, keyed on the query and the index version."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._items: OrderedDict[tuple[Any, ...], Matches] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, index: RunIndex, query: TableQuery) -> Matches:
+        key = query.key(index.version)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        runs, _ = run_search(
+            index, list(query.experiment_ids), query.filter, list(query.order_by), SEARCH_ALL, None, query.view_type, query.extended
+        )
+        matches = Matches(runs)
+        with self._lock:
+            self._items[key] = matches
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return matches
+
+
+def _cache_of(index: RunIndex) -> MatchCache:
+    cache = getattr(index, "_ui_match_cache", None)
+    if cache is None:
+        cache = MatchCache()
+        index._ui_match_cache = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def _bool_arg(args: dict[str, Any], name: str) -> bool:
+    value = args.get(name)
+    if isinstance(value, list):
+        value = value[-1]
+    if value is None or value == "" or value is False:
+        return False
+    if value is True or str(value).lower() in ("true", "1", "yes"):
+        return True
+    if str(value).lower() in ("false", "0", "no"):
+        return False
+    raise invalid(f"Invalid value {value!r} for parameter '{name}': expected true or false.")
+
+
+def parse_query(args: dict[str, Any]) -> TableQuery:
+    experiment_ids = list_arg(args, "experiment_ids")
+    if not experiment_ids:
+        raise invalid("Missing value for required parameter 'experiment_ids'.")
+    view_type = (string_arg(args, "run_view_type") or "ACTIVE_ONLY").upper()
+    if view_type not in VIEW_TYPES:
+        raise invalid(f"Invalid value {view_type!r} for parameter 'run_view_type': expected one of {', '.join(VIEW_TYPES)}.")
+    return TableQuery(
+        experiment_ids=tuple(experiment_ids),
+        filter=string_arg(args, "filter") or "",
+        order_by=tuple(list_arg(args, "order_by")),
+        view_type=view_type,
+        extended=_bool_arg(args, "extended"),
+    )
+
+
+def parse_columns(args: dict[str, Any]) -> Columns:
+    return Columns(tuple(list_arg(args, "params")), tuple(list_arg(args, "metrics")), tuple(list_arg(args, "tags")))
+
+
+def _experiment_dirs(index: RunIndex, runs: list[Run]) -> dict[str, Any]:
+    dirs = {}
+    for exp_id in {r.info.experiment_id for r in runs}:
+        exp = index.experiment(exp_id)
+        if exp is not None:
+            dirs[exp_id] = exp.path
+    return dirs
+
+
+def table_page(index: RunIndex, args: dict[str, Any]) -> dict[str, Any]:
+    """One page of rows (top-level, children of one parent, or chosen run ids) and the counts."""
+    query = parse_query(args)
+    columns = parse_columns(args)
+    max_results = int_arg(args, "max_results", default=DEFAULT_PAGE, low=1, high=MAX_PAGE) or DEFAULT_PAGE
+    offset = page_offset(args)
+    parent_run_id = string_arg(args, "parent_run_id")
+    run_ids = set(list_arg(args, "run_ids"))
+    nest = _bool_arg(args, "nest") if "nest" in args else True
+    matches = _cache_of(index).get(index, query)
+    if run_ids:
+        candidates = [r for r in matches.runs if r.info.run_id in run_ids]
+    elif parent_run_id:
+        candidates = matches.children_of(parent_run_id)
+    else:
+        candidates = matches.top if nest else matches.runs
+    page = candidates[offset : offset + max_results]
+    models = models_for(page, _experiment_dirs(index, page))
+    rows = []
+    for run in page:
+        row = row_json(run, columns, models)
+        row["child_count"] = matches.child_counts.get(run.info.run_id, 0) if nest else 0
+        rows.append(row)
+    body: dict[str, Any] = {"runs": rows, "total": len(matches.runs), "count": len(candidates), "version": index.version}
+    if offset + max_results < len(candidates):
+        body["next_page_token"] = search.make_page_token(offset + max_results)
+    return body
+
+
+async def search_table(request: Request) -> JSONResponse:
+    """POST /api/mlscope/runs/search: compact rows for the runs table."""
+    args = await request_args(request)
+    index = index_of(request)
+    return JSONResponse(await run_in_threadpool(table_page, index, args))
+
+
+# ------------------------------------------------------------------- export
+
+CSV_HEAD = ["Run ID", "Name", "Experiment ID", "Status", "Start Time", "End Time", "Duration (s)", "User",
+            "Source Type", "Source Name", "Git Commit", "Parent Run ID", "Models", "Datasets"]
+
+
+def _iso(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def csv_lines(runs: list[Run], columns: Columns, models: dict[str, Any]) -> Iterator[str]:
+    """The header then one line per run, written a line at a time so the response streams."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(
+        CSV_HEAD + [f"params.{k}" for k in columns.params] + [f"metrics.{k}" for k in columns.metrics] + [f"tags.{k}" for k in columns.tags]
+    )
+    yield flush()
+    for run in runs:
+        row = row_json(run, columns, models)
+        info = run.info
+        duration = (info.end_time - info.start_time) / 1000 if info.end_time and info.start_time else ""
+        metric_values = [float_json(run.metrics[k].value) if k in run.metrics else "" for k in columns.metrics]
+        writer.writerow(
+            [info.run_id, info.run_name, info.experiment_id, info.status, _iso(info.start_time), _iso(info.end_time), duration,
+             row["user"], row["source_type"], row["source"], run.tags.get(COMMIT_TAG, ""), row["parent_run_id"] or "",
+             "; ".join(m["name"] for m in row["models"]),
+             "; ".join(f"{d['name']} ({d['digest']})" for d in row["datasets"])]
+            + [run.params.get(k, "") for k in columns.params]
+            + metric_values
+            + [run.tags.get(k, "") for k in columns.tags]
+        )
+        yield flush()
+
+
+def export_plan(index: RunIndex, args: dict[str, Any]) -> tuple[list[Run], Columns, dict[str, Any]]:
+    query = parse_query(args)
+    columns = parse_columns(args)
+    runs = _cache_of(index).get(index, query).runs
+    return runs, columns, models_for(runs, _experiment_dirs(index, runs))
+
+
+async def export_csv(request: Request) -> StreamingResponse:
+    """GET /api/mlscope/runs/export.csv: every matching run (not only loaded rows), chosen columns."""
+    args = await request_args(request)
+    index = index_of(request)
+    runs, columns, models = await run_in_threadpool(export_plan, index, args)
+    return StreamingResponse(
+        csv_lines(runs, columns, models),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="runs.csv"'},
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/api/mlscope/runs/search", search_table, methods=["POST"]),
+    Route("/api/mlscope/runs/export.csv", export_csv, methods=["GET"]),
+]
