@@ -472,8 +472,6 @@ class TreeWriter:
         uri = str(self.run_meta(run_id).get("artifact_uri") or "")
         try:
             return local_path(uri)
-        except reader.MalformedError:  # pragma: no cover - local_path raises NotLocalError
-            raise
         except ValueError:
             raise StoreError(f"The artifact URI '{uri}' of run {run_id} is not local; mlscope can only write local artifacts.") from None
 

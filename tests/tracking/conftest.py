@@ -1,0 +1,35 @@
+"""Fixtures for the tracking client tests: a fresh mlruns folder and MLflow's FileStore as the oracle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mlscope.tracking import fluent
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty tracking folder the fluent API writes to; global client state is reset around each test."""
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID", "MLFLOW_RUN_ID"):
+        monkeypatch.delenv(var, raising=False)
+    fluent._reset_for_tests()
+    path = tmp_path / "mlruns"
+    fluent.set_tracking_uri(str(path))
+    yield path
+    while fluent.active_run() is not None:
+        fluent.end_run()
+    fluent._reset_for_tests()
+
+
+@pytest.fixture
+def mlflow_client(monkeypatch: pytest.MonkeyPatch):
+    """A factory for MLflow clients on a given folder (FileStore opt-in set)."""
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    mlflow = pytest.importorskip("mlflow")
+
+    def make(path: Path):
+        return mlflow.MlflowClient(tracking_uri=path.resolve().as_uri())
+
+    return make
