@@ -69,3 +69,18 @@ def test_latest_of_a_file_with_dataset_lines_uses_the_line_parser():
 def test_latest_prefers_higher_step_then_timestamp():
     points = [parse_metric_line("k", line) for line in ["5 1.0 3", "9 2.0 1", "6 0.5 3"]]
     assert latest_of(points).timestamp == 6
+
+
+def test_flat_yaml_reads_mlflow_meta_like_pyyaml():
+    import yaml
+    from mlscope.store.reader import flat_yaml
+
+    text = b"artifact_uri: file:///tmp/x/artifacts\nend_time: null\nexperiment_id: '12'\nrun_name: it''s-fine\nstatus: 3\ntags: []\n"
+    assert flat_yaml(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("text", [b"name: 1.5\n", b"name: yes\n", b"tags:\n  a: b\n", b'name: "quoted"\n', b"name: 2026-01-01\n"])
+def test_flat_yaml_leaves_anything_else_to_pyyaml(text):
+    from mlscope.store.reader import flat_yaml
+
+    assert flat_yaml(text) is None

@@ -2,7 +2,8 @@
 
 Refreshing an entry re-reads only files whose signature moved; metric files
 that grew are read from where the last read stopped (appends are the common
-case while a run trains).
+case while a run trains). A shallow check looks only at folder signatures,
+which move when a key is added or removed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from ..store import reader
 from ..store.model import Metric, Run, RunInfo
-from .signatures import MISSING, Signature, signature
+from .signatures import Signature, signature
+
+DETAIL_FOLDERS = ("metrics", "params", "tags", "inputs", "outputs")
 
 
 @dataclass(slots=True)
@@ -30,9 +33,17 @@ class RunEntry:
     info: RunInfo
     meta_sig: Signature
     run: Run | None = None  # details (params, tags, metrics); None until loaded
+    folder_sigs: tuple[Signature, ...] = ()  # signatures of DETAIL_FOLDERS at the last deep read
     kv_sigs: dict[str, Signature] = field(default_factory=dict)  # "params/x", "tags/y" -> sig
     metric_files: dict[str, MetricFileState] = field(default_factory=dict)
-    io_sigs: tuple[Signature, Signature] = (MISSING, MISSING)  # inputs/, outputs/ dirs
+    base: str = ""  # str(run_dir) + "/": string paths avoid pathlib's cost in hot loops
+
+    def __post_init__(self) -> None:
+        self.base = str(self.run_dir) + os.sep
+
+    @property
+    def meta_path(self) -> str:
+        return self.base + "meta.yaml"
 
     def with_info(self, info: RunInfo) -> None:
         self.info = info
@@ -40,27 +51,33 @@ class RunEntry:
             name = info.run_name or self.run.tags.get("mlflow.runName", "")
             self.run = replace(self.run, info=replace(info, run_name=name))
 
+    def folders_changed(self) -> bool:
+        """Shallow check: did a key appear or vanish since the last deep read?"""
+        return self._folder_sigs() != self.folder_sigs
+
+    def _folder_sigs(self) -> tuple[Signature, ...]:
+        return tuple(signature(self.base + name) for name in DETAIL_FOLDERS)
+
     def load_details(self) -> bool:
-        """Bring params, tags, metrics and inputs up to date; True when anything changed.
+        """Deep read: bring params, tags, metrics and inputs up to date; True when anything changed.
 
         Raises MalformedError when a metric file holds garbage.
         """
-        changed = self.run is None
-        params, params_changed = self._sync_key_values("params", self.run.params if self.run else {})
-        tags, tags_changed = self._sync_key_values("tags", self.run.tags if self.run else {})
+        folder_sigs = self._folder_sigs()
+        previous = self.run
+        params, params_changed = self._sync_key_values("params", previous.params if previous else {})
+        tags, tags_changed = self._sync_key_values("tags", previous.tags if previous else {})
         metrics, metrics_changed = self._sync_metrics()
-        io_sigs = (signature(self.run_dir / "inputs"), signature(self.run_dir / "outputs"))
-        io_changed = io_sigs != self.io_sigs or self.run is None
-        changed = changed or params_changed or tags_changed or metrics_changed or io_changed
-        if not changed:
+        io_changed = previous is None or folder_sigs[3:] != self.folder_sigs[3:]
+        self.folder_sigs = folder_sigs
+        if not (previous is None or params_changed or tags_changed or metrics_changed or io_changed):
             return False
         if io_changed:
             datasets, model_inputs = reader.read_inputs(self.run_dir, self.exp_dir)
             outputs = reader.read_outputs(self.run_dir)
-            self.io_sigs = io_sigs
         else:
-            assert self.run is not None
-            datasets, model_inputs, outputs = self.run.dataset_inputs, self.run.model_inputs, self.run.model_outputs
+            assert previous is not None
+            datasets, model_inputs, outputs = previous.dataset_inputs, previous.model_inputs, previous.model_outputs
         info = self.info
         if not info.run_name and tags.get("mlflow.runName"):
             info = replace(info, run_name=tags["mlflow.runName"])
@@ -68,7 +85,7 @@ class RunEntry:
         return True
 
     def _sync_key_values(self, folder: str, current: dict[str, str]) -> tuple[dict[str, str], bool]:
-        files = reader.key_files(self.run_dir / folder)
+        files = reader.key_files(Path(self.base + folder))
         prefix = folder + "/"
         seen = set()
         values = dict(current)
@@ -88,36 +105,35 @@ class RunEntry:
             changed = True
         for sig_key in [k for k in self.kv_sigs if k.startswith(prefix) and k not in seen]:
             del self.kv_sigs[sig_key]
-            values.pop(sig_key[len(prefix):], None)
+            values.pop(sig_key[len(prefix) :], None)
             changed = True
         return values, changed
 
     def _sync_metrics(self) -> tuple[dict[str, Metric], bool]:
-        files = reader.key_files(self.run_dir / "metrics")
         changed = False
         seen = set()
-        for key, path in files:
+        for key, path in reader.key_files(Path(self.base + "metrics")):
             seen.add(key)
             sig = signature(path)
             state = self.metric_files.get(key)
             if state is not None and state.sig == sig:
                 continue
-            grew = state is not None and sig[2] == state.sig[2] and sig[1] >= state.offset
-            start = state.offset if (grew and state is not None) else 0
+            appended = state is not None and sig[2] == state.sig[2] and sig[1] >= state.offset
+            start = state.offset if (appended and state is not None) else 0
             with open(path, "rb") as handle:
                 handle.seek(start)
                 data = handle.read()
-            text, consumed = reader.complete_text(data)
+            consumed = data.rfind(b"\n") + 1
             if start == 0 and consumed == 0 and data.strip():
-                # One line without a newline (very old writers): accept it only if it parses.
+                # One line and no newline: a 1.x file, or a torn first write. Take it if it parses.
                 try:
-                    points = reader.parse_metric_lines(key, data.decode("utf-8", errors="replace"))
+                    latest = reader.latest_in_lines(key, data)
                 except reader.MalformedError:
-                    points = []
+                    latest = None
             else:
-                points = reader.parse_metric_lines(key, text)
-            previous = state.latest if (grew and state is not None) else None
-            latest = reader.latest_of(points + ([previous] if previous else []))
+                latest = reader.latest_in_lines(key, data[:consumed]) if consumed else None
+            if appended and state is not None and state.latest is not None:
+                latest = reader.latest_of([state.latest, latest] if latest else [state.latest])
             self.metric_files[key] = MetricFileState(sig, start + consumed, latest)
             changed = True
         for key in [k for k in self.metric_files if k not in seen]:
@@ -125,9 +141,4 @@ class RunEntry:
             changed = True
         if not changed and self.run is not None:
             return self.run.metrics, False
-        metrics = {k: s.latest for k, s in self.metric_files.items() if s.latest is not None}
-        return metrics, True
-
-
-def metric_dirs_exist(run_dir: Path) -> bool:
-    return os.path.isdir(run_dir / "metrics") and os.path.isdir(run_dir / "params")
+        return {k: s.latest for k, s in self.metric_files.items() if s.latest is not None}, True

@@ -22,7 +22,8 @@ from .run_entry import RunEntry
 from .signatures import MISSING, Signature, signature
 
 HOT_SECONDS = 120.0  # a run changed this recently is deep-checked on every refresh
-COLD_SLICE = 400  # finished runs deep-checked per refresh, round robin
+SHALLOW_SLICE = 1000  # runs whose folders are stat'ed per refresh, round robin
+DEEP_SLICE = 50  # runs fully re-checked per refresh, round robin
 
 
 @dataclass(slots=True)
@@ -56,7 +57,8 @@ class RunIndex:
         self._next_version = 1  # the version changes seen by the current pass will get
         self._dirty = False
         self._hot_until: dict[str, float] = {}
-        self._cold_cursor = 0
+        self._cursor = 0
+        self._deep_cursor = 0
         self._root_sig: tuple[Signature, Signature] = (MISSING, MISSING)
         self._listed = threading.Event()  # pass one done: every run's info is known
         self._ready = threading.Event()  # pass two done: details of every run are loaded
@@ -272,34 +274,46 @@ class RunIndex:
         return changed
 
     def _refresh_runs(self) -> int:
+        """One stat per run for meta.yaml; deep reads only where something may have moved.
+
+        Deep every time: running runs and runs changed in the last HOT_SECONDS.
+        Round robin: a shallow folder check of SHALLOW_SLICE runs (catches new
+        keys) and a deep read of DEEP_SLICE runs (catches in-place rewrites and
+        appends to finished runs), so the whole tree is covered without any
+        refresh costing more than a few milliseconds.
+        """
         changed = 0
         now = time.time()
         entries = list(self._runs.values())
         for entry in entries:
-            rid = entry.info.run_id
-            meta_sig = signature(entry.run_dir / "meta.yaml")
-            if meta_sig != entry.meta_sig:
-                try:
-                    info = reader.read_run_info(entry.run_dir, entry.info.experiment_id)
-                except reader.MalformedError as exc:
-                    # Half-written or broken: keep the last good info, retry next time.
-                    self._report(entry.run_dir, "meta", str(exc))
-                    continue
-                self._clear(entry.run_dir, "meta")
-                entry.meta_sig = meta_sig
-                entry.with_info(info)
-                self._hot_until[rid] = now + HOT_SECONDS
-                self._mark_changed(rid)
-                changed += 1
-        hot = [self._runs[rid] for rid, until in self._hot_until.items() if until > now and rid in self._runs]
-        hot += [e for e in entries if e.info.status == "RUNNING" and e.info.run_id not in self._hot_until]
+            meta_sig = signature(entry.meta_path)
+            if meta_sig == entry.meta_sig:
+                continue
+            try:
+                info = reader.read_run_info(entry.run_dir, entry.info.experiment_id)
+            except reader.MalformedError as exc:
+                # Half-written or broken: keep the last good info, retry next time.
+                self._report(entry.run_dir, "meta", str(exc))
+                continue
+            self._clear(entry.run_dir, "meta")
+            entry.meta_sig = meta_sig
+            entry.with_info(info)
+            self._hot_until[info.run_id] = now + HOT_SECONDS
+            self._mark_changed(info.run_id)
+            changed += 1
+        deep = {rid: self._runs[rid] for rid, until in self._hot_until.items() if until > now and rid in self._runs}
         if entries:
-            start = self._cold_cursor % len(entries)
-            hot += entries[start : start + COLD_SLICE]
-            self._cold_cursor = start + COLD_SLICE
-        for entry in {id(e): e for e in hot}.values():
+            start = self._cursor % len(entries)
+            self._cursor = start + SHALLOW_SLICE
+            for entry in entries[start : start + SHALLOW_SLICE]:
+                if entry.folders_changed():
+                    deep[entry.info.run_id] = entry
+            deep_start = self._deep_cursor % len(entries)
+            self._deep_cursor = deep_start + DEEP_SLICE
+            deep.update((e.info.run_id, e) for e in entries[deep_start : deep_start + DEEP_SLICE])
+        deep.update((e.info.run_id, e) for e in entries if e.info.status == "RUNNING")
+        for rid, entry in deep.items():
             if self._load_details(entry):
-                rid = entry.info.run_id
                 self._hot_until[rid] = now + HOT_SECONDS
                 self._mark_changed(rid)
                 changed += 1
