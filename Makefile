@@ -34,9 +34,9 @@ $(VENDOR)/.stamp: node_modules/.package-lock.json Makefile
 	cp node_modules/echarts/dist/echarts.esm.min.mjs $(VENDOR)/echarts/
 	cp node_modules/marked/lib/marked.esm.js $(VENDOR)/marked/
 	cp node_modules/dompurify/dist/purify.es.mjs $(VENDOR)/dompurify/
-	cp -r node_modules/highlight.js/es $(VENDOR)/highlight.js/es
-	cp node_modules/highlight.js/styles/github.min.css $(VENDOR)/highlight.js/
-	for pkg in preact htm uplot echarts marked dompurify highlight.js; do cp node_modules/$$pkg/LICENSE* $(VENDOR)/$$pkg/ 2>/dev/null || true; done
+	cp -r node_modules/@highlightjs/cdn-assets/es $(VENDOR)/highlight.js/es
+	cp node_modules/@highlightjs/cdn-assets/styles/github.min.css node_modules/@highlightjs/cdn-assets/LICENSE $(VENDOR)/highlight.js/
+	for pkg in preact htm uplot echarts marked dompurify; do cp node_modules/$$pkg/LICENSE* $(VENDOR)/$$pkg/ 2>/dev/null || true; done
 	touch $@
 
 run: install

@@ -176,3 +176,19 @@ def test_foreign_host_header_is_refused(reference_server):
 def test_no_cors_headers_by_default(reference_server):
     response = httpx.get(reference_server.url + "/health", headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_logged_models_match_file_store(clients):
+    client, store, ids = clients
+    ours = client.search_logged_models(experiment_ids=[ids["experiment"]], filter_string="name = 'mymodel'")
+    theirs = store.search_logged_models(experiment_ids=[ids["experiment"]], filter_string="name = 'mymodel'")
+    assert [(m.model_id, m.name, m.source_run_id, m.params) for m in ours] == [
+        (m.model_id, m.name, m.source_run_id, m.params) for m in theirs
+    ]
+    model = client.get_logged_model(ids["logged_model"])
+    assert (model.name, model.experiment_id) == ("mymodel", ids["experiment"])
+
+
+def test_unknown_logged_model_is_404(reference_server):
+    response = httpx.get(reference_server.url + "/api/2.0/mlflow/logged-models/m-" + "0" * 32)
+    assert response.status_code == 404

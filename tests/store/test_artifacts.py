@@ -73,7 +73,11 @@ def test_logged_model_root_falls_back_to_its_folder(tmp_path: Path) -> None:
 
 def test_models_of_a_run_come_from_outputs_and_source_run(tmp_path: Path) -> None:
     run = make_run(tmp_path, "", outputs=(ModelRef("m-out"),))
-    models = [make_model("m-out", None, tmp_path), make_model("m-src", "r1", tmp_path), make_model("m-other", "r2", tmp_path)]
+    models = [
+        make_model("m-out", None, tmp_path),
+        make_model("m-src", "r1", tmp_path),
+        make_model("m-other", "r2", tmp_path),
+    ]
     assert [m.model_id for m in models_of_run(run, models)] == ["m-out", "m-src"]
 
 
@@ -139,7 +143,9 @@ def test_walk_files_keeps_inside_links_and_skips_escaping_ones(root: Path) -> No
 
 
 def test_image_series_names_parse_with_plus_delimiters() -> None:
-    parsed = parse_series_image_name("train~samples+step+12+timestamp+1700000000000+4404f35e-7ce3-42b5-be82-e1df12ffaf3d.png")
+    parsed = parse_series_image_name(
+        "train~samples+step+12+timestamp+1700000000000+4404f35e-7ce3-42b5-be82-e1df12ffaf3d.png"
+    )
     assert parsed is not None
     assert (parsed.key, parsed.step, parsed.timestamp, parsed.compressed) == ("train/samples", 12, 1700000000000, False)
 

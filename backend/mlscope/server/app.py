@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..index import RunIndex
-from . import artifacts, history_api, mlflow_api, ui_api
+from . import artifacts, compare_api, history_api, mlflow_api, mlflow_models, ui_api
 from .app_page import AppPage
 from .errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
 
@@ -74,9 +74,11 @@ def create_app(
     app_page = AppPage(static)
     routes = [
         *mlflow_api.routes,
+        *mlflow_models.routes,
         *ui_api.routes,
         *history_api.routes,
         *artifacts.routes,
+        *compare_api.routes,
         Route("/", app_page.serve, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=static, check_dir=False), name="static"),
     ]

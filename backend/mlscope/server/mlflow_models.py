@@ -1,0 +1,113 @@
+"""MLflow 3 logged models, read-only: `logged-models/search` and `logged-models/<id>`.
+
+MLflow's own client needs them to list a run's artifacts over HTTP (it looks
+for the run's logged models by name), so they belong to the REST contract.
+The filter accepts what MLflow's client sends: `attr = 'value'` clauses
+joined by AND on name, model_id, source_run_id, model_type and status.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from .. import search
+from ..index import RunIndex
+from ..store import reader
+from ..store.model import LoggedModel
+from .errors import invalid, not_found
+from .params import index_of, int_arg, list_arg, page_offset, request_args, string_arg
+from .proto import key_values
+
+FILTER_FIELDS = ("name", "model_id", "source_run_id", "model_type", "status")
+_CLAUSE = re.compile(r"\s*(?:attributes\.)?(\w+)\s*=\s*'((?:[^']|'')*)'\s*", re.I)
+_AND = re.compile(r"\s+AND\s+", re.I)
+
+
+def logged_model_json(model: LoggedModel) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "artifact_uri": model.artifact_location,
+        "status": model.status,
+    }
+    optional = {
+        "creation_timestamp_ms": model.creation_timestamp,
+        "last_updated_timestamp_ms": model.last_updated_timestamp,
+        "source_run_id": model.source_run_id,
+        "model_type": model.model_type,
+    }
+    info.update({k: v for k, v in optional.items() if v is not None})
+    if model.tags:
+        info["tags"] = key_values(model.tags)
+    data = {"params": key_values(model.params)} if model.params else {}
+    return {"info": info, "data": data}
+
+
+def parse_model_filter(text: str) -> list[tuple[str, str]]:
+    if not text.strip():
+        return []
+    clauses = []
+    for part in _AND.split(text.strip()):
+        match = _CLAUSE.fullmatch(part)
+        if match is None or match.group(1).lower() not in FILTER_FIELDS:
+            raise invalid(f"Unsupported logged model filter {part!r}: use <field> = '<value>' on {', '.join(FILTER_FIELDS)}, joined by AND")
+        clauses.append((match.group(1).lower(), match.group(2).replace("''", "'")))
+    return clauses
+
+
+def models_in(index: RunIndex, experiment_ids: list[str]) -> list[LoggedModel]:
+    found = []
+    for experiment_id in experiment_ids:
+        experiment = index.experiment(experiment_id)
+        if experiment is not None:
+            found.extend(reader.read_logged_models(experiment.path))
+    return found
+
+
+async def search_logged_models(request: Request) -> JSONResponse:
+    args = await request_args(request)
+    experiment_ids = list_arg(args, "experiment_ids")
+    if not experiment_ids:
+        raise invalid("Missing value for required parameter 'experiment_ids'.")
+    clauses = parse_model_filter(string_arg(args, "filter") or "")
+    max_results = int_arg(args, "max_results", default=100, low=1, high=search.SEARCH_MAX_RESULTS_THRESHOLD) or 100
+    offset = page_offset(args)
+    index = index_of(request)
+    await run_in_threadpool(index.wait_listed)
+    models = await run_in_threadpool(models_in, index, experiment_ids)
+    matching = [m for m in models if all(str(getattr(m, field) or "") == value for field, value in clauses)]
+    matching.sort(key=lambda m: (-(m.creation_timestamp or 0), m.model_id))
+    page, token = search.paging.paginate(matching, offset, max_results)
+    body: dict[str, Any] = {"models": [logged_model_json(m) for m in page]}
+    if token:
+        body["next_page_token"] = token
+    return JSONResponse(body)
+
+
+async def get_logged_model(request: Request) -> JSONResponse:
+    model_id = request.path_params["model_id"]
+    index = index_of(request)
+    await run_in_threadpool(index.wait_listed)
+    experiments = [e.experiment_id for e in index.experiments()]
+    models = await run_in_threadpool(models_in, index, experiments)
+    for model in models:
+        if model.model_id == model_id:
+            return JSONResponse({"model": logged_model_json(model)})
+    raise not_found(f"Logged model with ID '{model_id}' not found")
+
+
+routes: list[BaseRoute] = [
+    route
+    for prefix in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+    for route in (
+        Route(f"{prefix}/logged-models/search", search_logged_models, methods=["POST"]),
+        Route(prefix + "/logged-models/{model_id:str}", get_logged_model, methods=["GET"]),
+    )
+]

@@ -1,0 +1,210 @@
+"""Where a run's artifacts live on disk, and safe access to the files beneath that root.
+
+Every artifact endpoint goes through ``resolve_artifact_path``: it is the one
+place that decides whether a requested path may be read. It refuses ``..``,
+absolute paths, NUL bytes, backslashes and symlinks that lead out of the root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .model import LoggedModel, Run
+from .paths import NotLocalError, local_path
+
+# Files MLflow's LocalArtifactRepository hides while they are being uploaded.
+TEMP_ARTIFACT_PREFIX = ".artifact.uploading."
+MAX_PATH_LENGTH = 4096
+
+
+class UnsafePathError(ValueError):
+    """A requested artifact path that could read outside the artifact root."""
+
+
+class ArtifactsUnavailable(Exception):
+    """The artifacts live somewhere mlscope cannot read (s3:, gs:, mlflow-artifacts:, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactEntry:
+    name: str
+    path: str  # relative to the artifact root, '/'-separated
+    is_dir: bool
+    size: int | None  # files only
+    mtime: int  # epoch milliseconds
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesImage:
+    """One file of an image series logged with ``log_image(key=..., step=...)``."""
+
+    key: str
+    step: int
+    timestamp: int
+    uuid: str
+    compressed: bool  # the ``+compressed.webp`` thumbnail MLflow writes beside the png
+
+
+def _local_root(uri: str, fallback: Path, what: str) -> Path:
+    try:
+        path = local_path(uri)
+    except NotLocalError:
+        raise ArtifactsUnavailable(
+            f"The artifacts of {what} are stored at '{uri}', which mlscope cannot read: "
+            "only local (file:) artifact locations are supported."
+        ) from None
+    # Moved or rsynced trees keep absolute file: URIs that no longer exist (MLflow #3144).
+    return path if path.is_dir() else fallback
+
+
+def artifact_root_for(run: Run) -> Path:
+    """The run's artifact folder: its artifact_uri when that exists, else ``<run dir>/artifacts``."""
+    if not run.info.artifact_uri:
+        return run.path / "artifacts"
+    return _local_root(run.info.artifact_uri, run.path / "artifacts", f"run '{run.run_id}'")
+
+
+def model_artifact_root(model: LoggedModel) -> Path:
+    """A logged model's artifact folder, with the same fallback for moved trees."""
+    if not model.artifact_location:
+        return model.path / "artifacts"
+    return _local_root(model.artifact_location, model.path / "artifacts", f"logged model '{model.model_id}'")
+
+
+def models_of_run(run: Run, models: list[LoggedModel]) -> list[LoggedModel]:
+    """Logged models that belong beside a run's artifacts: its outputs, and models it is the source of."""
+    output_ids = {ref.model_id for ref in run.model_outputs}
+    linked = [m for m in models if m.model_id in output_ids or m.source_run_id == run.run_id]
+    return sorted(linked, key=lambda m: (m.creation_timestamp or 0, m.model_id))
+
+
+def check_relative_path(relative: str) -> PurePosixPath:
+    """Validate a client-supplied artifact path; '' (or '/'-only) means the root."""
+    if len(relative) > MAX_PATH_LENGTH:
+        raise UnsafePathError("Invalid path: too long")
+    if "\x00" in relative:
+        raise UnsafePathError("Invalid path: it contains a NUL byte")
+    if "\\" in relative:
+        raise UnsafePathError("Invalid path: backslashes are not allowed, use '/'")
+    if relative.startswith("/") or re.match(r"^[A-Za-z]:", relative):
+        raise UnsafePathError("Invalid path: it must be relative to the artifact root")
+    parts = [p for p in relative.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UnsafePathError("Invalid path: '..' is not allowed")
+    return PurePosixPath(*parts) if parts else PurePosixPath()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def resolve_artifact_path(root: Path, relative: str) -> Path:
+    """The real path of ``relative`` under ``root``.
+
+    Raises UnsafePathError for paths that are not plain relative paths or that
+    resolve (through symlinks) outside the root, FileNotFoundError when missing.
+    """
+    clean = check_relative_path(relative)
+    real_root = root.resolve()
+    candidate = real_root.joinpath(*clean.parts)
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(f"No such artifact: '{clean}'") from None
+    except (OSError, RuntimeError):  # symlink loops, permission problems
+        raise FileNotFoundError(f"Cannot read artifact: '{clean}'") from None
+    if not _inside(resolved, real_root):
+        raise UnsafePathError("Invalid path: it leads outside the artifact root")
+    return resolved
+
+
+def entry_inside(entry_path: str, real_root: Path) -> bool:
+    """True when a directory entry (possibly a symlink) stays within the root."""
+    try:
+        return _inside(Path(entry_path).resolve(strict=True), real_root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def list_artifacts(root: Path, relative: str, limit: int | None = None) -> tuple[list[ArtifactEntry], bool]:
+    """One directory level, sorted by path; (entries, truncated).
+
+    Symlinks that lead out of the root and MLflow's in-flight upload files are
+    left out. A missing root lists as empty, as MLflow does.
+    """
+    clean = check_relative_path(relative)
+    if not clean.parts and not root.is_dir():
+        return [], False
+    folder = resolve_artifact_path(root, relative)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"Not a directory: '{clean}'")
+    real_root = root.resolve()
+    entries: list[ArtifactEntry] = []
+    with os.scandir(folder) as scan:
+        names = sorted(scan, key=lambda e: e.name)
+    truncated = False
+    for item in names:
+        if item.name.startswith(TEMP_ARTIFACT_PREFIX):
+            continue
+        if item.is_symlink() and not entry_inside(item.path, real_root):
+            continue
+        try:
+            info = os.stat(item.path)
+        except OSError:
+            continue
+        if limit is not None and len(entries) >= limit:
+            truncated = True
+            break
+        is_dir = stat.S_ISDIR(info.st_mode)
+        entries.append(
+            ArtifactEntry(
+                name=item.name,
+                path=str(clean / item.name) if clean.parts else item.name,
+                is_dir=is_dir,
+                size=None if is_dir else info.st_size,
+                mtime=int(info.st_mtime * 1000),
+            )
+        )
+    return entries, truncated
+
+
+def walk_files(folder: Path, real_root: Path) -> list[tuple[Path, str]]:
+    """Every file under ``folder`` as (real path, path relative to folder), sorted.
+
+    Symlinked folders are not descended into (no loops); symlinked files are
+    kept only when they resolve inside the root.
+    """
+    found: list[tuple[Path, str]] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.startswith(TEMP_ARTIFACT_PREFIX):
+                continue
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full) and not entry_inside(full, real_root):
+                continue
+            if not os.path.isfile(full):
+                continue
+            found.append((Path(full), Path(full).relative_to(folder).as_posix()))
+    return found
+
+
+# MLflow >= 3.2 writes '+' delimiters; older versions wrote '%' (the UI accepts both).
+_SERIES_RE = re.compile(
+    r"^(?P<key>.+?)(?P<d>[+%])step(?P=d)(?P<step>-?\d+)(?P=d)timestamp(?P=d)(?P<ts>\d+)(?P=d)(?P<uuid>[0-9a-fA-F-]+)"
+    r"(?P<compressed>(?P=d)compressed)?\.(?P<ext>png|webp|jpe?g|gif)$"
+)
+
+
+def parse_series_image_name(name: str) -> SeriesImage | None:
+    """Parse ``<key>+step+N+timestamp+T+<uuid>[+compressed].png|webp``; None for other names."""
+    match = _SERIES_RE.match(name)
+    if match is None:
+        return None
+    # '/' in keys is written as '~' (and '#' by older MLflow versions).
+    key = match["key"].replace("~", "/").replace("#", "/")
+    return SeriesImage(key, int(match["step"]), int(match["ts"]), match["uuid"], bool(match["compressed"]))
