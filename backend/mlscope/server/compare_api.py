@@ -26,6 +26,7 @@ from ..history import HistoryCache
 from ..index import RunIndex
 from ..store.model import Run
 from .errors import invalid
+from .history_api import history_cache
 from .params import index_of, request_args
 from .proto import float_json
 
@@ -98,18 +99,13 @@ class HistorySummaries:
         return summary_json(low, high, snap.values[snap.length - 1], snap.length)
 
 
-DEFAULT_SUMMARIES = HistorySummaries(HistoryCache())
-
-
 def summaries_of(request: Request) -> HistorySummaries:
-    """Share the app's history cache when it keeps one (app.state.history_cache), else a process-wide one."""
-    histories = getattr(request.app.state, "history_cache", None)
-    if isinstance(histories, HistoryCache):
-        summaries = getattr(request.app.state, "compare_summaries", None)
-        if summaries is None or summaries.histories is not histories:
-            summaries = request.app.state.compare_summaries = HistorySummaries(histories)
-        return summaries
-    return DEFAULT_SUMMARIES
+    """Summaries over the app's one history cache (shared with the charts' endpoint), created on first use."""
+    histories = history_cache(request)
+    summaries = getattr(request.app.state, "compare_summaries", None)
+    if summaries is None or summaries.histories is not histories:
+        summaries = request.app.state.compare_summaries = HistorySummaries(histories)
+    return summaries
 
 
 # ------------------------------------------------------------------ one run
@@ -157,9 +153,7 @@ def run_comparison_json(run: Run, experiment_name: str | None, summaries: Histor
     }
 
 
-def compare_runs(
-    index: RunIndex, run_ids: Iterable[str], summaries: HistorySummaries = DEFAULT_SUMMARIES
-) -> list[dict[str, Any]]:
+def compare_runs(index: RunIndex, run_ids: Iterable[str], summaries: HistorySummaries) -> list[dict[str, Any]]:
     """The comparison of each requested run, in request order; blocking (reads histories)."""
     index.wait_listed()
     names = {e.experiment_id: e.name for e in index.experiments()}
