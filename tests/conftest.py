@@ -50,6 +50,7 @@ class LiveServer:
 
     def __init__(self, root: Path, refresh_interval: float = 0.5) -> None:
         import uvicorn
+
         from mlscope.server.app import create_app
 
         self.root = root

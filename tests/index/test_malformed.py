@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlscope.index import RunIndex
-
 from tests.handmade import write_experiment, write_run
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from mlscope.index import RunIndex
 
+from mlscope.index import RunIndex
 from tests.handmade import write_experiment, write_run
 
 

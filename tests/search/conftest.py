@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from mlscope.store.model import Experiment, Run
 from mlscope.store.reader import read_experiment, read_run, run_dirs
 

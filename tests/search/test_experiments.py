@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from mlscope.search import SearchError, search_experiments
 from mlscope.store.model import Experiment
 

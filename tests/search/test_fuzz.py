@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mlflow.exceptions import MlflowException
 from mlflow.utils.search_utils import SearchUtils
+
 from mlscope.search import SearchError, parse_order_by, parse_run_filter, search_experiments, search_runs
 
 from .test_run_filter import make_run

@@ -7,6 +7,7 @@ import json
 import math
 
 import pytest
+
 from mlscope.search import SearchError, make_page_token, parse_order_by, parse_page_token, search_runs
 
 from .test_run_filter import make_run

@@ -6,6 +6,7 @@ import pytest
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
+
 from mlscope.search import SearchError, parse_run_filter, search_experiments, search_runs
 
 from .conftest import ReferenceTree

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from mlscope.search import SearchError, parse_run_filter
 from mlscope.store.model import DatasetInput, Metric, Run, RunInfo
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+
 from mlscope.history import HistoryCache
 from mlscope.index import RunIndex
 from mlscope.server import compare_api
 from mlscope.server.compare_api import HistorySummaries, compare_runs
-
 from tests.conftest import LiveServer
 from tests.reference_trees import T0, mlflow_client
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from mlscope.store.artifacts import (
     ArtifactsUnavailable,
     UnsafePathError,
@@ -19,7 +20,6 @@ from mlscope.store.artifacts import (
 )
 from mlscope.store.mlmodel import summarize_mlmodel
 from mlscope.store.model import LoggedModel, ModelRef, Run, RunInfo
-
 from tests.artifact_trees import CONDA_YAML, MLMODEL, PYTHON_ENV_YAML, REQUIREMENTS_TXT
 
 

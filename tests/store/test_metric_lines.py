@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from mlscope.store.reader import (
     MalformedError,
     latest_in_lines,
@@ -73,6 +74,7 @@ def test_latest_prefers_higher_step_then_timestamp():
 
 def test_flat_yaml_reads_mlflow_meta_like_pyyaml():
     import yaml
+
     from mlscope.store.reader import flat_yaml
 
     text = b"artifact_uri: file:///tmp/x/artifacts\nend_time: null\nexperiment_id: '12'\nrun_name: it''s-fine\nstatus: 3\ntags: []\n"

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlscope.store import reader
 
+from mlscope.store import reader
 from tests.reference_trees import file_store
 
 

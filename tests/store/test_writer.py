@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from mlscope.names import NOUNS, PREDICATES, generate_experiment_id, generate_run_name
 from mlscope.store import reader
 from mlscope.store.writer import StoreError, TreeWriter, append_whole, atomic_write, create_exclusive

@@ -6,8 +6,9 @@ import re
 import threading
 from pathlib import Path
 
-import mlscope
 import pytest
+
+import mlscope
 from mlscope import MlscopeClient
 from mlscope.store import reader
 from mlscope.tracking import fluent

@@ -7,8 +7,9 @@ import io
 import json
 from pathlib import Path
 
-import mlscope
 import pytest
+
+import mlscope
 from mlscope import MlscopeClient
 from mlscope.cli import manage
 

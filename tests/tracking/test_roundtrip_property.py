@@ -8,6 +8,7 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mlscope import MlscopeClient
 from mlscope.store import reader
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlscope.index import RunIndex
 from playwright.sync_api import Page, expect
 
 from bench.generate import generate
+from mlscope.index import RunIndex
 from tests.conftest import LiveServer
 from tests.reference_trees import mlflow_client
 
