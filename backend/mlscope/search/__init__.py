@@ -17,7 +17,7 @@ from .paging import (
     view_type_name,
 )
 from .run_filter import RunFilter, parse_run_filter
-from .runs import search_runs
+from .runs import matching_runs, search_runs
 
 __all__ = [
     "SEARCH_MAX_RESULTS_DEFAULT",
@@ -27,6 +27,7 @@ __all__ = [
     "SearchError",
     "check_max_results",
     "make_page_token",
+    "matching_runs",
     "parse_experiment_filter",
     "parse_order_by",
     "parse_page_token",

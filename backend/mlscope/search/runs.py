@@ -20,11 +20,15 @@ def search_runs(runs: Iterable[Run], filter_string: str | None = "", order_by: S
     """
     limit = check_max_results(max_results)
     offset = parse_page_token(page_token)
+    return paginate(matching_runs(runs, filter_string, order_by, run_view_type, extended), offset, limit)
+
+
+def matching_runs(runs: Iterable[Run], filter_string: str | None = "", order_by: Sequence[str] | None = None,
+                  run_view_type: str | int = "ACTIVE_ONLY", extended: bool = False) -> list[Run]:
+    """Every run that matches, in MLflow's order (what search_runs pages through)."""
     stages = stages_for(run_view_type)
     run_filter = parse_run_filter(filter_string or "", extended)
-    order = parse_order_by(order_by)
-    matches = _select(runs, stages, run_filter.predicate)
-    return paginate(order.sort(matches), offset, limit)
+    return parse_order_by(order_by).sort(_select(runs, stages, run_filter.predicate))
 
 
 def _select(runs: Iterable[Run], stages: frozenset[str], predicate: Any) -> list[Run]:

@@ -21,6 +21,7 @@ from ..index import RunIndex
 from . import artifacts, compare_api, history_api, mlflow_api, mlflow_models, ui_api
 from .app_page import AppPage
 from .errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
+from .run_queries import RunQueries
 
 log = logging.getLogger("mlscope")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -99,5 +100,6 @@ def create_app(
         },
     )
     app.state.index = index
+    app.state.queries = RunQueries(index)
     app.state.root = root
     return app

@@ -20,8 +20,9 @@ from ..index import RunIndex
 from ..store import reader
 from ..store.model import Metric, Run
 from .errors import invalid, not_found
-from .params import index_of, int_arg, list_arg, page_offset, request_args, string_arg
+from .params import index_of, int_arg, list_arg, page_offset, queries_of, request_args, string_arg
 from .proto import experiment_json, metric_json, run_json
+from .run_queries import RunQuery
 
 MAX_RUNS_HISTORY_BULK = 100
 MAX_RESULTS_PER_RUN = 2500
@@ -88,59 +89,18 @@ async def get_experiment_by_name(request: Request) -> JSONResponse:
 
 async def search_runs(request: Request) -> JSONResponse:
     args = await request_args(request)
-    index = index_of(request)
-    experiment_ids = list_arg(args, "experiment_ids")
-    view_type = args.get("run_view_type", "ACTIVE_ONLY")
-    max_results = int_arg(args, "max_results", default=1000)
-    page, token = await run_in_threadpool(
-        run_search,
-        index,
-        experiment_ids,
-        string_arg(args, "filter") or "",
-        list_arg(args, "order_by"),
-        max_results,
-        string_arg(args, "page_token"),
-        view_type,
-        False,
+    query = RunQuery(
+        experiment_ids=tuple(list_arg(args, "experiment_ids")),
+        filter=string_arg(args, "filter") or "",
+        order_by=tuple(list_arg(args, "order_by")),
+        view_type=string_arg(args, "run_view_type") or "ACTIVE_ONLY",
     )
+    max_results = int_arg(args, "max_results", default=1000)
+    page, token = await run_in_threadpool(queries_of(request).page, query, max_results, string_arg(args, "page_token"))
     body: dict[str, Any] = {"runs": [run_json(run) for run in page]}
     if token:
         body["next_page_token"] = token
     return JSONResponse(body)
-
-
-def run_search(
-    index: RunIndex,
-    experiment_ids: list[str],
-    filter_string: str,
-    order_by: list[str],
-    max_results: int | None,
-    page_token: str | None,
-    view_type: Any,
-    extended: bool,
-) -> tuple[list[Run], str | None]:
-    """Search the index; before details are loaded, attribute-only queries are answered at once."""
-    try:
-        needs_details = search.parse_run_filter(filter_string, extended=extended).needs_details or search.parse_order_by(
-            order_by
-        ).needs_details
-        if needs_details:
-            index.wait_ready()
-        else:
-            index.wait_listed()
-        runs = index.runs(experiment_ids, details=needs_details)
-        page, token = search.search_runs(
-            runs,
-            filter_string=filter_string,
-            order_by=order_by,
-            max_results=1000 if max_results is None else max_results,
-            page_token=page_token,
-            run_view_type=view_type,
-            extended=extended,
-        )
-    except search.SearchError as exc:
-        raise invalid(exc.message) from None
-    return (page if needs_details else index.with_details(page)), token
 
 
 async def get_run(request: Request) -> JSONResponse:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
 from .. import search
 from ..index import RunIndex
 from .errors import invalid
+
+if TYPE_CHECKING:
+    from .run_queries import RunQueries
 
 
 async def request_args(request: Request) -> dict[str, Any]:
@@ -78,6 +81,10 @@ def list_arg(args: dict[str, Any], name: str) -> list[str]:
 
 def index_of(request: Request) -> RunIndex:
     return request.app.state.index
+
+
+def queries_of(request: Request) -> RunQueries:
+    return request.app.state.queries
 
 
 def page_offset(args: dict[str, Any]) -> int:

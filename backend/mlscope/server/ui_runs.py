@@ -1,19 +1,17 @@
 """The runs table's search and CSV export, on top of MLflow's runs/search semantics.
 
-Filtering and ordering are ``mlflow_api.run_search`` (the same grammar,
-errors and order as MLflow's endpoint). On top of that this module adds what
-the table needs: the total match count, nesting of child runs under parents
-that are in the result, pages of compact rows, and a streamed CSV of every
-match. The ordered match list is cached per query and index version, so
-scrolling through 10,000 runs costs one search, not one per page.
+Filtering and ordering are ``RunQueries`` (the same grammar, errors, order
+and per-version cache as MLflow's endpoint). On top of that this module adds
+what the table needs: the total match count, nesting of child runs under
+parents that are in the result, pages of compact rows, and a streamed CSV of
+every match.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,27 +26,14 @@ from .. import search
 from ..index import RunIndex
 from ..store.model import Run
 from .errors import invalid
-from .mlflow_api import run_search
-from .params import index_of, int_arg, list_arg, page_offset, request_args, string_arg
+from .params import int_arg, list_arg, page_offset, queries_of, request_args, string_arg
 from .proto import float_json
+from .run_queries import RunQueries, RunQuery
 from .ui_rows import COMMIT_TAG, PARENT_TAG, Columns, models_for, row_json
 
-SEARCH_ALL = 50_000  # MLflow's SEARCH_MAX_RESULTS_THRESHOLD: the most one search may return
 DEFAULT_PAGE = 200
 MAX_PAGE = 1000
 VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
-
-
-@dataclass(frozen=True, slots=True)
-class TableQuery:
-    experiment_ids: tuple[str, ...]
-    filter: str
-    order_by: tuple[str, ...]
-    view_type: str
-    extended: bool
-
-    def key(self, version: int) -> tuple[Any, ...]:
-        return (self.experiment_ids, self.filter, self.order_by, self.view_type, self.extended, version)
 
 
 @dataclass(slots=True)
@@ -72,39 +57,6 @@ class Matches:
         return [r for r in self.runs if r.tags.get(PARENT_TAG) == run_id and r.info.run_id != run_id]
 
 
-class MatchCache:
-    """The last few searches' ordered results, keyed on the query and the index version."""
-
-    def __init__(self, size: int = 8) -> None:
-        self._items: OrderedDict[tuple[Any, ...], Matches] = OrderedDict()
-        self._lock = threading.Lock()
-        self.size = size
-
-    def get(self, index: RunIndex, query: TableQuery) -> Matches:
-        key = query.key(index.version)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        runs, _ = run_search(
-            index, list(query.experiment_ids), query.filter, list(query.order_by), SEARCH_ALL, None, query.view_type, query.extended
-        )
-        matches = Matches(runs)
-        with self._lock:
-            self._items[key] = matches
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return matches
-
-
-def _cache_of(index: RunIndex) -> MatchCache:
-    cache = getattr(index, "_ui_match_cache", None)
-    if cache is None:
-        cache = MatchCache()
-        index._ui_match_cache = cache  # type: ignore[attr-defined]
-    return cache
-
-
 def _bool_arg(args: dict[str, Any], name: str) -> bool:
     value = args.get(name)
     if isinstance(value, list):
@@ -118,14 +70,14 @@ def _bool_arg(args: dict[str, Any], name: str) -> bool:
     raise invalid(f"Invalid value {value!r} for parameter '{name}': expected true or false.")
 
 
-def parse_query(args: dict[str, Any]) -> TableQuery:
+def parse_query(args: dict[str, Any]) -> RunQuery:
     experiment_ids = list_arg(args, "experiment_ids")
     if not experiment_ids:
         raise invalid("Missing value for required parameter 'experiment_ids'.")
     view_type = (string_arg(args, "run_view_type") or "ACTIVE_ONLY").upper()
     if view_type not in VIEW_TYPES:
         raise invalid(f"Invalid value {view_type!r} for parameter 'run_view_type': expected one of {', '.join(VIEW_TYPES)}.")
-    return TableQuery(
+    return RunQuery(
         experiment_ids=tuple(experiment_ids),
         filter=string_arg(args, "filter") or "",
         order_by=tuple(list_arg(args, "order_by")),
@@ -147,7 +99,7 @@ def _experiment_dirs(index: RunIndex, runs: list[Run]) -> dict[str, Any]:
     return dirs
 
 
-def table_page(index: RunIndex, args: dict[str, Any]) -> dict[str, Any]:
+def table_page(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
     """One page of rows (top-level, children of one parent, or chosen run ids) and the counts."""
     query = parse_query(args)
     columns = parse_columns(args)
@@ -156,14 +108,15 @@ def table_page(index: RunIndex, args: dict[str, Any]) -> dict[str, Any]:
     parent_run_id = string_arg(args, "parent_run_id")
     run_ids = set(list_arg(args, "run_ids"))
     nest = _bool_arg(args, "nest") if "nest" in args else True
-    matches = _cache_of(index).get(index, query)
+    index = queries.index
+    matches = Matches(queries.matches(query))
     if run_ids:
         candidates = [r for r in matches.runs if r.info.run_id in run_ids]
     elif parent_run_id:
         candidates = matches.children_of(parent_run_id)
     else:
         candidates = matches.top if nest else matches.runs
-    page = candidates[offset : offset + max_results]
+    page = index.with_details(candidates[offset : offset + max_results])
     models = models_for(page, _experiment_dirs(index, page))
     rows = []
     for run in page:
@@ -179,8 +132,7 @@ def table_page(index: RunIndex, args: dict[str, Any]) -> dict[str, Any]:
 async def search_table(request: Request) -> JSONResponse:
     """POST /api/mlscope/runs/search: compact rows for the runs table."""
     args = await request_args(request)
-    index = index_of(request)
-    return JSONResponse(await run_in_threadpool(table_page, index, args))
+    return JSONResponse(await run_in_threadpool(table_page, queries_of(request), args))
 
 
 # ------------------------------------------------------------------- export
@@ -227,18 +179,17 @@ def csv_lines(runs: list[Run], columns: Columns, models: dict[str, Any]) -> Iter
         yield flush()
 
 
-def export_plan(index: RunIndex, args: dict[str, Any]) -> tuple[list[Run], Columns, dict[str, Any]]:
+def export_plan(queries: RunQueries, args: dict[str, Any]) -> tuple[list[Run], Columns, dict[str, Any]]:
     query = parse_query(args)
     columns = parse_columns(args)
-    runs = _cache_of(index).get(index, query).runs
-    return runs, columns, models_for(runs, _experiment_dirs(index, runs))
+    runs = queries.index.with_details(queries.matches(query))
+    return runs, columns, models_for(runs, _experiment_dirs(queries.index, runs))
 
 
 async def export_csv(request: Request) -> StreamingResponse:
     """GET /api/mlscope/runs/export.csv: every matching run (not only loaded rows), chosen columns."""
     args = await request_args(request)
-    index = index_of(request)
-    runs, columns, models = await run_in_threadpool(export_plan, index, args)
+    runs, columns, models = await run_in_threadpool(export_plan, queries_of(request), args)
     return StreamingResponse(
         csv_lines(runs, columns, models),
         media_type="text/csv; charset=utf-8",

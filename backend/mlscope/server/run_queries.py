@@ -1,0 +1,86 @@
+"""Which runs, in what order: the one path every run search takes (MLflow's API and the UI's).
+
+The full ordered match list of a query is cached per index version, so
+paging, scrolling and repeating a search cost a slice, not a re-filter of
+10,000 runs; any change to the tree bumps the version and retires the entry.
+Before the index has loaded params and metrics, queries that only touch run
+attributes are answered from the run infos at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from .. import search
+from ..index import RunIndex
+from ..store.model import Run
+from .errors import invalid
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    experiment_ids: tuple[str, ...]
+    filter: str = ""
+    order_by: tuple[str, ...] = ()
+    view_type: str = "ACTIVE_ONLY"
+    extended: bool = False
+
+
+class RunQueries:
+    """Answers run queries over one index, keeping the last few queries' ordered matches."""
+
+    def __init__(self, index: RunIndex, size: int = 16) -> None:
+        self.index = index
+        self._items: OrderedDict[tuple[RunQuery, int], list[Run]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def matches(self, query: RunQuery) -> list[Run]:
+        """Every matching run in MLflow's order (blocking: call from a worker thread).
+
+        Before the index has loaded details, runs of attribute-only queries
+        come without params/metrics/tags: use ``page`` or ``index.with_details``.
+        """
+        index = self.index
+        try:
+            view_type = search.view_type_name(query.view_type)
+            needs_details = (
+                search.parse_run_filter(query.filter, extended=query.extended).needs_details
+                or search.parse_order_by(list(query.order_by)).needs_details
+            )
+        except search.SearchError as exc:
+            raise invalid(exc.message) from None
+        if needs_details:
+            index.wait_ready()
+        else:
+            index.wait_listed()
+        key = (query, index.version) if index.ready else None
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        runs = index.runs(list(query.experiment_ids), details=needs_details)
+        try:
+            found = search.matching_runs(runs, query.filter, list(query.order_by), view_type, query.extended)
+        except search.SearchError as exc:
+            raise invalid(exc.message) from None
+        if key is not None:
+            with self._lock:
+                self._items[key] = found
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return found
+
+    def page(self, query: RunQuery, max_results: Any, page_token: str | None) -> tuple[list[Run], str | None]:
+        """One page of a query (runs with details) and the token for the next, validated as MLflow does."""
+        try:
+            limit = search.check_max_results(1000 if max_results is None else max_results)
+            offset = search.parse_page_token(page_token)
+        except search.SearchError as exc:
+            raise invalid(exc.message) from None
+        found = self.matches(query)
+        end = offset + limit
+        return self.index.with_details(found[offset:end]), (search.make_page_token(end) if end < len(found) else None)

@@ -1,0 +1,1 @@
+"""Benchmarks for mlscope: a synthetic mlruns generator and a harness that races mlscope against MLflow's server."""
