@@ -129,3 +129,33 @@ def test_new_param_and_tag_are_seen(tree):
     index.refresh()
     run = index.run("b" * 32)
     assert run.params["batch"] == "64" and run.tags["note"] == "hi"
+
+
+def test_a_change_outside_the_hot_set_is_seen_within_one_lap(tree, monkeypatch):
+    from mlscope.index import run_index
+
+    monkeypatch.setattr(run_index, "QUICK_SLICE", 1)
+    monkeypatch.setattr(run_index, "DEEP_SLICE", 0)
+    index = built(tree)
+    with open(tree / "1" / ("a" * 32) / "metrics" / "loss", "a") as f:
+        f.write("9 0.01 5\n")
+    for _ in range(len(index.runs())):
+        index.refresh()
+    assert index.run("a" * 32).metrics["loss"].value == 0.01
+
+
+def test_a_running_run_idle_for_long_is_not_checked_every_refresh(tree, monkeypatch):
+    import os
+
+    from mlscope.index import run_index
+
+    monkeypatch.setattr(run_index, "QUICK_SLICE", 0)
+    monkeypatch.setattr(run_index, "DEEP_SLICE", 0)
+    run_dir = tree / "1" / ("b" * 32)
+    for path in [run_dir / "meta.yaml", run_dir / "metrics" / "loss"]:
+        os.utime(path, (1_000_000, 1_000_000))  # written in 1970: a crashed run left RUNNING
+    index = built(tree)
+    with open(run_dir / "metrics" / "loss", "a") as f:
+        f.write("3 0.1 1\n")
+    index.refresh()
+    assert index.run("b" * 32).metrics["loss"].value == 0.9

@@ -21,6 +21,7 @@ DETAIL_FOLDERS = ("metrics", "params", "tags", "inputs", "outputs")
 
 @dataclass(slots=True)
 class MetricFileState:
+    path: str
     sig: Signature
     offset: int  # bytes consumed up to the last complete line
     latest: Metric | None
@@ -51,9 +52,23 @@ class RunEntry:
             name = info.run_name or self.run.tags.get("mlflow.runName", "")
             self.run = replace(self.run, info=replace(info, run_name=name))
 
-    def folders_changed(self) -> bool:
-        """Shallow check: did a key appear or vanish since the last deep read?"""
-        return self._folder_sigs() != self.folder_sigs
+    def meta_changed(self) -> bool:
+        return signature(self.meta_path) != self.meta_sig
+
+    def files_changed(self) -> bool:
+        """Quick check: did a key appear or vanish, or a known metric file move, since the last read?
+
+        A stat per folder and per metric file; param or tag values rewritten in
+        place are left to the slow deep check.
+        """
+        if self._folder_sigs() != self.folder_sigs:
+            return True
+        return any(signature(state.path) != state.sig for state in self.metric_files.values())
+
+    @property
+    def last_activity_ns(self) -> int:
+        """When the run last wrote anything we track (meta.yaml or a metric file)."""
+        return max([self.meta_sig[0], *(state.sig[0] for state in self.metric_files.values())])
 
     def _folder_sigs(self) -> tuple[Signature, ...]:
         return tuple(signature(self.base + name) for name in DETAIL_FOLDERS)
@@ -134,7 +149,7 @@ class RunEntry:
                 latest = reader.latest_in_lines(key, data[:consumed]) if consumed else None
             if appended and state is not None and state.latest is not None:
                 latest = reader.latest_of([state.latest, latest] if latest else [state.latest])
-            self.metric_files[key] = MetricFileState(sig, start + consumed, latest)
+            self.metric_files[key] = MetricFileState(path, sig, start + consumed, latest)
             changed = True
         for key in [k for k in self.metric_files if k not in seen]:
             del self.metric_files[key]
