@@ -159,3 +159,15 @@ def test_a_running_run_idle_for_long_is_not_checked_every_refresh(tree, monkeypa
         f.write("3 0.1 1\n")
     index.refresh()
     assert index.run("b" * 32).metrics["loss"].value == 0.9
+
+
+def test_new_nested_metric_key_of_a_running_run_is_seen_on_the_next_refresh(tmp_path, monkeypatch):
+    from mlscope.index import run_index
+
+    monkeypatch.setattr(run_index, "QUICK_SLICE", 0)
+    monkeypatch.setattr(run_index, "DEEP_SLICE", 0)
+    run_dir = write_run(write_experiment(tmp_path, "1"), "c" * 32, status=1, metrics={"train/loss": "1 0.5 0\n"})
+    index = built(tmp_path)
+    (run_dir / "metrics" / "train" / "acc").write_text("2 0.7 0\n")
+    index.refresh()
+    assert index.run("c" * 32).metrics["train/acc"].value == 0.7

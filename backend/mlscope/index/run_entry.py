@@ -9,6 +9,7 @@ which move when a key is added or removed.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class RunEntry:
     meta_sig: Signature
     run: Run | None = None  # details (params, tags, metrics); None until loaded
     folder_sigs: tuple[Signature, ...] = ()  # signatures of DETAIL_FOLDERS at the last deep read
-    kv_sigs: dict[str, Signature] = field(default_factory=dict)  # "params/x", "tags/y" -> sig
+    metric_dir_sigs: tuple[tuple[str, Signature], ...] = ()  # metrics/ and its subfolders (nested keys)
     metric_files: dict[str, MetricFileState] = field(default_factory=dict)
     base: str = ""  # str(run_dir) + "/": string paths avoid pathlib's cost in hot loops
 
@@ -55,13 +56,17 @@ class RunEntry:
     def meta_changed(self) -> bool:
         return signature(self.meta_path) != self.meta_sig
 
-    def files_changed(self) -> bool:
-        """Quick check: did a key appear or vanish, or a known metric file move, since the last read?
+    def files_changed(self, metrics_only: bool = False) -> bool:
+        """Quick check: a stat per folder and per metric file, no reads.
 
-        A stat per folder and per metric file; param or tag values rewritten in
-        place are left to the slow deep check.
+        Catches appended metric lines, new metric keys (also under nested
+        folders), and, unless metrics_only, new params, tags, inputs and
+        outputs. Param or tag values rewritten in place are left to the slow
+        deep check.
         """
-        if self._folder_sigs() != self.folder_sigs:
+        if any(signature(path) != sig for path, sig in self.metric_dir_sigs):
+            return True
+        if not metrics_only and self._folder_sigs() != self.folder_sigs:
             return True
         return any(signature(state.path) != state.sig for state in self.metric_files.values())
 
@@ -73,19 +78,26 @@ class RunEntry:
     def _folder_sigs(self) -> tuple[Signature, ...]:
         return tuple(signature(self.base + name) for name in DETAIL_FOLDERS)
 
-    def load_details(self) -> bool:
-        """Deep read: bring params, tags, metrics and inputs up to date; True when anything changed.
+    def load_details(self, full: bool = True) -> bool:
+        """Bring params, tags, metrics and inputs up to date; True when anything changed.
 
-        Raises MalformedError when a metric file holds garbage.
+        Params and tags are re-read when their folder changed (a key came or
+        went) or when ``full``; metric files are read from where the last
+        read stopped. Raises MalformedError when a metric file holds garbage.
         """
         folder_sigs = self._folder_sigs()
         previous = self.run
-        params, params_changed = self._sync_key_values("params", previous.params if previous else {})
-        tags, tags_changed = self._sync_key_values("tags", previous.tags if previous else {})
+        fresh = previous is None or full
+
+        def moved(i: int) -> bool:
+            return fresh or folder_sigs[i] != self.folder_sigs[i]
+
+        params = _interned(reader.read_key_values(Path(self.base + "params"))) if moved(1) else previous.params  # type: ignore[union-attr]
+        tags = _interned(reader.read_key_values(Path(self.base + "tags"))) if moved(2) else previous.tags  # type: ignore[union-attr]
         metrics, metrics_changed = self._sync_metrics()
         io_changed = previous is None or folder_sigs[3:] != self.folder_sigs[3:]
         self.folder_sigs = folder_sigs
-        if not (previous is None or params_changed or tags_changed or metrics_changed or io_changed):
+        if previous is not None and not (metrics_changed or io_changed or params != previous.params or tags != previous.tags):
             return False
         if io_changed:
             datasets, model_inputs = reader.read_inputs(self.run_dir, self.exp_dir)
@@ -99,35 +111,11 @@ class RunEntry:
         self.run = Run(info, params, tags, metrics, datasets, model_inputs, outputs, self.run_dir)
         return True
 
-    def _sync_key_values(self, folder: str, current: dict[str, str]) -> tuple[dict[str, str], bool]:
-        files = reader.key_files(Path(self.base + folder))
-        prefix = folder + "/"
-        seen = set()
-        values = dict(current)
-        changed = False
-        for key, path in files:
-            sig_key = prefix + key
-            seen.add(sig_key)
-            sig = signature(path)
-            if self.kv_sigs.get(sig_key) == sig and key in values:
-                continue
-            try:
-                with open(path, "rb") as handle:
-                    values[key] = handle.read().decode("utf-8", errors="replace")
-            except OSError:
-                continue
-            self.kv_sigs[sig_key] = sig
-            changed = True
-        for sig_key in [k for k in self.kv_sigs if k.startswith(prefix) and k not in seen]:
-            del self.kv_sigs[sig_key]
-            values.pop(sig_key[len(prefix) :], None)
-            changed = True
-        return values, changed
-
     def _sync_metrics(self) -> tuple[dict[str, Metric], bool]:
         changed = False
         seen = set()
         for key, path in reader.key_files(Path(self.base + "metrics")):
+            key = sys.intern(key)
             seen.add(key)
             sig = signature(path)
             state = self.metric_files.get(key)
@@ -154,6 +142,13 @@ class RunEntry:
         for key in [k for k in self.metric_files if k not in seen]:
             del self.metric_files[key]
             changed = True
+        folders = {self.base + "metrics"} | {self.base + "metrics/" + key.rsplit("/", 1)[0] for key in seen if "/" in key}
+        self.metric_dir_sigs = tuple((path, signature(path)) for path in sorted(folders))
         if not changed and self.run is not None:
             return self.run.metrics, False
         return {k: s.latest for k, s in self.metric_files.items() if s.latest is not None}, True
+
+
+def _interned(values: dict[str, str]) -> dict[str, str]:
+    """Keys (and short values) repeat across thousands of runs: share one string object each."""
+    return {sys.intern(k): (sys.intern(v) if len(v) <= 64 else v) for k, v in values.items()}
