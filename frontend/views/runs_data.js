@@ -24,8 +24,11 @@ function freshStore(resetKey, colKey) {
   };
 }
 
-/** The table's rows for `request` (experiment_ids, filter, order_by, run_view_type, extended, params, metrics, tags). */
-export function useRunRows(request) {
+/**
+ * The table's rows for `request` (experiment_ids, filter, order_by, run_view_type, extended, params, metrics, tags).
+ * Nothing is fetched until `ready` (the columns are known), so the first page is asked for once, with its columns.
+ */
+export function useRunRows(request, ready = true) {
   const resetKey = JSON.stringify([request.experiment_ids, request.filter, request.order_by, request.run_view_type, request.extended]);
   const colKey = JSON.stringify([request.params, request.metrics, request.tags]);
   const [, setTick] = useState(0);
@@ -80,10 +83,6 @@ export function useRunRows(request) {
   };
 
   useEffect(() => {
-    fetchPage(0);
-  }, [resetKey]);
-
-  useEffect(() => {
     const st = store.current;
     if (st.colKey === colKey) return;
     st.colKey = colKey;
@@ -91,6 +90,11 @@ export function useRunRows(request) {
     for (const entry of st.children.values()) entry.stale = true;
     bump();
   }, [colKey]);
+
+  // After the column effect above, so the first page is asked for with the columns it will show.
+  useEffect(() => {
+    if (ready) fetchPage(0);
+  }, [resetKey, ready]);
 
   /** Fetch the pages covering top-level rows [start, end) that are missing or stale. */
   const ensure = (start, end) => {

@@ -196,7 +196,7 @@ export function RunsTable({ experimentIds, route }) {
     metrics: chosen ? chosen.metrics : [],
     tags: chosen ? chosen.tags : [],
   };
-  const data = useRunRows(request);
+  const data = useRunRows(request, chosen !== null);
   const [expanded, setExpanded] = useState(() => new Set());
   const [selected, setSelected] = useState(() => new Map()); // run_id -> experiment_id
   useEffect(() => setExpanded(new Set()), [data.store.resetKey]);
