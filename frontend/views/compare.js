@@ -1,7 +1,8 @@
 // Compare runs side by side (#/compare-runs?runs=[...]&experiments=[...], MLflow's URL shape): the diff table,
 // overlaid metric histories, parallel coordinates and a scatter. Every choice the user would want to share
 // (runs, diff toggle, row search, best direction, charted metrics, axes, colour, scatter axes) is in the URL.
-import { html, useEffect, useMemo, useRef, useState } from "../lib/html.js";
+import { html, useEffect, useMemo, useState } from "../lib/html.js";
+import { useDismiss } from "../lib/use_dismiss.js";
 import { postJSON } from "../lib/api.js";
 import { seriesColor } from "../lib/charts.js";
 import { shortId } from "../lib/format.js";
@@ -91,13 +92,7 @@ function AddRun({ runIds, experimentIds, onAdd }) {
   const [open, setOpen] = useState(false);
   const [text, setText] = useState("");
   const [found, setFound] = useState({ runs: [], error: null });
-  const box = useRef(null);
-  useEffect(() => {
-    if (!open) return undefined;
-    const close = (e) => box.current && !box.current.contains(e.target) && setOpen(false);
-    document.addEventListener("mousedown", close);
-    return () => document.removeEventListener("mousedown", close);
-  }, [open]);
+  const box = useDismiss(open, () => setOpen(false));
   useEffect(() => {
     if (!open || !experimentIds.length) return undefined;
     const controller = new AbortController();

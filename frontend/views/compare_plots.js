@@ -2,6 +2,7 @@
 // filters runs, colour by a metric) and a scatter of any two params/metrics. ECharts is imported here only,
 // dynamically, so no other page loads it.
 import { html, useEffect, useMemo, useRef, useState } from "../lib/html.js";
+import { useDismiss } from "../lib/use_dismiss.js";
 import { formatNumber, toNumber } from "../lib/format.js";
 
 let echartsModule = null;
@@ -276,13 +277,7 @@ function escapeHtml(text) {
 export function KeyPicker({ label, options, selected, onChange, max = 50 }) {
   const [open, setOpen] = useState(false);
   const [filter, setFilter] = useState("");
-  const box = useRef(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e) => box.current && !box.current.contains(e.target) && setOpen(false);
-    document.addEventListener("mousedown", close);
-    return () => document.removeEventListener("mousedown", close);
-  }, [open]);
+  const box = useDismiss(open, () => setOpen(false));
   const q = filter.trim().toLowerCase();
   const shown = options.filter((o) => !q || o.id.toLowerCase().includes(q));
   const toggle = (id) => {

@@ -1,6 +1,7 @@
 // Runs-table columns: the fixed summary columns, key columns the user picks, the chooser, and
 // the per-experiment memory of the choice (localStorage: it is a preference, not shareable state).
-import { html, useEffect, useMemo, useRef, useState } from "../lib/html.js";
+import { html, useEffect, useMemo, useState } from "../lib/html.js";
+import { useDismiss } from "../lib/use_dismiss.js";
 
 export const ROW_HEIGHT = 28;
 export const HEADER_HEIGHT = 30;
@@ -85,13 +86,7 @@ function readChoice(storeKey) {
 export function ColumnChooser({ keys, chosen, onChange }) {
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState("");
-  const box = useRef(null);
-  useEffect(() => {
-    if (!open) return undefined;
-    const close = (e) => box.current && !box.current.contains(e.target) && setOpen(false);
-    document.addEventListener("mousedown", close);
-    return () => document.removeEventListener("mousedown", close);
-  }, [open]);
+  const box = useDismiss(open, () => setOpen(false));
   const total = keys ? keys.metrics.length + keys.params.length + keys.tags.length : 0;
   const visible = chosen ? chosen.metrics.length + chosen.params.length + chosen.tags.length : 0;
   const groups = useMemo(() => {

@@ -7,6 +7,7 @@ with its parent, children and logged-model names) in one request each.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -140,18 +141,7 @@ def full_run(index: RunIndex, run_id: str) -> dict[str, Any]:
     ]
     return {
         "run": {
-            "info": {
-                "run_id": info.run_id,
-                "run_name": info.run_name,
-                "experiment_id": info.experiment_id,
-                "user_id": info.user_id,
-                "status": info.status,
-                "start_time": info.start_time,
-                "end_time": info.end_time,
-                "lifecycle_stage": info.lifecycle_stage,
-                "artifact_uri": info.artifact_uri,
-                "deleted_time": info.deleted_time,
-            },
+            "info": asdict(info),
             "params": dict(sorted(run.params.items())),
             "metrics": [
                 {"key": m.key, "value": float_json(m.value), "step": m.step, "timestamp": m.timestamp}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..store.model import Metric, Run, RunInfo
@@ -48,17 +48,7 @@ class TrackedRun:
     def to_dict(self) -> dict[str, Any]:
         info = self.info
         return {
-            "info": {
-                "run_id": info.run_id,
-                "run_name": info.run_name,
-                "experiment_id": info.experiment_id,
-                "user_id": info.user_id,
-                "status": info.status,
-                "start_time": info.start_time,
-                "end_time": info.end_time,
-                "lifecycle_stage": info.lifecycle_stage,
-                "artifact_uri": info.artifact_uri,
-            },
+            "info": asdict(info),
             "data": {"metrics": self.data.metrics, "params": self.data.params, "tags": self.data.tags},
         }
 
