@@ -4,7 +4,6 @@ import { useRoute, hrefFor, listParam } from "./lib/router.js";
 import { getJSON } from "./lib/api.js";
 import { ExperimentsSidebar } from "./views/experiments.js";
 import { RunsTable } from "./views/runs_table.js";
-import { RunPage } from "./views/run_page.js";
 import { LazyView } from "./views/lazy_view.js";
 
 /** Polls index progress: fast while the first build runs, slowly afterwards (to notice new problems). */
@@ -85,6 +84,9 @@ function NotFound({ path }) {
 }
 
 const loadCompare = () => import("./views/compare.js");
+// The run page (and markdown, marked, DOMPurify) loads on first use: the runs table, the usual first screen,
+// does not wait for it.
+const loadRunPage = () => import("./views/run_page.js");
 
 /** Experiments ids selected by the route: /experiments/<id>, or ?experiments=[...] (compare-experiments). */
 function selectedExperiments(route) {
@@ -123,7 +125,7 @@ function Routes({ route }) {
     } else if (s[4] === "artifacts") {
       artifactPath = s.slice(5).join("/");
     }
-    return html`<${RunPage} experimentId=${s[1]} runId=${s[3]} tab=${tab} artifactPath=${artifactPath} />`;
+    return html`<${LazyView} load=${loadRunPage} name="RunPage" props=${{ experimentId: s[1], runId: s[3], tab, artifactPath }} />`;
   }
   if (s[0] === "compare-runs") return html`<${LazyView} load=${loadCompare} name="CompareView" props=${{ route }} />`;
   return html`<${NotFound} path=${route.path} />`;

@@ -171,3 +171,22 @@ def test_new_nested_metric_key_of_a_running_run_is_seen_on_the_next_refresh(tmp_
     (run_dir / "metrics" / "train" / "acc").write_text("2 0.7 0\n")
     index.refresh()
     assert index.run("c" * 32).metrics["train/acc"].value == 0.7
+
+
+def test_the_quick_check_rotation_wraps_around_to_every_run(tmp_path, monkeypatch):
+    from mlscope.index import run_index
+
+    monkeypatch.setattr(run_index, "QUICK_SLICE", 10)  # more than there are runs
+    monkeypatch.setattr(run_index, "QUICK_BUDGET_S", 0.0)  # so each refresh checks exactly one
+    monkeypatch.setattr(run_index, "DEEP_SLICE", 0)
+    exp = write_experiment(tmp_path, "1")
+    run_ids = [c * 32 for c in "abc"]
+    for run_id in run_ids:
+        write_run(exp, run_id, metrics={"loss": "1 0.5 0\n"})
+    index = built(tmp_path)
+    for run_id in run_ids:
+        with open(exp / run_id / "metrics" / "loss", "a") as f:
+            f.write("9 0.001 50\n")
+        for _ in range(3):  # one lap
+            index.refresh()
+        assert index.run(run_id).metrics["loss"].value == 0.001, run_id

@@ -307,12 +307,15 @@ class RunIndex:
         for entry in hot.values():
             changed += self._sync_entry(entry, check="metrics", now=now)
         deadline = time.perf_counter() + QUICK_BUDGET_S
-        for checked, entry in enumerate(quick):
+        checked = 0
+        for entry in quick:
             if checked and time.perf_counter() > deadline:
-                self._quick_cursor -= len(quick) - checked  # resume here next time
-                break
+                break  # the next refresh resumes here
+            checked += 1
             if entry.info.run_id not in hot:
                 changed += self._sync_entry(entry, check="files", now=now)
+        self._quick_cursor += checked
+        self._deep_cursor += len(deep)
         for entry in deep:
             changed += self._sync_entry(entry, check="full", now=now)
         for rid in [r for r, until in self._hot_until.items() if until <= now]:
@@ -320,11 +323,11 @@ class RunIndex:
         return changed
 
     def _slice(self, entries: list[RunEntry], cursor: str, size: int) -> list[RunEntry]:
+        """The next `size` runs after the cursor, wrapping around (the cursor is advanced by the caller)."""
         if not entries:
             return []
         start = getattr(self, cursor) % len(entries)
-        setattr(self, cursor, start + size)
-        return entries[start : start + size]
+        return (entries[start:] + entries[:start])[:size]
 
     def _sync_entry(self, entry: RunEntry, *, check: str, now: float) -> bool:
         """Re-read what moved in one run; True when it changed.
