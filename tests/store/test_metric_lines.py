@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mlscope.store.reader import (
+from mlscope.store.metric_files import (
     MalformedError,
     latest_in_lines,
     latest_of,
@@ -75,7 +75,7 @@ def test_latest_prefers_higher_step_then_timestamp():
 def test_flat_yaml_reads_mlflow_meta_like_pyyaml():
     import yaml
 
-    from mlscope.store.reader import flat_yaml
+    from mlscope.store.meta_yaml import flat_yaml
 
     text = b"artifact_uri: file:///tmp/x/artifacts\nend_time: null\nexperiment_id: '12'\nrun_name: it''s-fine\nstatus: 3\ntags: []\n"
     assert flat_yaml(text) == yaml.safe_load(text)
@@ -83,6 +83,6 @@ def test_flat_yaml_reads_mlflow_meta_like_pyyaml():
 
 @pytest.mark.parametrize("text", [b"name: 1.5\n", b"name: yes\n", b"tags:\n  a: b\n", b'name: "quoted"\n', b"name: 2026-01-01\n"])
 def test_flat_yaml_leaves_anything_else_to_pyyaml(text):
-    from mlscope.store.reader import flat_yaml
+    from mlscope.store.meta_yaml import flat_yaml
 
     assert flat_yaml(text) is None

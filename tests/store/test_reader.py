@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mlscope.store import reader
+from mlscope.store import metric_files, reader
 from tests.reference_trees import file_store
 
 
@@ -75,7 +75,7 @@ def test_histories_match_file_store(tree):
     for run_id in (ids["runs"]["parent"], ids["runs"]["child"]):
         for key in runs[run_id].metrics:
             theirs = [(m.timestamp, m.value, m.step) for m in store.get_metric_history(run_id, key)]
-            mine = [(m.timestamp, m.value, m.step) for m in reader.read_metric_history(runs[run_id].path, key)]
+            mine = [(m.timestamp, m.value, m.step) for m in metric_files.read_metric_history(runs[run_id].path, key)]
             assert len(mine) == len(theirs)
             for a, b in zip(mine, theirs, strict=True):
                 assert a[0] == b[0] and a[2] == b[2] and same_float(a[1], b[1])

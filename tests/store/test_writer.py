@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlscope.names import NOUNS, PREDICATES, generate_experiment_id, generate_run_name
-from mlscope.store import reader
+from mlscope.store import meta_yaml
 from mlscope.store.writer import StoreError, TreeWriter, append_whole, atomic_write, create_exclusive
 
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
@@ -26,7 +26,7 @@ def _normalise(text: str, root: Path, names: dict[str, str]) -> str:
 def _tree(root: Path, names: dict[str, str]) -> dict[str, str]:
     names = dict(names)
     for meta in root.rglob("meta.yaml"):
-        data = reader.read_yaml(meta)
+        data = meta_yaml.read_yaml(meta)
         if "run_id" in data:
             names[data["run_id"]] = f"RUN-{data['run_name']}"
     files = {}
@@ -100,7 +100,7 @@ def test_deleted_experiment_moves_to_trash_with_runs_marked_deleted(tmp_path: Pa
     rid = writer.create_run(exp, "u", None, "r")
     writer.delete_experiment(exp)
     assert not (tmp_path / exp).exists()
-    meta = reader.read_yaml(tmp_path / ".trash" / exp / rid / "meta.yaml")
+    meta = meta_yaml.read_yaml(tmp_path / ".trash" / exp / rid / "meta.yaml")
     assert meta["lifecycle_stage"] == "deleted" and isinstance(meta["deleted_time"], int)
 
 

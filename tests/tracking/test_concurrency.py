@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from mlscope import MlscopeClient
-from mlscope.store import reader
+from mlscope.store import metric_files
 
 WORKER = """
 import sys
@@ -35,9 +35,9 @@ def test_concurrent_processes_lose_no_metric_line(tmp_path: Path) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(root), run_id, str(w)]) for w in range(WORKERS)]
     assert all(p.wait(timeout=60) == 0 for p in procs)
     run_dir = root / "0" / run_id
-    shared = reader.read_metric_history(run_dir, "shared")
+    shared = metric_files.read_metric_history(run_dir, "shared")
     assert sorted(m.value for m in shared) == sorted(float(w * 1000 + i) for w in range(WORKERS) for i in range(150))
-    assert len(reader.read_metric_history(run_dir, "bulk")) == WORKERS * 3000
+    assert len(metric_files.read_metric_history(run_dir, "bulk")) == WORKERS * 3000
     assert (run_dir / "metrics" / "bulk").read_bytes().endswith(b"\n")
     assert set(client.get_run(run_id).data.params) == {f"worker_{w}" for w in range(WORKERS)}
 

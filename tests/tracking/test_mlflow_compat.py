@@ -10,7 +10,7 @@ from pathlib import Path
 
 import mlscope
 from mlscope import MlscopeClient
-from mlscope.store import reader
+from mlscope.store import metric_files, reader
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,7 +81,7 @@ def test_the_quickstart_example_makes_a_run_both_tools_show(tmp_path: Path, mlfl
     (run_dir,) = reader.run_dirs(root / "0")
     ours = reader.read_run(run_dir, experiment)
     assert ours.info.status == "FINISHED" and set(ours.params) == {"param1"}
-    assert len(reader.read_metric_history(run_dir, "foo")) == 3
+    assert len(metric_files.read_metric_history(run_dir, "foo")) == 3
     theirs = mlflow_client(root)
     (run,) = theirs.search_runs(["0"])
     assert run.info.status == "FINISHED" and set(run.data.params) == {"param1"}

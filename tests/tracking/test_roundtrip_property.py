@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlscope import MlscopeClient
-from mlscope.store import reader
+from mlscope.store import metric_files, reader
 
 _segment = st.text(alphabet=string.ascii_letters + string.digits + "_-. :", min_size=1, max_size=12).filter(
     lambda s: s not in (".", "..") and s.strip() == s and not s.startswith("..") and s.strip(".") != ""
@@ -48,7 +48,7 @@ def test_random_data_round_trips_through_reader_and_mlflow(tmp_path_factory: pyt
         assert ours.tags[key] == value == theirs.data.tags[key]
     for key in {m[0] for m in metrics}:
         expected = [(ts, step, v) for k, v, ts, step in metrics if k == key]
-        mine = [(m.timestamp, m.step, m.value) for m in reader.read_metric_history(run_dir, key)]
+        mine = [(m.timestamp, m.step, m.value) for m in metric_files.read_metric_history(run_dir, key)]
         history = [(m.timestamp, m.step, m.value) for m in mlflow_client(root).get_metric_history(run_id, key)]
         for got in (mine, history):
             assert len(got) == len(expected)

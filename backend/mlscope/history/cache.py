@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index.signatures import MISSING, Signature, signature
-from ..store import reader
+from ..store import metric_files, reader
 
 DEFAULT_MAX_POINTS = 5_000_000  # ~120 MB of arrays (3 x 8 bytes per point)
 
@@ -42,7 +42,7 @@ class SeriesData:
 
     def extend(self, data: bytes, key: str) -> None:
         """Append the points of complete metric lines; unparsable lines are counted, not fatal."""
-        columns = reader.metric_columns(data)
+        columns = metric_files.metric_columns(data)
         if columns is not None:  # the common file: every line "ts value step"
             stamps, values, steps = columns
             self.timestamps.extend(stamps)
@@ -53,7 +53,7 @@ class SeriesData:
                 if not line.strip():
                     continue
                 try:
-                    point = reader.parse_metric_line(key, line)
+                    point = metric_files.parse_metric_line(key, line)
                 except reader.MalformedError:
                     self.skipped += 1
                     continue
@@ -120,7 +120,7 @@ class HistoryCache:
 
     def snapshot(self, run_dir: Path, key: str, by: str = "step") -> Snapshot | None:
         """The current history of one metric sorted ``by`` "step" or "time"; None when the run has no such metric."""
-        path = reader.metric_path(run_dir, key)
+        path = metric_files.metric_path(run_dir, key)
         if path is None:
             return None
         sig = signature(path)

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..store import reader
+from ..store import metric_files, paths, reader
 from ..store.model import Metric, Run, RunInfo
 from .signatures import Signature, signature
 
@@ -114,7 +114,7 @@ class RunEntry:
     def _sync_metrics(self) -> tuple[dict[str, Metric], bool]:
         changed = False
         seen = set()
-        for key, path in reader.key_files(Path(self.base + "metrics")):
+        for key, path in paths.key_files(Path(self.base + "metrics")):
             key = sys.intern(key)
             seen.add(key)
             sig = signature(path)
@@ -130,13 +130,13 @@ class RunEntry:
             if start == 0 and consumed == 0 and data.strip():
                 # One line and no newline: a 1.x file, or a torn first write. Take it if it parses.
                 try:
-                    latest = reader.latest_in_lines(key, data)
+                    latest = metric_files.latest_in_lines(key, data)
                 except reader.MalformedError:
                     latest = None
             else:
-                latest = reader.latest_in_lines(key, data[:consumed]) if consumed else None
+                latest = metric_files.latest_in_lines(key, data[:consumed]) if consumed else None
             if appended and state is not None and state.latest is not None:
-                latest = reader.latest_of([state.latest, latest] if latest else [state.latest])
+                latest = metric_files.latest_of([state.latest, latest] if latest else [state.latest])
             self.metric_files[key] = MetricFileState(path, sig, start + consumed, latest)
             changed = True
         for key in [k for k in self.metric_files if k not in seen]:

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from .. import __version__, search
 from ..index import RunIndex
-from ..store import reader
+from ..store import metric_files, reader
 from ..store.model import Metric, Run
 from .errors import invalid, not_found
 from .params import index_of, int_arg, list_arg, page_offset, queries_of, request_args, string_arg
@@ -120,7 +120,7 @@ async def get_run(request: Request) -> JSONResponse:
 def history_of(index: RunIndex, run_id: str, key: str) -> list[Metric]:
     run = get_run_or_404(index, run_id)
     try:
-        return reader.read_metric_history(run.path, key)
+        return metric_files.read_metric_history(run.path, key)
     except reader.MalformedError as exc:
         raise invalid(str(exc)) from None
 

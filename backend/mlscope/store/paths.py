@@ -65,3 +65,21 @@ def is_mlruns_root(path: Path) -> bool:
         if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "meta.yaml")):
             return True
     return False
+
+
+def key_files(folder: Path) -> list[tuple[str, str]]:
+    """(key, path) for every file below folder; '/' in keys are subfolders."""
+    found: list[tuple[str, str]] = []
+    stack = [(str(folder), "")]
+    while stack:
+        path, prefix = stack.pop()
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.is_dir():
+                        stack.append((entry.path, f"{prefix}{entry.name}/"))
+                    elif not entry.name.startswith(".mlscope-tmp"):
+                        found.append((prefix + entry.name, entry.path))
+        except OSError:
+            continue
+    return found

@@ -9,102 +9,25 @@ it. Nothing here caches or writes.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .errors import MalformedError
+from .meta_yaml import read_yaml
+from .metric_files import read_latest_metrics
 from .model import (
     ACTIVE,
     STATUS_BY_INT,
     DatasetInput,
     Experiment,
     LoggedModel,
-    Metric,
     ModelRef,
     Run,
     RunInfo,
 )
-from .paths import RESERVED_EXPERIMENT_FOLDERS, RESERVED_ROOT_FOLDERS, TRASH
+from .paths import RESERVED_EXPERIMENT_FOLDERS, RESERVED_ROOT_FOLDERS, TRASH, key_files
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LOGGED_MODEL_STATUS = {0: "LOGGED_MODEL_STATUS_UNSPECIFIED", 1: "LOGGED_MODEL_PENDING", 2: "LOGGED_MODEL_READY", 3: "LOGGED_MODEL_UPLOAD_FAILED"}
-
-
-class MalformedError(ValueError):
-    """A file or folder of the tree that cannot be read as MLflow wrote it."""
-
-
-def read_yaml(path: Path | str) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        raise MalformedError(f"{os.path.basename(path)} is missing") from None
-    except OSError as exc:
-        raise MalformedError(f"cannot read {os.path.basename(path)}: {exc.strerror}") from None
-    data = flat_yaml(raw)
-    if data is None:
-        try:
-            data = yaml.load(raw, Loader=_Loader)
-        except yaml.YAMLError as exc:
-            raise MalformedError(f"{os.path.basename(path)} is not valid YAML: {_first_line(exc)}") from None
-    if not isinstance(data, dict) or not data:
-        raise MalformedError(f"{os.path.basename(path)} is empty or not a mapping (half-written?)")
-    return data
-
-
-_FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): ?(.*)")
-_PLAIN_SCALARS: dict[str, Any] = {"null": None, "~": None, "": None, "[]": [], "{}": {}, "true": True, "false": False}
-
-
-def flat_yaml(raw: bytes) -> dict[str, Any] | None:
-    """meta.yaml as MLflow writes it (one ``key: scalar`` per line), about 10x faster than PyYAML.
-
-    Cold start reads 10,000 of these before the first page. Anything beyond
-    plain scalars, single-quoted strings and integers (double quotes, nested
-    mappings, continuation lines, floats) returns None so PyYAML decides.
-    """
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    data: dict[str, Any] = {}
-    for line in text.splitlines():
-        match = _FLAT_LINE.fullmatch(line)
-        if match is None:
-            return None
-        key, value = match.groups()
-        if value in _PLAIN_SCALARS:
-            data[key] = _PLAIN_SCALARS[value] if not isinstance(_PLAIN_SCALARS[value], list | dict) else type(_PLAIN_SCALARS[value])()
-        elif value[0] == "'":
-            if len(value) < 2 or value[-1] != "'" or "'" in value[1:-1].replace("''", ""):
-                return None
-            data[key] = value[1:-1].replace("''", "'")
-        elif value.lstrip("-").isdigit():
-            data[key] = int(value)
-        elif value[0] in "\"&*!|>%@`{[#" or ": " in value or " #" in value or _looks_special(value):
-            return None
-        else:
-            data[key] = value
-    return data
-
-
-def _looks_special(value: str) -> bool:
-    """Plain scalars PyYAML would not read as a string (floats, booleans, dates)."""
-    lowered = value.lower()
-    if lowered in ("yes", "no", "on", "off", "y", "n", ".nan", ".inf", "-.inf", "null", "true", "false"):
-        return True
-    try:
-        float(value)
-        return True
-    except ValueError:
-        return value[:4].isdigit() and value[4:5] == "-"
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -236,24 +159,6 @@ def _replace_name(info: RunInfo, name: str) -> RunInfo:
 # ------------------------------------------------------------ params and tags
 
 
-def key_files(folder: Path) -> list[tuple[str, str]]:
-    """(key, path) for every file below folder; '/' in keys are subfolders."""
-    found: list[tuple[str, str]] = []
-    stack = [(str(folder), "")]
-    while stack:
-        path, prefix = stack.pop()
-        try:
-            with os.scandir(path) as entries:
-                for entry in entries:
-                    if entry.is_dir():
-                        stack.append((entry.path, f"{prefix}{entry.name}/"))
-                    elif not entry.name.startswith(".mlscope-tmp"):
-                        found.append((prefix + entry.name, entry.path))
-        except OSError:
-            continue
-    return found
-
-
 def read_key_values(folder: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     for key, path in key_files(folder):
@@ -263,126 +168,6 @@ def read_key_values(folder: Path) -> dict[str, str]:
         except OSError:
             continue
     return values
-
-
-# -------------------------------------------------------------------- metrics
-
-
-def parse_metric_line(key: str, line: str) -> Metric:
-    """One metric line: ``ts value [step [dataset name ... digest]]``.
-
-    Step is always the third field when present (FileStore reads step 0 for
-    5-field lines: a bug we do not copy); a dataset name may contain spaces.
-    """
-    parts = line.split()
-    count = len(parts)
-    if count < 2:
-        raise MalformedError(f"metric '{key}' has a line with {count} field(s): {line[:80]!r}")
-    try:
-        timestamp = int(parts[0])
-        value = float(parts[1])
-        step = int(parts[2]) if count >= 3 else 0
-    except ValueError:
-        raise MalformedError(f"metric '{key}' has an unreadable line: {line[:80]!r}") from None
-    if count >= 5:
-        return Metric(key, value, timestamp, step, " ".join(parts[3:-1]), parts[-1])
-    return Metric(key, value, timestamp, step)
-
-
-def parse_metric_lines(key: str, text: str) -> list[Metric]:
-    """Every complete line of a metric file's text (a torn last line is ignored)."""
-    return [parse_metric_line(key, line) for line in text.split("\n") if line.strip()]
-
-
-def whole_lines(data: bytes) -> bytes:
-    """Complete lines of a metric file: a writer appends ``line\\n`` in one go, so text after the
-    last newline is a line still being written. A file of one line without a newline (1.x) counts
-    as complete."""
-    end = data.rfind(b"\n") + 1
-    return data[:end] if end else data
-
-
-def latest_of(points: list[Metric]) -> Metric | None:
-    """MLflow's 'latest' value: max by (step, timestamp, value), NaN compared as NaN-last."""
-    best: Metric | None = None
-    best_key: tuple[int, int, float] | None = None
-    for point in points:
-        value = point.value
-        key = (point.step, point.timestamp, value if value == value else float("-inf"))
-        if best_key is None or key > best_key:
-            best, best_key = point, key
-    return best
-
-
-def read_metric_file(key: str, path: str) -> list[Metric]:
-    return parse_metric_lines(key, whole_lines(_read_bytes(key, path)).decode("utf-8", errors="replace"))
-
-
-def _read_bytes(key: str, path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise MalformedError(f"cannot read metric '{key}': {exc.strerror}") from None
-
-
-def metric_columns(data: bytes) -> tuple[list[int], list[float], list[int]] | None:
-    """(timestamps, values, steps) of complete ``ts value step`` lines, parsed column-wise in C.
-
-    About 10x faster than line by line, which matters when the index reads
-    100,000 metric files or a chart asks for a 100,000-point history. None
-    when any line has another shape (2 or 5+ fields, blank lines, garbage):
-    callers then use the line parser, which knows every variant and reports
-    garbage.
-    """
-    tokens = data.split()
-    if not tokens or len(tokens) != 3 * len(data.splitlines()):
-        return None
-    try:
-        return list(map(int, tokens[0::3])), list(map(float, tokens[1::3])), list(map(int, tokens[2::3]))
-    except ValueError:
-        return None
-
-
-def latest_in_lines(key: str, data: bytes) -> Metric | None:
-    """The latest point of complete metric lines, without building every point."""
-    columns = metric_columns(data)
-    if columns is None:
-        return latest_of(parse_metric_lines(key, data.decode("utf-8", errors="replace")))
-    timestamps, values, steps = columns
-    top = max(steps)
-    if steps.count(top) == 1:
-        best = steps.index(top)
-    else:
-        best = max((i for i, s in enumerate(steps) if s == top), key=lambda i: (timestamps[i], _nan_low(values[i])))
-    return Metric(key, values[best], timestamps[best], top)
-
-
-def _nan_low(value: float) -> float:
-    return value if value == value else float("-inf")
-
-
-def read_latest_metrics(metrics_dir: Path) -> dict[str, Metric]:
-    latest: dict[str, Metric] = {}
-    for key, path in key_files(metrics_dir):
-        point = latest_in_lines(key, whole_lines(_read_bytes(key, path)))
-        if point is not None:
-            latest[key] = point
-    return latest
-
-
-def read_metric_history(run_dir: Path, key: str) -> list[Metric]:
-    path = metric_path(run_dir, key)
-    if path is None or not path.is_file():
-        return []
-    return read_metric_file(key, str(path))
-
-
-def metric_path(run_dir: Path, key: str) -> Path | None:
-    """The file for a metric key, or None when the key would leave metrics/."""
-    if not key or key.startswith("/") or ".." in key.split("/") or "\\" in key or "\0" in key:
-        return None
-    return run_dir / "metrics" / key
 
 
 # ------------------------------------------------------------ inputs, outputs

@@ -14,136 +14,33 @@ integer status, epoch milliseconds, ``file://`` artifact URIs.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..names import generate_experiment_id, generate_run_name
-from . import reader
+from . import meta_yaml, reader
+from .atomic import (
+    append_whole,
+    atomic_write,
+    create_exclusive,
+    dump_yaml,
+    key_path,
+    locked,
+    metric_line,
+    now_ms,
+    tmp_name,
+)
+from .errors import StoreError
 from .model import ACTIVE, DELETED, INT_BY_STATUS
 from .paths import RESERVED_EXPERIMENT_FOLDERS, TRASH, file_uri, local_path
 
-try:  # pragma: no cover - platform dependent
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-TMP_PREFIX = ".mlscope-tmp"  # the reader skips these names
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 SOURCE_TYPE_LOCAL = 4
-
-
-class StoreError(Exception):
-    """A tracking operation MLflow would refuse; error_code is MLflow's name for why."""
-
-    def __init__(self, message: str, error_code: str = "INVALID_PARAMETER_VALUE") -> None:
-        super().__init__(message)
-        self.message = message
-        self.error_code = error_code
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-# ------------------------------------------------------------ file primitives
-
-
-def dump_yaml(data: dict[str, Any]) -> bytes:
-    """YAML as MLflow's write_yaml makes it (block style, sorted keys, unicode kept)."""
-    text = yaml.dump(data, default_flow_style=False, allow_unicode=True, sort_keys=True, Dumper=_Dumper)
-    return text.encode("utf-8")
-
-
-def _tmp_name(folder: Path) -> Path:
-    return folder / f"{TMP_PREFIX}-{uuid.uuid4().hex}"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace path with data so readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path.parent)
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def create_exclusive(path: Path, data: bytes) -> bool:
-    """Write path whole only if it does not exist yet; False when it already did."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path.parent)
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    try:
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links here (some network/FAT filesystems): best effort
-        if path.exists():
-            return False
-        os.replace(tmp, path)
-        return True
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
-def append_whole(path: Path, data: bytes) -> None:
-    """Append data with a single write on an O_APPEND fd: concurrent appenders never split it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-    finally:
-        os.close(fd)
-
-
-def key_path(folder: Path, key: str) -> Path:
-    """The file for a param/metric/tag key; '/' in keys become folders, escapes are refused."""
-    parts = key.split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\0" in key or "\\" in key:
-        raise StoreError(f"Invalid key {key!r}: it would not name a file inside {folder.name}/")
-    return folder.joinpath(*parts)
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive advisory lock on a folder, so check-then-create is safe across processes."""
-    if fcntl is None:
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def _metric_line(value: float, timestamp: int, step: int) -> str:
-    return f"{timestamp} {value} {step}\n"
-
-
-# ---------------------------------------------------------------- the writer
 
 
 class TreeWriter:
@@ -163,14 +60,14 @@ class TreeWriter:
         """Create the root, .trash and the Default experiment, as FileStore's constructor does."""
         if not self.root.exists():
             self.root.mkdir(parents=True, exist_ok=True)
-            with _locked(self.root):
+            with locked(self.root):
                 if not (self.root / DEFAULT_EXPERIMENT_ID).exists():
                     self._create_experiment_dir(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
         self.trash.mkdir(exist_ok=True)
 
     def create_experiment(self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None) -> str:
         self.ensure_root()
-        with _locked(self.root):
+        with locked(self.root):
             existing = self.find_experiment_by_name(name)
             if existing is not None:
                 if existing.lifecycle_stage == DELETED:
@@ -204,7 +101,7 @@ class TreeWriter:
             "trace_location": None,
             "workspace": "default",
         }
-        tmp = _tmp_name(self.root)
+        tmp = tmp_name(self.root)
         tmp.mkdir()
         try:
             (tmp / "meta.yaml").write_bytes(dump_yaml(meta))
@@ -246,13 +143,13 @@ class TreeWriter:
 
     def _rewrite_experiment(self, folder: Path, **changes: Any) -> None:
         """Overwrite an experiment's meta.yaml as FileStore does on rename/delete/restore (tags included)."""
-        meta = reader.read_yaml(folder / "meta.yaml")
+        meta = meta_yaml.read_yaml(folder / "meta.yaml")
         meta.update(changes)
         meta["tags"] = reader.read_key_values(folder / "tags")
         atomic_write(folder / "meta.yaml", dump_yaml(meta))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        with _locked(self.root):
+        with locked(self.root):
             folder = self.experiment_dir(experiment_id)
             if self.find_experiment_by_name(new_name) is not None:
                 raise StoreError(f"Experiment '{new_name}' already exists.", "RESOURCE_ALREADY_EXISTS")
@@ -270,7 +167,7 @@ class TreeWriter:
             raise StoreError(f"Could not find experiment with ID {experiment_id}", "RESOURCE_DOES_NOT_EXIST")
         deleted = now_ms()
         for run_dir in self._run_dirs_of(folder):
-            meta = reader.read_yaml(run_dir / "meta.yaml")
+            meta = meta_yaml.read_yaml(run_dir / "meta.yaml")
             if meta.get("lifecycle_stage", ACTIVE) == ACTIVE:
                 meta.update(lifecycle_stage=DELETED, deleted_time=deleted)
                 atomic_write(run_dir / "meta.yaml", dump_yaml(meta))
@@ -292,7 +189,7 @@ class TreeWriter:
         os.rename(folder, self.root / experiment_id)
         folder = self.root / experiment_id
         for run_dir in self._run_dirs_of(folder):
-            meta = reader.read_yaml(run_dir / "meta.yaml")
+            meta = meta_yaml.read_yaml(run_dir / "meta.yaml")
             if meta.get("lifecycle_stage") == DELETED:
                 meta["lifecycle_stage"] = ACTIVE
                 meta.pop("deleted_time", None)
@@ -364,7 +261,7 @@ class TreeWriter:
             "tags": [],
             "user_id": user_id,
         }
-        tmp = _tmp_name(folder)
+        tmp = tmp_name(folder)
         tmp.mkdir()
         try:
             (tmp / "meta.yaml").write_bytes(dump_yaml(meta))
@@ -397,7 +294,7 @@ class TreeWriter:
         raise StoreError(f"Run with id={run_id} not found", "RESOURCE_DOES_NOT_EXIST")
 
     def run_meta(self, run_id: str) -> dict[str, Any]:
-        return reader.read_yaml(self.run_dir(run_id) / "meta.yaml")
+        return meta_yaml.read_yaml(self.run_dir(run_id) / "meta.yaml")
 
     def _write_run_meta(self, run_id: str, meta: dict[str, Any]) -> None:
         atomic_write(self.run_dir(run_id) / "meta.yaml", dump_yaml(meta))
@@ -452,7 +349,7 @@ class TreeWriter:
         metrics_dir = self.check_active(run_id) / "metrics"
         by_key: dict[str, list[str]] = {}
         for key, value, timestamp, step in points:
-            by_key.setdefault(key, []).append(_metric_line(value, timestamp, step))
+            by_key.setdefault(key, []).append(metric_line(value, timestamp, step))
         for key, lines in by_key.items():
             append_whole(key_path(metrics_dir, key), "".join(lines).encode("utf-8"))
 

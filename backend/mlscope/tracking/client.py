@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import search
-from ..store import reader
+from ..store import metric_files, reader
 from ..store.model import ACTIVE, DELETED, RUN_STATUSES, Experiment, Metric
 from ..store.writer import TreeWriter, now_ms
 from . import validation
@@ -168,7 +168,7 @@ class MlscopeClient(ArtifactsMixin):
             self.writer.set_tag(run_id, key, validation.tag_value(key, value))
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return reader.read_metric_history(self.writer.run_dir(run_id), key)
+        return metric_files.read_metric_history(self.writer.run_dir(run_id), key)
 
     # --------------------------------------------------------------- search
 
