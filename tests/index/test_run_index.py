@@ -189,3 +189,15 @@ def test_the_quick_check_rotation_wraps_around_to_every_run(tmp_path, monkeypatc
         for _ in range(3):  # one lap
             index.refresh()
         assert index.run(run_id).metrics["loss"].value == 0.001, run_id
+
+
+def test_logged_models_are_reread_when_a_model_status_is_rewritten(tmp_path):
+    from mlscope.index.logged_models import logged_models_of
+
+    model_dir = tmp_path / "1" / "models" / ("m-" + "a" * 32)
+    model_dir.mkdir(parents=True)
+    meta = "experiment_id: '1'\nmodel_id: m-{0}\nname: net\nstatus: {1}\n"
+    (model_dir / "meta.yaml").write_text(meta.format("a" * 32, 1))
+    assert logged_models_of(tmp_path / "1")["m-" + "a" * 32].status == "LOGGED_MODEL_PENDING"
+    (model_dir / "meta.yaml").write_text(meta.format("a" * 32, 2) + "source_run_id: null\n")
+    assert logged_models_of(tmp_path / "1")["m-" + "a" * 32].status == "LOGGED_MODEL_READY"

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..index import RunIndex
-from ..store import reader
+from ..index.logged_models import logged_models_of
 from ..store.artifacts import (
     ArtifactsUnavailable,
     UnsafePathError,
@@ -57,7 +57,7 @@ def linked_models(index: RunIndex, run: Run) -> list[LoggedModel]:
     """The run's MLflow 3 logged models (blocking: reads the experiment's models folder)."""
     experiment = index.experiment(run.info.experiment_id)
     exp_dir = experiment.path if experiment is not None else run.path.parent
-    return models_of_run(run, reader.read_logged_models(exp_dir))
+    return models_of_run(run, list(logged_models_of(exp_dir).values()))
 
 
 def _source(index: RunIndex, run_id: str, model_id: str | None) -> ArtifactSource:

@@ -18,36 +18,15 @@ from starlette.routing import BaseRoute, Route
 
 from .. import search
 from ..index import RunIndex
-from ..store import reader
+from ..index.logged_models import logged_models_of
 from ..store.model import LoggedModel
 from .errors import invalid, not_found
 from .params import index_of, int_arg, list_arg, page_offset, request_args, string_arg
-from .proto import key_values
+from .proto import logged_model_json
 
 FILTER_FIELDS = ("name", "model_id", "source_run_id", "model_type", "status")
 _CLAUSE = re.compile(r"\s*(?:attributes\.)?(\w+)\s*=\s*'((?:[^']|'')*)'\s*", re.I)
 _AND = re.compile(r"\s+AND\s+", re.I)
-
-
-def logged_model_json(model: LoggedModel) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "model_id": model.model_id,
-        "experiment_id": model.experiment_id,
-        "name": model.name,
-        "artifact_uri": model.artifact_location,
-        "status": model.status,
-    }
-    optional = {
-        "creation_timestamp_ms": model.creation_timestamp,
-        "last_updated_timestamp_ms": model.last_updated_timestamp,
-        "source_run_id": model.source_run_id,
-        "model_type": model.model_type,
-    }
-    info.update({k: v for k, v in optional.items() if v is not None})
-    if model.tags:
-        info["tags"] = key_values(model.tags)
-    data = {"params": key_values(model.params)} if model.params else {}
-    return {"info": info, "data": data}
 
 
 def parse_model_filter(text: str) -> list[tuple[str, str]]:
@@ -67,7 +46,7 @@ def models_in(index: RunIndex, experiment_ids: list[str]) -> list[LoggedModel]:
     for experiment_id in experiment_ids:
         experiment = index.experiment(experiment_id)
         if experiment is not None:
-            found.extend(reader.read_logged_models(experiment.path))
+            found.extend(logged_models_of(experiment.path).values())
     return found
 
 

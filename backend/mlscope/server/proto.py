@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..store.model import Experiment, Metric, Run
+from ..store.model import Experiment, LoggedModel, Metric, Run
 
 
 def float_json(value: float) -> float | str:
@@ -107,3 +107,24 @@ def run_json(run: Run) -> dict[str, Any]:
             "model_outputs": [{"model_id": m.model_id, "step": m.step or 0} for m in run.model_outputs]
         }
     return body
+
+
+def logged_model_json(model: LoggedModel) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "artifact_uri": model.artifact_location,
+        "status": model.status,
+    }
+    optional = {
+        "creation_timestamp_ms": model.creation_timestamp,
+        "last_updated_timestamp_ms": model.last_updated_timestamp,
+        "source_run_id": model.source_run_id,
+        "model_type": model.model_type,
+    }
+    info.update({k: v for k, v in optional.items() if v is not None})
+    if model.tags:
+        info["tags"] = key_values(model.tags)
+    data = {"params": key_values(model.params)} if model.params else {}
+    return {"info": info, "data": data}

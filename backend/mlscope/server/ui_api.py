@@ -16,12 +16,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from ..index import RunIndex
+from ..index.logged_models import logged_models_of
 from ..store.model import DELETED, Run
 from . import ui_runs
 from .errors import invalid, not_found
 from .params import index_of, list_arg, request_args, string_arg
 from .proto import float_json
-from .ui_rows import PARENT_TAG, logged_models_of
+from .ui_rows import PARENT_TAG
 
 
 async def status(request: Request) -> JSONResponse:

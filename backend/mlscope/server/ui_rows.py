@@ -8,14 +8,12 @@ on wide experiments, so rows carry only what the screen can show.
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..store import reader
+from ..index.logged_models import logged_models_of
 from ..store.model import LoggedModel, Run
 from .proto import float_json
 
@@ -25,27 +23,6 @@ SOURCE_NAME_TAG = "mlflow.source.name"
 SOURCE_TYPE_TAG = "mlflow.source.type"
 COMMIT_TAG = "mlflow.source.git.commit"
 MODEL_HISTORY_TAG = "mlflow.log-model.history"
-
-_models_lock = threading.Lock()
-_models_cache: dict[Path, tuple[int, dict[str, LoggedModel]]] = {}
-
-
-def logged_models_of(exp_dir: Path) -> dict[str, LoggedModel]:
-    """Logged models of an experiment by id, re-read only when its models/ folder changes (blocking)."""
-    folder = exp_dir / "models"
-    try:
-        stamp = os.stat(folder).st_mtime_ns
-    except OSError:
-        return {}
-    with _models_lock:
-        cached = _models_cache.get(exp_dir)
-        if cached and cached[0] == stamp:
-            return cached[1]
-    models = {m.model_id: m for m in reader.read_logged_models(exp_dir)}
-    with _models_lock:
-        _models_cache[exp_dir] = (stamp, models)
-    return models
-
 
 @dataclass(frozen=True, slots=True)
 class Columns:

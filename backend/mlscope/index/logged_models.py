@@ -1,0 +1,43 @@
+"""MLflow 3 logged models of an experiment, re-read only when something under models/ moved.
+
+The runs table, the run page, artifact requests and MLflow's logged-models
+endpoints all ask for them, often once per request: one cached reader serves
+them all. The signature is the models/ folder plus each model's meta.yaml, so
+a new model and a status rewrite (PENDING -> READY) are both seen.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from ..store import reader
+from ..store.model import LoggedModel
+from .signatures import Signature, signature
+
+_lock = threading.Lock()
+_cache: dict[Path, tuple[tuple[Signature, ...], dict[str, LoggedModel]]] = {}
+
+
+def _models_signature(folder: Path) -> tuple[Signature, ...] | None:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return None
+    return (signature(folder), *(signature(folder / name / "meta.yaml") for name in names))
+
+
+def logged_models_of(exp_dir: Path) -> dict[str, LoggedModel]:
+    """An experiment's logged models by id (blocking: call off the event loop)."""
+    stamp = _models_signature(exp_dir / "models")
+    if stamp is None:
+        return {}
+    with _lock:
+        cached = _cache.get(exp_dir)
+        if cached and cached[0] == stamp:
+            return cached[1]
+    models = {m.model_id: m for m in reader.read_logged_models(exp_dir)}
+    with _lock:
+        _cache[exp_dir] = (stamp, models)
+    return models
