@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..index import RunIndex
 from ..index.logged_models import logged_models_of
+from ..store.artifacts import models_of_run
 from ..store.model import DELETED, Run
 from . import ui_runs
 from .errors import invalid, not_found
@@ -137,8 +138,7 @@ def full_run(index: RunIndex, run_id: str) -> dict[str, Any]:
             "artifact_location": m.artifact_location,
             "output": m.model_id in output_ids,
         }
-        for m in models.values()
-        if m.source_run_id == run_id or m.model_id in output_ids
+        for m in models_of_run(run, list(models.values()))
     ]
     return {
         "run": {
