@@ -8,23 +8,28 @@ VENDOR := frontend/vendor
 MLRUNS ?= ./mlruns
 PORT ?= 5000
 
-.PHONY: run test lint bench wheel vendor clean install chromium
+.PHONY: run test lint bench wheel vendor vendor-check clean chromium postgresql
 
+# `make run` needs only the runtime dependencies; the test extras come with `make test`.
 $(BIN)/mlscope: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-extras: $(BIN)/mlscope
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/mlscope vendor
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Browser builds of the npm packages, copied (never committed) where the server finds them.
-vendor: $(VENDOR)/.stamp
-$(VENDOR)/.stamp: node_modules/.package-lock.json Makefile
+# Browser builds of the npm packages at the versions package-lock.json pins, with their licenses.
+# They are committed, so `pip install .` and `pip install git+...` serve the full UI without node;
+# CI checks that `make vendor` on a clean checkout leaves them unchanged.
+vendor: node_modules/.package-lock.json
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/preact $(VENDOR)/htm $(VENDOR)/uplot $(VENDOR)/echarts $(VENDOR)/marked $(VENDOR)/dompurify $(VENDOR)/highlight.js
 	cp node_modules/preact/dist/preact.mjs $(VENDOR)/preact/preact.mjs
 	cp node_modules/preact/hooks/dist/hooks.mjs $(VENDOR)/preact/hooks.mjs
@@ -36,10 +41,9 @@ $(VENDOR)/.stamp: node_modules/.package-lock.json Makefile
 	cp node_modules/dompurify/dist/purify.es.mjs $(VENDOR)/dompurify/
 	cp -r node_modules/@highlightjs/cdn-assets/es $(VENDOR)/highlight.js/es
 	cp node_modules/@highlightjs/cdn-assets/styles/github.min.css node_modules/@highlightjs/cdn-assets/LICENSE $(VENDOR)/highlight.js/
-	for pkg in preact htm uplot echarts marked dompurify; do cp node_modules/$$pkg/LICENSE* $(VENDOR)/$$pkg/ 2>/dev/null || true; done
-	touch $@
+	for pkg in preact htm uplot echarts marked dompurify; do cp node_modules/$$pkg/LICENSE* $(VENDOR)/$$pkg/; done
 
-run: install
+run: $(BIN)/mlscope
 	@if [ ! -d "$(MLRUNS)" ]; then \
 		echo "No $(MLRUNS) here: writing a demo tree with 'mlscope demo $(MLRUNS)' so there is something to see."; \
 		$(BIN)/mlscope demo "$(MLRUNS)"; \
@@ -53,18 +57,18 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium; }
 
-lint: $(BIN)/mlscope
+lint: $(VENV)/.test-extras
 	$(BIN)/ruff check backend tests bench
 
-test: install chromium lint
+test: $(VENV)/.test-extras chromium lint
 	MLFLOW_ALLOW_FILE_STORE=true $(BIN)/pytest -q
 
-bench: install
+bench: $(VENV)/.test-extras
 	$(BIN)/python -m bench.run
 
-wheel: install
+wheel: $(BIN)/mlscope
 	rm -rf dist && $(BIN)/pip wheel --no-deps --quiet -w dist .
 	@ls dist/*.whl
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) dist build backend/*.egg-info
+	rm -rf $(VENV) node_modules dist build backend/*.egg-info
