@@ -117,7 +117,10 @@ def locked(folder: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def metric_line(value: float, timestamp: int, step: int) -> str:
+def metric_line(value: float, timestamp: int, step: int, dataset_name: str | None = None, dataset_digest: str | None = None) -> str:
+    """FileStore's line: ``ts value step``, plus ``dataset_name dataset_digest`` when logged with a dataset."""
+    if dataset_name is not None and dataset_digest is not None:
+        return f"{timestamp} {value} {step} {dataset_name} {dataset_digest}\n"
     return f"{timestamp} {value} {step}\n"
 
 

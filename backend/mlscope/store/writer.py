@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..names import generate_experiment_id, generate_run_name
-from . import meta_yaml, reader
+from . import meta_yaml, reader, run_inputs
 from .atomic import (
     append_whole,
     atomic_write,
@@ -35,7 +35,7 @@ from .atomic import (
     tmp_name,
 )
 from .errors import StoreError
-from .model import ACTIVE, DELETED, INT_BY_STATUS
+from .model import ACTIVE, DELETED, INT_BY_STATUS, DatasetInput
 from .paths import RESERVED_EXPERIMENT_FOLDERS, TRASH, file_uri, local_path
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -344,12 +344,12 @@ class TreeWriter:
                 f"value='{current.decode('utf-8', 'replace')}' for run ID='{run_id}'. Attempted logging new value '{value}'."
             )
 
-    def log_metrics(self, run_id: str, points: Iterable[tuple[str, float, int, int]]) -> None:
-        """Append (key, value, timestamp, step) points: one write per key, whole lines only."""
+    def log_metrics(self, run_id: str, points: Iterable[tuple[Any, ...]]) -> None:
+        """Append (key, value, timestamp, step[, dataset_name, dataset_digest]) points: one write per key, whole lines only."""
         metrics_dir = self.check_active(run_id) / "metrics"
         by_key: dict[str, list[str]] = {}
-        for key, value, timestamp, step in points:
-            by_key.setdefault(key, []).append(metric_line(value, timestamp, step))
+        for key, *point in points:
+            by_key.setdefault(key, []).append(metric_line(*point))
         for key, lines in by_key.items():
             append_whole(key_path(metrics_dir, key), "".join(lines).encode("utf-8"))
 
@@ -363,6 +363,11 @@ class TreeWriter:
         if not path.is_file():
             raise StoreError(f"No tag with name: {key} in run with id {run_id}", "RESOURCE_DOES_NOT_EXIST")
         path.unlink()
+
+    def log_inputs(self, run_id: str, datasets: Iterable[DatasetInput] = (), models: Iterable[str] = ()) -> None:
+        """Datasets (registered once per experiment) and logged models as inputs of a run, as FileStore links them."""
+        run_dir = self.check_active(run_id)
+        run_inputs.link_inputs(run_dir, run_dir.parent, run_id, datasets, models)
 
     def artifact_dir(self, run_id: str) -> Path:
         """The run's local artifact folder (its artifact_uri must be a local path or file: URI)."""
