@@ -12,9 +12,13 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from .model import LoggedModel, Run
 from .paths import NotLocalError, local_path
+
+if TYPE_CHECKING:
+    from .artifact_uris import ArtifactLocations
 
 # Files MLflow's LocalArtifactRepository hides while they are being uploaded.
 TEMP_ARTIFACT_PREFIX = ".artifact.uploading."
@@ -49,30 +53,38 @@ class SeriesImage:
     compressed: bool  # the ``+compressed.webp`` thumbnail MLflow writes beside the png
 
 
-def _local_root(uri: str, fallback: Path, what: str) -> Path:
+def _local_root(uri: str, fallback: Path, what: str, locations: ArtifactLocations | None) -> Path:
+    if locations is not None:
+        proxied = locations.folder_of_uri(uri)
+        if proxied is not None:  # mlflow-artifacts: URIs, found in the tree or the artifacts destination
+            return proxied
     try:
         path = local_path(uri)
     except NotLocalError:
+        hint = " (pass --artifacts-destination <folder> for trees written through mlflow server)" if "mlflow-artifacts" in uri else ""
         raise ArtifactsUnavailable(
             f"The artifacts of {what} are stored at '{uri}', which mlscope cannot read: "
-            "only local (file:) artifact locations are supported."
+            f"only local (file:) artifact locations and mlflow-artifacts: folders it can find are supported{hint}."
         ) from None
     # Moved or rsynced trees keep absolute file: URIs that no longer exist (MLflow #3144).
     return path if path.is_dir() else fallback
 
 
-def artifact_root_for(run: Run) -> Path:
-    """The run's artifact folder: its artifact_uri when that exists, else ``<run dir>/artifacts``."""
+def artifact_root_for(run: Run, locations: ArtifactLocations | None = None) -> Path:
+    """The run's artifact folder: its artifact_uri when that exists, else ``<run dir>/artifacts``.
+
+    ``locations`` resolves ``mlflow-artifacts:`` URIs (runs logged through a tracking server).
+    """
     if not run.info.artifact_uri:
         return run.path / "artifacts"
-    return _local_root(run.info.artifact_uri, run.path / "artifacts", f"run '{run.run_id}'")
+    return _local_root(run.info.artifact_uri, run.path / "artifacts", f"run '{run.run_id}'", locations)
 
 
-def model_artifact_root(model: LoggedModel) -> Path:
+def model_artifact_root(model: LoggedModel, locations: ArtifactLocations | None = None) -> Path:
     """A logged model's artifact folder, with the same fallback for moved trees."""
     if not model.artifact_location:
         return model.path / "artifacts"
-    return _local_root(model.artifact_location, model.path / "artifacts", f"logged model '{model.model_id}'")
+    return _local_root(model.artifact_location, model.path / "artifacts", f"logged model '{model.model_id}'", locations)
 
 
 def models_of_run(run: Run, models: list[LoggedModel]) -> list[LoggedModel]:
