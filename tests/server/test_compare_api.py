@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from mlscope.history import HistoryCache
+from mlscope.history.summaries import HistorySummaries
 from mlscope.index import RunIndex
-from mlscope.server import compare_api
-from mlscope.server.compare_api import HistorySummaries, compare_runs
+from mlscope.server.ui import compare as compare_api
+from mlscope.server.ui.compare import compare_runs
 from tests.conftest import LiveServer
 from tests.reference_trees import T0, mlflow_client
 

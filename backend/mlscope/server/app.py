@@ -15,14 +15,20 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from ..index import RunIndex
-from . import artifacts, compare_api, history_api, mlflow_api, mlflow_models, ui_api
-from .app_page import AppPage
-from .errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
-from .run_queries import RunQueries
+from ..search import SearchError
+from ..search.queries import RunQueries
+from ..store.errors import StoreError
+from .errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    search_error_handler,
+    store_error_handler,
+    unexpected_error_handler,
+)
+from .routes import all_routes
 
 log = logging.getLogger("mlscope")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -83,18 +89,6 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    static = frontend_dir()
-    app_page = AppPage(static)
-    routes = [
-        *mlflow_api.routes,
-        *mlflow_models.routes,
-        *ui_api.routes,
-        *history_api.routes,
-        *artifacts.routes,
-        *compare_api.routes,
-        Route("/", app_page.serve, methods=["GET"]),
-        Mount("/static", app=StaticFiles(directory=static, check_dir=False), name="static"),
-    ]
     hosts = ["*"] if "*" in allowed_hosts else [*LOCAL_HOSTS, *allowed_hosts]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
     if cors_allowed_origins:
@@ -102,11 +96,13 @@ def create_app(
             Middleware(CORSMiddleware, allow_origins=list(cors_allowed_origins), allow_methods=["GET", "POST"], allow_headers=["*"])
         )
     app = Starlette(
-        routes=routes,
+        routes=all_routes(frontend_dir()),
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={
             ApiError: api_error_handler,
+            SearchError: search_error_handler,
+            StoreError: store_error_handler,
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },

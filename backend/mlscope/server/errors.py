@@ -8,6 +8,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from ..search import SearchError
+from ..store.errors import StoreError
+
 log = logging.getLogger("mlscope")
 
 _STATUS = {
@@ -16,6 +19,8 @@ _STATUS = {
     "RESOURCE_DOES_NOT_EXIST": 404,
     "ENDPOINT_NOT_FOUND": 404,
     "RESOURCE_UNAVAILABLE": 404,
+    "RESOURCE_ALREADY_EXISTS": 400,
+    "INVALID_STATE": 500,
     "TEMPORARILY_UNAVAILABLE": 503,
     "INTERNAL_ERROR": 500,
 }
@@ -44,6 +49,18 @@ def error_response(error_code: str, message: str, status: int) -> JSONResponse:
 async def api_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.error_code, exc.message, exc.status)
+
+
+async def search_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A query MLflow's grammar rejects (from search/ or a query service): 400 INVALID_PARAMETER_VALUE."""
+    assert isinstance(exc, SearchError)
+    return error_response("INVALID_PARAMETER_VALUE", exc.message, 400)
+
+
+async def store_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A write the store refuses, with MLflow's error code and that code's HTTP status."""
+    assert isinstance(exc, StoreError)
+    return error_response(exc.error_code, exc.message, _STATUS.get(exc.error_code, 400))
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -1,6 +1,6 @@
 """mlscope's own endpoints for the shell, experiments list and run page, under /api/mlscope.
 
-MLflow's REST shapes stay in ``mlflow_api``; these answer exactly what the
+MLflow's REST shapes stay in ``server/mlflow``; these answer exactly what the
 views show (run counts per experiment, index progress, problems, one run
 with its parent, children and logged-model names) in one request each.
 """
@@ -15,15 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ..index import RunIndex
-from ..index.logged_models import logged_models_of
-from ..store.artifacts import models_of_run
-from ..store.model import DELETED, Run
-from . import ui_runs
-from .errors import invalid, not_found
-from .params import index_of, list_arg, request_args, string_arg
-from .proto import float_json
-from .ui_rows import PARENT_TAG
+from ...index import RunIndex
+from ...index.logged_models import logged_models_of
+from ...store.artifacts import models_of_run
+from ...store.model import DELETED, Run
+from ..args import list_arg, request_args, string_arg
+from ..errors import invalid, not_found
+from ..mlflow.proto import float_json
+from ..state import index_of
+from .rows import PARENT_TAG
 
 
 async def status(request: Request) -> JSONResponse:
@@ -190,5 +190,4 @@ routes: list[BaseRoute] = [
     Route("/api/mlscope/experiments", experiments, methods=["GET"]),
     Route("/api/mlscope/keys", keys, methods=["GET", "POST"]),
     Route("/api/mlscope/run", get_run, methods=["GET"]),
-    *ui_runs.routes,
 ]

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..index.logged_models import logged_models_of
-from ..store.model import LoggedModel, Run
-from .proto import float_json
+from ...index.logged_models import logged_models_of
+from ...store.model import LoggedModel, Run
+from ..mlflow.proto import float_json
 
 PARENT_TAG = "mlflow.parentRunId"
 USER_TAG = "mlflow.user"

@@ -14,14 +14,16 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
 
-from .. import search
-from ..index import RunIndex
-from ..index.logged_models import logged_models_of
-from ..store.model import LoggedModel
-from .errors import invalid, not_found
-from .params import index_of, int_arg, list_arg, page_offset, request_args, string_arg
+from ...index import RunIndex
+from ...index.logged_models import logged_models_of
+from ...search import SEARCH_MAX_RESULTS_THRESHOLD
+from ...search.paging import paginate
+from ...store.model import LoggedModel
+from ..args import int_arg, list_arg, page_offset, request_args, string_arg
+from ..errors import invalid, not_found
+from ..state import index_of
+from .endpoint import Endpoint, get, post
 from .proto import logged_model_json
 
 FILTER_FIELDS = ("name", "model_id", "source_run_id", "model_type", "status")
@@ -56,14 +58,14 @@ async def search_logged_models(request: Request) -> JSONResponse:
     if not experiment_ids:
         raise invalid("Missing value for required parameter 'experiment_ids'.")
     clauses = parse_model_filter(string_arg(args, "filter") or "")
-    max_results = int_arg(args, "max_results", default=100, low=1, high=search.SEARCH_MAX_RESULTS_THRESHOLD) or 100
+    max_results = int_arg(args, "max_results", default=100, low=1, high=SEARCH_MAX_RESULTS_THRESHOLD) or 100
     offset = page_offset(args)
     index = index_of(request)
     await run_in_threadpool(index.wait_listed)
     models = await run_in_threadpool(models_in, index, experiment_ids)
     matching = [m for m in models if all(str(getattr(m, field) or "") == value for field, value in clauses)]
     matching.sort(key=lambda m: (-(m.creation_timestamp or 0), m.model_id))
-    page, token = search.paging.paginate(matching, offset, max_results)
+    page, token = paginate(matching, offset, max_results)
     body: dict[str, Any] = {"models": [logged_model_json(m) for m in page]}
     if token:
         body["next_page_token"] = token
@@ -82,11 +84,7 @@ async def get_logged_model(request: Request) -> JSONResponse:
     raise not_found(f"Logged model with ID '{model_id}' not found")
 
 
-routes: list[BaseRoute] = [
-    route
-    for prefix in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
-    for route in (
-        Route(f"{prefix}/logged-models/search", search_logged_models, methods=["POST"]),
-        Route(prefix + "/logged-models/{model_id:str}", get_logged_model, methods=["GET"]),
-    )
+endpoints: list[Endpoint] = [
+    post("/logged-models/search", search_logged_models),
+    get("/logged-models/{model_id:str}", get_logged_model),
 ]

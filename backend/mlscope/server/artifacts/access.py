@@ -13,9 +13,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from ..index import RunIndex
-from ..index.logged_models import logged_models_of
-from ..store.artifacts import (
+from ...index import RunIndex
+from ...index.logged_models import logged_models_of
+from ...store.artifacts import (
     ArtifactsUnavailable,
     UnsafePathError,
     artifact_root_for,
@@ -24,9 +24,10 @@ from ..store.artifacts import (
     models_of_run,
     resolve_artifact_path,
 )
-from ..store.model import LoggedModel, Run
-from .errors import ApiError, invalid, not_found
-from .params import index_of, string_arg
+from ...store.model import LoggedModel, Run
+from ..args import string_arg
+from ..errors import ApiError, invalid, not_found
+from ..state import index_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,7 @@ per-run error entries so one stale id in a shared link does not blank the page.
 
 from __future__ import annotations
 
-import math
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -22,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ..history import HistoryCache
-from ..index import RunIndex
-from ..store.model import Run
-from .errors import invalid
-from .history_api import history_cache
-from .params import index_of, request_args
-from .proto import float_json
+from ...history.summaries import HistorySummaries, HistorySummary
+from ...index import RunIndex
+from ...store.model import Run
+from ..args import request_args
+from ..errors import invalid
+from ..mlflow.proto import float_json
+from ..state import history_cache, index_of
 
 MAX_COMPARE_RUNS = 500
 
@@ -41,62 +35,10 @@ INFO_TAGS = frozenset(
 # ------------------------------------------------------------------ history summaries
 
 
-def summary_json(low: float, high: float, last: float | None, count: int) -> dict[str, Any]:
-    if not count or last is None:
+def summary_json(summary: HistorySummary) -> dict[str, Any]:
+    if not summary.count or summary.last is None:
         return {"min": None, "max": None, "last": None, "count": 0}
-    return {"min": float_json(low), "max": float_json(high), "last": float_json(last), "count": count}
-
-
-def min_max(values: Iterable[float], low: float = math.inf, high: float = -math.inf) -> tuple[float, float]:
-    """Extend (low, high) over values, NaN ignored."""
-    for value in values:
-        if value < low:
-            low = value
-        if value > high:
-            high = value
-    return low, high
-
-
-@dataclass(slots=True)
-class _Running:
-    values: weakref.ref  # the history's value array this summary covers (arrays only ever grow)
-    length: int
-    low: float
-    high: float
-
-
-class HistorySummaries:
-    """min/max/last/count of metric histories, read through the charts' HistoryCache.
-
-    The cache reads only appended bytes of a live run's file; this adds only the
-    appended points to a running min/max, so re-comparing 200 live runs stays cheap.
-    """
-
-    def __init__(self, histories: HistoryCache, capacity: int = 100_000) -> None:
-        self.histories = histories
-        self.capacity = capacity
-        self._running: OrderedDict[tuple[str, str], _Running] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def summary(self, run_dir: Path, key: str) -> dict[str, Any]:
-        snap = self.histories.snapshot(run_dir, key, by="time")
-        if snap is None or not snap.length:
-            return summary_json(math.nan, math.nan, None, 0)
-        cache_key = (str(run_dir), key)
-        with self._lock:
-            running = self._running.get(cache_key)
-        if running is not None and running.values() is snap.values and running.length <= snap.length:
-            low, high = min_max(snap.values[running.length : snap.length], running.low, running.high)
-        else:
-            low, high = min_max(snap.values[: snap.length])
-        with self._lock:
-            self._running[cache_key] = _Running(weakref.ref(snap.values), snap.length, low, high)
-            self._running.move_to_end(cache_key)
-            while len(self._running) > self.capacity:
-                self._running.popitem(last=False)
-        if low > high:  # every value was NaN
-            low = high = math.nan
-        return summary_json(low, high, snap.values[snap.length - 1], snap.length)
+    return {"min": float_json(summary.low), "max": float_json(summary.high), "last": float_json(summary.last), "count": summary.count}
 
 
 def summaries_of(request: Request) -> HistorySummaries:
@@ -138,7 +80,7 @@ def metrics_json(run: Run, summaries: HistorySummaries) -> dict[str, Any]:
             "latest": float_json(latest.value),
             "step": latest.step,
             "timestamp": latest.timestamp,
-            **summaries.summary(run.path, key),
+            **summary_json(summaries.summary(run.path, key)),
         }
     return body
 

@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from ..store.artifacts import walk_files
-from .artifact_access import artifact_source, relative_arg, resolve, resolve_file
-from .errors import invalid
-from .params import request_args, string_arg
+from ...store.artifacts import walk_files
+from ..args import request_args, string_arg
+from ..errors import invalid
+from .access import artifact_source, relative_arg, resolve, resolve_file
 from .zip_stream import zip_chunks
 
 CHUNK = 256 * 1024

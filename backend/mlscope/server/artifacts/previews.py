@@ -15,19 +15,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ..store.artifacts import ArtifactEntry, list_artifacts, parse_series_image_name
-from ..store.mlmodel import REQUIREMENT_FILES, summarize_mlmodel
-from . import artifact_parsing
-from .artifact_access import ArtifactSource, artifact_source, linked_models, relative_arg, resolve, resolve_file
-from .errors import ApiError, invalid, not_found
-from .params import index_of, int_arg, request_args, string_arg
-from .preview_kinds import highlight_language, logged_tables, preview_kind
+from ...store.artifact_content import read_text_chunk
+from ...store.artifacts import ArtifactEntry, list_artifacts, parse_series_image_name
+from ...store.mlmodel import REQUIREMENT_FILES, summarize_mlmodel
+from ..args import int_arg, request_args, string_arg
+from ..errors import ApiError, invalid, not_found
+from ..state import index_of
+from .access import ArtifactSource, artifact_source, linked_models, relative_arg, resolve, resolve_file
+from .kinds import highlight_language, logged_tables, preview_kind
 
 MAX_LISTING = 5000
 MAX_SERIES_FILES = 20000
 DEFAULT_CHUNK = 1024 * 1024
 MAX_CHUNK = 8 * 1024 * 1024
-SNIFF_BYTES = 8192
 MAX_ENV_FILE = 1024 * 1024
 
 
@@ -79,61 +79,6 @@ async def list_folder(request: Request) -> JSONResponse:
     relative = relative_arg(args)
     with_models = source.model is None and not relative
     return JSONResponse(await run_in_threadpool(_listing, source, relative, with_models, index_of(request)))
-
-
-def _align_start(data: bytes) -> int:
-    """Skip UTF-8 continuation bytes at the start of a chunk that began mid-character."""
-    skip = 0
-    while skip < min(3, len(data)) and (data[skip] & 0xC0) == 0x80:
-        skip += 1
-    return skip
-
-
-def _complete_end(data: bytes) -> int:
-    """Length of ``data`` without a trailing, incomplete UTF-8 sequence."""
-    for back in range(1, min(4, len(data)) + 1):
-        byte = data[-back]
-        if byte & 0xC0 == 0x80:
-            continue
-        if byte & 0x80 == 0:
-            return len(data)
-        need = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4 if byte & 0xF8 == 0xF0 else 1
-        return len(data) if back >= need else len(data) - back
-    return len(data)
-
-
-def read_text_chunk(path: Path, offset: int, length: int, tail: bool) -> dict[str, Any]:
-    """At most ``length`` bytes from ``offset`` (or the file's end when tailing) as text.
-
-    Tails start at a line boundary; chunks never split a UTF-8 character, so
-    ``end`` is where the next chunk starts. Files with NUL bytes are binary.
-    """
-    stat = path.stat()
-    size = stat.st_size
-    if tail:
-        offset = max(0, size - length)
-    offset = min(offset, size)
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        data = handle.read(length)
-    start = 0
-    if tail and offset > 0:
-        newline = data.find(b"\n")
-        start = newline + 1 if 0 <= newline < len(data) - 1 else _align_start(data)
-    elif offset > 0:
-        start = _align_start(data)
-    end_in_chunk = len(data) if offset + len(data) >= size else _complete_end(data)
-    body = data[start:end_in_chunk]
-    binary = offset == 0 and b"\x00" in data[:SNIFF_BYTES]
-    return {
-        "size": size,
-        "mtime": int(stat.st_mtime * 1000),
-        "offset": offset + start,
-        "end": offset + end_in_chunk,
-        "eof": offset + end_in_chunk >= size,
-        "binary": binary,
-        "text": "" if binary else body.decode("utf-8", errors="replace"),
-    }
 
 
 async def text_chunk(request: Request) -> JSONResponse:
@@ -226,5 +171,4 @@ routes: list[BaseRoute] = [
     Route("/api/mlscope/artifacts/text", text_chunk, methods=["GET"]),
     Route("/api/mlscope/artifacts/images", image_series, methods=["GET"]),
     Route("/api/mlscope/artifacts/mlmodel", mlmodel_summary, methods=["GET"]),
-    *artifact_parsing.routes,
 ]

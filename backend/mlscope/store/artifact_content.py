@@ -1,9 +1,10 @@
-"""Structured previews: CSV/TSV tables (first rows, streamed) and JSON/YAML trees (size-limited).
+"""Reading artifact files for previews, bounded: a CSV's first rows, a parsed JSON/YAML value, a text chunk.
 
 A CSV is parsed row by row with the ``csv`` module, so a 1 GB file costs the
 first N rows plus a bounded counting pass. JSON/YAML are parsed only below a
 size limit, and the parsed value is made JSON-safe with a node budget (a YAML
-alias bomb cannot expand into gigabytes of response).
+alias bomb cannot expand into gigabytes of response). Text chunks never split
+a UTF-8 character.
 """
 
 from __future__ import annotations
@@ -13,21 +14,11 @@ import io
 import json
 import math
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
 
-from .artifact_access import artifact_source, relative_arg, resolve_file
-from .errors import invalid
-from .params import int_arg, request_args, string_arg
-
-DEFAULT_ROWS = 500
-MAX_ROWS = 5000
 COUNT_BYTES = 32 * 1024 * 1024  # rows past the preview are counted up to here (or COUNT_SECONDS), then estimated
 COUNT_SECONDS = 0.4
 MAX_CELL = 10_000  # characters kept per cell in the preview
@@ -36,6 +27,9 @@ MAX_NODES = 300_000
 MAX_DEPTH = 200
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+SNIFF_BYTES = 8192
 
 
 def read_table(path: Path, limit: int, delimiter: str | None) -> dict[str, Any]:
@@ -84,23 +78,6 @@ def read_table(path: Path, limit: int, delimiter: str | None) -> dict[str, Any]:
         "size": size,
         "error": error,
     }
-
-
-async def table_preview(request: Request) -> JSONResponse:
-    """GET /api/mlscope/artifacts/table?run_id=&path=&limit= — a CSV/TSV's header, first rows and row count."""
-    args = await request_args(request)
-    source = await artifact_source(request, args)
-    relative = relative_arg(args)
-    limit = int_arg(args, "limit", default=DEFAULT_ROWS, low=1, high=MAX_ROWS) or DEFAULT_ROWS
-    suffix = PurePosixPath(relative).suffix.lower()
-    delimiter = {".csv": ",", ".tsv": "\t"}.get(suffix)
-
-    def read() -> dict[str, Any]:
-        return read_table(resolve_file(source, relative), limit, delimiter)
-
-    body = await run_in_threadpool(read)
-    body["path"] = relative
-    return JSONResponse(body)
 
 
 class _TooBig(Exception):
@@ -162,27 +139,56 @@ def parse_structured(path: Path, fmt: str) -> dict[str, Any]:
         return {"format": fmt, "size": size, "too_large": True, "limit": MAX_PARSE_BYTES}
 
 
-async def structured_preview(request: Request) -> JSONResponse:
-    """GET /api/mlscope/artifacts/parsed?run_id=&path=&format=json|yaml — the parsed value, or the parse error."""
-    args = await request_args(request)
-    source = await artifact_source(request, args)
-    relative = relative_arg(args)
-    suffix = PurePosixPath(relative).suffix.lower()
-    fmt = string_arg(args, "format") or (
-        "yaml" if suffix in (".yaml", ".yml") or relative.endswith("MLmodel") else "json"
-    )
-    if fmt not in ("json", "yaml"):
-        raise invalid(f"Invalid value '{fmt}' for parameter 'format': expected 'json' or 'yaml'.")
-
-    def read() -> dict[str, Any]:
-        return parse_structured(resolve_file(source, relative), fmt)
-
-    body = await run_in_threadpool(read)
-    body["path"] = relative
-    return JSONResponse(body)
+def _align_start(data: bytes) -> int:
+    """Skip UTF-8 continuation bytes at the start of a chunk that began mid-character."""
+    skip = 0
+    while skip < min(3, len(data)) and (data[skip] & 0xC0) == 0x80:
+        skip += 1
+    return skip
 
 
-routes: list[BaseRoute] = [
-    Route("/api/mlscope/artifacts/table", table_preview, methods=["GET"]),
-    Route("/api/mlscope/artifacts/parsed", structured_preview, methods=["GET"]),
-]
+def _complete_end(data: bytes) -> int:
+    """Length of ``data`` without a trailing, incomplete UTF-8 sequence."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 == 0x80:
+            continue
+        if byte & 0x80 == 0:
+            return len(data)
+        need = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4 if byte & 0xF8 == 0xF0 else 1
+        return len(data) if back >= need else len(data) - back
+    return len(data)
+
+
+def read_text_chunk(path: Path, offset: int, length: int, tail: bool) -> dict[str, Any]:
+    """At most ``length`` bytes from ``offset`` (or the file's end when tailing) as text.
+
+    Tails start at a line boundary; chunks never split a UTF-8 character, so
+    ``end`` is where the next chunk starts. Files with NUL bytes are binary.
+    """
+    stat = path.stat()
+    size = stat.st_size
+    if tail:
+        offset = max(0, size - length)
+    offset = min(offset, size)
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        data = handle.read(length)
+    start = 0
+    if tail and offset > 0:
+        newline = data.find(b"\n")
+        start = newline + 1 if 0 <= newline < len(data) - 1 else _align_start(data)
+    elif offset > 0:
+        start = _align_start(data)
+    end_in_chunk = len(data) if offset + len(data) >= size else _complete_end(data)
+    body = data[start:end_in_chunk]
+    binary = offset == 0 and b"\x00" in data[:SNIFF_BYTES]
+    return {
+        "size": size,
+        "mtime": int(stat.st_mtime * 1000),
+        "offset": offset + start,
+        "end": offset + end_in_chunk,
+        "eof": offset + end_in_chunk >= size,
+        "binary": binary,
+        "text": "" if binary else body.decode("utf-8", errors="replace"),
+    }

@@ -1,4 +1,4 @@
-"""MLflow's two artifact endpoints (``artifacts/list``, ``get-artifact``), and every artifact route.
+"""MLflow's two artifact endpoints: ``artifacts/list`` and ``get-artifact``.
 
 Shapes follow MLflow's FileStore + LocalArtifactRepository: one directory
 level sorted by path, ``file_size`` only for non-empty files, missing folders
@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..store.artifacts import list_artifacts
-from . import artifact_files, artifact_previews
-from .artifact_access import ArtifactSource, artifact_source, relative_arg, resolve_file
-from .artifact_files import file_response, mlflow_content_type
-from .errors import invalid
-from .params import request_args
+from ...store.artifacts import list_artifacts
+from ..args import request_args
+from ..artifacts.access import ArtifactSource, artifact_source, relative_arg, resolve_file
+from ..artifacts.files import SANDBOX_CSP, file_response, mlflow_content_type
+from ..errors import invalid
+from .endpoint import Endpoint, get
 
 
 def _mlflow_listing(source: ArtifactSource, relative: str) -> list[dict[str, Any]]:
@@ -61,14 +61,13 @@ async def mlflow_get_artifact(request: Request) -> Response:
     relative = relative_arg(args)
     path = await run_in_threadpool(resolve_file, source, relative)
     name = PurePosixPath(relative).name
-    return await file_response(request, path, name, mlflow_content_type(name), csp=artifact_files.SANDBOX_CSP)
+    return await file_response(request, path, name, mlflow_content_type(name), csp=SANDBOX_CSP)
 
 
-routes: list[BaseRoute] = [
-    Route("/api/2.0/mlflow/artifacts/list", mlflow_list_artifacts, methods=["GET"]),
-    Route("/ajax-api/2.0/mlflow/artifacts/list", mlflow_list_artifacts, methods=["GET"]),
-    Route("/get-artifact", mlflow_get_artifact, methods=["GET", "HEAD"]),
-    Route("/ajax-api/2.0/mlflow/get-artifact", mlflow_get_artifact, methods=["GET", "HEAD"]),
-    *artifact_files.routes,
-    *artifact_previews.routes,
+endpoints: list[Endpoint] = [
+    get("/artifacts/list", mlflow_list_artifacts),
+    Endpoint("/get-artifact", mlflow_get_artifact, ("GET", "HEAD"), ajax_only=True),
 ]
+
+# MLflow serves downloads at the top level too (the UI's ArtifactUtils builds `get-artifact?...`).
+routes: list[BaseRoute] = [Route("/get-artifact", mlflow_get_artifact, methods=["GET", "HEAD"])]

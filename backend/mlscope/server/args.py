@@ -1,18 +1,14 @@
-"""Reading request parameters the way MLflow's handlers do: query string for GET, JSON body for POST."""
+"""Request-argument parsing, in one place: query string for GET, JSON body for POST, as MLflow's handlers read them."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
-from .. import search
-from ..index import RunIndex
+from ..search import SearchError, parse_page_token
 from .errors import invalid
-
-if TYPE_CHECKING:
-    from .run_queries import RunQueries
 
 
 async def request_args(request: Request) -> dict[str, Any]:
@@ -79,17 +75,9 @@ def list_arg(args: dict[str, Any], name: str) -> list[str]:
     return [str(v) for v in items]
 
 
-def index_of(request: Request) -> RunIndex:
-    return request.app.state.index
-
-
-def queries_of(request: Request) -> RunQueries:
-    return request.app.state.queries
-
-
 def page_offset(args: dict[str, Any]) -> int:
     """The offset in MLflow's page token (base64 of {"offset": N}); 400 when it is not one."""
     try:
-        return search.parse_page_token(string_arg(args, "page_token"))
-    except search.SearchError as exc:
+        return parse_page_token(string_arg(args, "page_token"))
+    except SearchError as exc:
         raise invalid(exc.message) from None

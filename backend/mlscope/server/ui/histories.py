@@ -22,11 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from ..history import HistoryCache, Snapshot, downsample, window
-from ..index import RunIndex
-from .errors import invalid, not_found
-from .params import index_of, int_arg, list_arg, request_args, string_arg
-from .proto import float_json
+from ...history import HistoryCache, Snapshot, downsample, window
+from ...index import RunIndex
+from ..args import int_arg, list_arg, request_args, string_arg
+from ..errors import invalid, not_found
+from ..mlflow.proto import float_json
+from ..state import history_cache, index_of
 
 MAX_RUNS = 100
 MAX_KEYS = 50
@@ -42,15 +43,6 @@ MAX_CHANGED_PER_EVENT = 2000  # beyond this the client is told to reload everyth
 
 
 # ----------------------------------------------------------------- histories
-
-
-def history_cache(request: Request) -> HistoryCache:
-    """One cache per app, created on first use."""
-    state = request.app.state
-    cache = getattr(state, "history_cache", None)
-    if cache is None:
-        cache = state.history_cache = HistoryCache()
-    return cache
 
 
 def _number_arg(args: dict[str, Any], name: str) -> float | None:

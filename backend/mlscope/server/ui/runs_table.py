@@ -22,14 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from .. import search
-from ..index import RunIndex
-from ..store.model import Run
-from .errors import invalid
-from .params import int_arg, list_arg, page_offset, queries_of, request_args, string_arg
-from .proto import float_json
-from .run_queries import RunQueries, RunQuery
-from .ui_rows import COMMIT_TAG, PARENT_TAG, Columns, models_for, row_json
+from ...index import RunIndex
+from ...search import make_page_token
+from ...search.queries import RunQueries, RunQuery
+from ...store.model import Run
+from ..args import int_arg, list_arg, page_offset, request_args, string_arg
+from ..errors import invalid
+from ..mlflow.proto import float_json
+from ..state import queries_of
+from .rows import COMMIT_TAG, PARENT_TAG, Columns, models_for, row_json
 
 DEFAULT_PAGE = 200
 MAX_PAGE = 1000
@@ -125,7 +126,7 @@ def table_page(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
         rows.append(row)
     body: dict[str, Any] = {"runs": rows, "total": len(matches.runs), "count": len(candidates), "version": index.version}
     if offset + max_results < len(candidates):
-        body["next_page_token"] = search.make_page_token(offset + max_results)
+        body["next_page_token"] = make_page_token(offset + max_results)
     return body
 
 

@@ -14,10 +14,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from .. import search
 from ..index import RunIndex
 from ..store.model import Run
-from .errors import invalid
+from .order import parse_order_by
+from .paging import check_max_results, make_page_token, parse_page_token, view_type_name
+from .run_filter import parse_run_filter
+from .runs import matching_runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,20 +41,17 @@ class RunQueries:
         self.size = size
 
     def matches(self, query: RunQuery) -> list[Run]:
-        """Every matching run in MLflow's order (blocking: call from a worker thread).
+        """Every matching run in MLflow's order (blocking: call from a worker thread); SearchError on a bad query.
 
         Before the index has loaded details, runs of attribute-only queries
         come without params/metrics/tags: use ``page`` or ``index.with_details``.
         """
         index = self.index
-        try:
-            view_type = search.view_type_name(query.view_type)
-            needs_details = (
-                search.parse_run_filter(query.filter, extended=query.extended).needs_details
-                or search.parse_order_by(list(query.order_by)).needs_details
-            )
-        except search.SearchError as exc:
-            raise invalid(exc.message) from None
+        view_type = view_type_name(query.view_type)
+        needs_details = (
+            parse_run_filter(query.filter, extended=query.extended).needs_details
+            or parse_order_by(list(query.order_by)).needs_details
+        )
         if needs_details:
             index.wait_ready()
         else:
@@ -63,10 +62,7 @@ class RunQueries:
                 self._items.move_to_end(key)
                 return self._items[key]
         runs = index.runs(list(query.experiment_ids), details=needs_details)
-        try:
-            found = search.matching_runs(runs, query.filter, list(query.order_by), view_type, query.extended)
-        except search.SearchError as exc:
-            raise invalid(exc.message) from None
+        found = matching_runs(runs, query.filter, list(query.order_by), view_type, query.extended)
         if key is not None:
             with self._lock:
                 self._items[key] = found
@@ -76,11 +72,8 @@ class RunQueries:
 
     def page(self, query: RunQuery, max_results: Any, page_token: str | None) -> tuple[list[Run], str | None]:
         """One page of a query (runs with details) and the token for the next, validated as MLflow does."""
-        try:
-            limit = search.check_max_results(1000 if max_results is None else max_results)
-            offset = search.parse_page_token(page_token)
-        except search.SearchError as exc:
-            raise invalid(exc.message) from None
+        limit = check_max_results(1000 if max_results is None else max_results)
+        offset = parse_page_token(page_token)
         found = self.matches(query)
         end = offset + limit
-        return self.index.with_details(found[offset:end]), (search.make_page_token(end) if end < len(found) else None)
+        return self.index.with_details(found[offset:end]), (make_page_token(end) if end < len(found) else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..store.model import Experiment, LoggedModel, Metric, Run
+from ...store.model import Experiment, LoggedModel, Metric, Run
 
 
 def float_json(value: float) -> float | str:
