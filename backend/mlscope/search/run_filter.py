@@ -2,7 +2,7 @@
 
 Semantics follow ``SearchUtils._does_run_match_clause``: metrics compare the
 latest value as floats, a run missing the metric/param/tag never matches (except
-IS NULL), LIKE/ILIKE become anchored regexes, dataset clauses match when any of
+IS NULL), LIKE/ILIKE match as MLflow's anchored regexes would (without backtracking), dataset clauses match when any of
 the run's dataset inputs matches. Each clause becomes a closure built once;
 compiled filters are cached by string.
 """
@@ -19,6 +19,7 @@ from typing import Any
 from ..store.model import Run
 from .errors import SearchError
 from .grammar import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, RunGrammar
+from .like import LikePattern
 from .parser import BoolOp, Clause, Node, parse
 
 Predicate = Callable[[Any], bool]
@@ -31,22 +32,12 @@ DETAIL_KINDS = frozenset({METRIC, PARAM, TAG, DATASET})
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 
-def like_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    """MLflow's _convert_like_pattern_to_regex: % is .*, _ is ., anchored unless the pattern starts/ends with %."""
-    regex = re.escape(pattern).replace("%", ".*").replace("_", ".")
-    if not pattern.startswith("%"):
-        regex = "^" + regex
-    if not pattern.endswith("%"):
-        regex = regex + "$"
-    return re.compile(regex, flags)
-
-
 def value_test(comparator: str, value: Any, pos: int = 0) -> Callable[[Any], bool]:
     """A one-argument test ``lhs -> bool`` for a comparator and its (already typed) right-hand side."""
     if comparator == "LIKE":
-        return like_regex(value).match  # type: ignore[return-value]
+        return LikePattern(value)
     if comparator == "ILIKE":
-        return like_regex(value, re.IGNORECASE).match  # type: ignore[return-value]
+        return LikePattern(value, ignore_case=True)
     if comparator == "RLIKE":
         try:
             return re.compile(value).search  # type: ignore[return-value]
