@@ -104,3 +104,17 @@ def test_default_store_is_local_mlruns(tree):
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     body, _, _ = serve_and_stop(["ui"], env=env, cwd=tree.parent)
     assert "handsome-goose-822" in body
+
+
+def test_incomplete_frontend_is_a_one_line_error_naming_the_missing_file(tree, tmp_path):
+    import shutil
+
+    from mlscope.server.app import frontend_dir
+
+    # A copy of the installed package whose vendor build is gone, as in a wheel built without it.
+    package = Path(__import__("mlscope").__file__).parent
+    site = tmp_path / "site"
+    shutil.copytree(package, site / "mlscope", ignore=shutil.ignore_patterns("frontend"))
+    shutil.copytree(frontend_dir(), site / "mlscope" / "frontend", ignore=shutil.ignore_patterns("uPlot.esm.js"))
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    assert_one_line_error(run_cli("ui", "--backend-store-uri", str(tree), env=env, cwd=tmp_path), "vendor/uplot/uPlot.esm.js")

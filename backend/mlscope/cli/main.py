@@ -66,9 +66,13 @@ def bind_socket(host: str, port: int) -> socket.socket:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ..server.app import create_app
+    from ..server.app import create_app, frontend_dir
+    from ..server.ui.frontend_files import incomplete_frontend_message, missing_frontend_files
 
     root = resolve_store(args.backend_store_uri or default_store_uri())
+    missing = missing_frontend_files(frontend_dir())
+    if missing:
+        raise UsageError(incomplete_frontend_message(frontend_dir(), missing))
     sock = bind_socket(args.host, args.port)
     allowed = [h.strip() for h in (args.allowed_hosts or "").split(",") if h.strip()]
     if args.host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):

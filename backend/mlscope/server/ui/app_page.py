@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -80,34 +81,45 @@ def _join(base_url: str, relative: str) -> str:
     return "/".join(parts)
 
 
+def import_map_of(html: str) -> dict[str, str]:
+    found = _IMPORT_MAP.search(html)
+    return dict(json.loads(found.group(1)).get("imports", {})) if found else {}
+
+
 def render_app_page(static_dir: Path) -> tuple[str, str]:
     """(html with preload links, its CSP)."""
     html = (static_dir / "index.html").read_text(encoding="utf-8")
-    found = _IMPORT_MAP.search(html)
-    import_map = json.loads(found.group(1)).get("imports", {}) if found else {}
+    import_map = import_map_of(html)
     modules = static_module_graph(static_dir, STATIC_PREFIX + "app.js", import_map)
     links = "".join(f'<link rel="modulepreload" href="{url}">\n' for url in modules)
     return html.replace("</head>", links + "</head>", 1), content_security_policy(html)
 
 
 class AppPage:
-    """Serves index.html; re-rendered when a frontend file changes (cheap: a few stats)."""
+    """Serves index.html; re-rendered (and its files checked) when a frontend file changes (cheap: a few stats)."""
 
     def __init__(self, static_dir: Path) -> None:
         self.static_dir = static_dir
-        self._cache: tuple[float, str, str] | None = None
+        self._cache: tuple[float, str, str, list[str]] | None = None
 
-    def _current(self) -> tuple[float, str, str]:
+    def _current(self) -> tuple[float, str, str, list[str]]:
+        from .frontend_files import missing_frontend_files
+
         stamp = max((p.stat().st_mtime for p in self.static_dir.glob("**/*.js") if "vendor" not in p.parts), default=0.0)
-        stamp = max(stamp, (self.static_dir / "index.html").stat().st_mtime)
+        index = self.static_dir / "index.html"
+        stamp = max(stamp, index.stat().st_mtime if index.is_file() else 0.0)
         if self._cache is None or self._cache[0] != stamp:
-            self._cache = (stamp, *render_app_page(self.static_dir))
+            missing = missing_frontend_files(self.static_dir)
+            html, csp = render_app_page(self.static_dir) if not missing else ("", "")
+            self._cache = (stamp, html, csp, missing)
         return self._cache
 
     async def serve(self, request: Request) -> Response:
-        try:
-            _, html, csp = await run_in_threadpool(self._current)
-        except OSError:
-            return HTMLResponse("<h1>mlscope</h1><p>The frontend is missing: run <code>make vendor</code>.</p>", 500)
+        from .frontend_files import incomplete_frontend_message
+
+        _, html, csp, missing = await run_in_threadpool(self._current)
+        if missing:
+            message = html_escape(incomplete_frontend_message(self.static_dir, missing))
+            return HTMLResponse(f"<h1>mlscope</h1><p>The dashboard cannot load: {message}.</p>", 503)
         headers = {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
         return HTMLResponse(html, headers=headers)
