@@ -43,6 +43,11 @@ vendor: node_modules/.package-lock.json
 	cp node_modules/@highlightjs/cdn-assets/styles/github.min.css node_modules/@highlightjs/cdn-assets/LICENSE $(VENDOR)/highlight.js/
 	for pkg in preact htm uplot echarts marked dompurify; do cp node_modules/$$pkg/LICENSE* $(VENDOR)/$$pkg/; done
 
+# The committed vendor files are exactly what `make vendor` copies (CI runs this on a clean clone).
+vendor-check: vendor
+	git diff --exit-code -- $(VENDOR)
+	@test -z "$$(git status --porcelain -- $(VENDOR))" || { git status --porcelain -- $(VENDOR); echo "frontend/vendor differs from make vendor"; exit 1; }
+
 run: $(BIN)/mlscope
 	@if [ ! -d "$(MLRUNS)" ]; then \
 		echo "No $(MLRUNS) here: writing a demo tree with 'mlscope demo $(MLRUNS)' so there is something to see."; \
