@@ -21,6 +21,7 @@ from .errors import SearchError
 from .grammar import ATTRIBUTE, DATASET, METRIC, PARAM, TAG, RunGrammar
 from .like import LikePattern
 from .parser import BoolOp, Clause, Node, parse
+from .rlike import UnsafePattern, rlike_matcher
 
 Predicate = Callable[[Any], bool]
 
@@ -40,9 +41,11 @@ def value_test(comparator: str, value: Any, pos: int = 0) -> Callable[[Any], boo
         return LikePattern(value, ignore_case=True)
     if comparator == "RLIKE":
         try:
-            return re.compile(value).search  # type: ignore[return-value]
+            return rlike_matcher(value)
         except re.error as exc:
             raise SearchError.at("filter", pos, str(value), f"invalid regular expression: {exc}") from None
+        except UnsafePattern as exc:
+            raise SearchError.at("filter", pos, str(value), str(exc)) from None
     if comparator == "IN":
         members = frozenset(value)
         return members.__contains__
