@@ -16,6 +16,8 @@ from .ui.app_page import AppPage
 
 MLFLOW_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 AJAX_PREFIX = "/ajax-api/2.0/mlflow"
+# MLflow's artifact proxy (mlflow server --serve-artifacts) has its own prefix.
+ARTIFACTS_PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 
 
 def mlflow_routes() -> list[BaseRoute]:
@@ -23,6 +25,8 @@ def mlflow_routes() -> list[BaseRoute]:
     for endpoint in mlflow.ENDPOINTS:
         prefixes = (AJAX_PREFIX,) if endpoint.ajax_only else MLFLOW_PREFIXES
         routes.extend(Route(prefix + endpoint.path, endpoint.handler, methods=list(endpoint.methods)) for prefix in prefixes)
+    for endpoint in mlflow.ARTIFACTS_PROXY_ENDPOINTS:
+        routes.extend(Route(prefix + endpoint.path, endpoint.handler, methods=list(endpoint.methods)) for prefix in ARTIFACTS_PROXY_PREFIXES)
     return [*routes, *mlflow.UNPREFIXED]
 
 

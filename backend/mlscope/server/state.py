@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
 
 from ..history import HistoryCache
 from ..index import RunIndex
 from ..search.queries import RunQueries
+from ..store.artifact_uris import ArtifactLocations
 
 
 def index_of(request: Request) -> RunIndex:
@@ -24,3 +27,17 @@ def history_cache(request: Request) -> HistoryCache:
     if cache is None:
         cache = state.history_cache = HistoryCache()
     return cache
+
+
+def artifact_locations_of(request: Request) -> ArtifactLocations:
+    """Where proxied (mlflow-artifacts:) artifacts live: app.state.artifact_locations, else the tree alone."""
+    state = request.app.state
+    locations = getattr(state, "artifact_locations", None)
+    if locations is None:
+        locations = state.artifact_locations = ArtifactLocations(Path(state.root))
+    return locations
+
+
+def serves_artifacts(request: Request) -> bool:
+    """False when the server runs with --no-serve-artifacts (app.state.serve_artifacts)."""
+    return bool(getattr(request.app.state, "serve_artifacts", True))

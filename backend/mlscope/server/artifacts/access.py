@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from ...index import RunIndex
 from ...index.logged_models import logged_models_of
+from ...store.artifact_uris import ArtifactLocations
 from ...store.artifacts import (
     ArtifactsUnavailable,
     UnsafePathError,
@@ -27,7 +28,7 @@ from ...store.artifacts import (
 from ...store.model import LoggedModel, Run
 from ..args import string_arg
 from ..errors import ApiError, invalid, not_found
-from ..state import index_of
+from ..state import artifact_locations_of, index_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +62,16 @@ def linked_models(index: RunIndex, run: Run) -> list[LoggedModel]:
     return models_of_run(run, list(logged_models_of(exp_dir).values()))
 
 
-def _source(index: RunIndex, run_id: str, model_id: str | None) -> ArtifactSource:
+def _source(index: RunIndex, locations: ArtifactLocations, run_id: str, model_id: str | None) -> ArtifactSource:
     run = index.run(run_id)
     if run is None:
         raise not_found(f"Run '{run_id}' not found")
     try:
         if model_id is None:
-            return ArtifactSource(run, artifact_root_for(run))
+            return ArtifactSource(run, artifact_root_for(run, locations))
         for model in linked_models(index, run):
             if model.model_id == model_id:
-                return ArtifactSource(run, model_artifact_root(model), model)
+                return ArtifactSource(run, model_artifact_root(model, locations), model)
     except ArtifactsUnavailable as exc:
         raise unavailable(str(exc)) from None
     raise not_found(f"Logged model '{model_id}' not found for run '{run_id}'")
@@ -78,7 +79,8 @@ def _source(index: RunIndex, run_id: str, model_id: str | None) -> ArtifactSourc
 
 async def artifact_source(request: Request, args: dict[str, Any]) -> ArtifactSource:
     """The run (and optional ``model_id``) a request names; 404 when unknown or not local."""
-    return await run_in_threadpool(_source, index_of(request), run_id_arg(args), string_arg(args, "model_id"))
+    locations = artifact_locations_of(request)
+    return await run_in_threadpool(_source, index_of(request), locations, run_id_arg(args), string_arg(args, "model_id"))
 
 
 def relative_arg(args: dict[str, Any], name: str = "path") -> str:

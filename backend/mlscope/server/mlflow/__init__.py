@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import artifacts, experiments, logged_models, metrics, runs, service
+from . import artifacts, artifacts_proxy, experiments, logged_models, metrics, runs, service
 from .endpoint import Endpoint
 
 ENDPOINTS: list[Endpoint] = [
@@ -19,7 +19,10 @@ ENDPOINTS: list[Endpoint] = [
     *artifacts.endpoints,
 ]
 
+# The proxied artifact API, under /api/2.0/mlflow-artifacts and /ajax-api/2.0/mlflow-artifacts.
+ARTIFACTS_PROXY_ENDPOINTS: list[Endpoint] = artifacts_proxy.endpoints
+
 # MLflow routes outside the API prefixes (/health, /version, /get-artifact).
 UNPREFIXED: list[BaseRoute] = [*service.routes, *artifacts.routes]
 
-__all__ = ["ENDPOINTS", "UNPREFIXED", "Endpoint"]
+__all__ = ["ARTIFACTS_PROXY_ENDPOINTS", "ENDPOINTS", "UNPREFIXED", "Endpoint"]
