@@ -45,6 +45,15 @@ def reference_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     return root, write_reference_tree(root)
 
 
+@pytest.fixture(scope="session")
+def registry_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """(root, ids) of runs plus a model registry written by MLflow's registry FileStore; treat it as read-only."""
+    from tests.registry_trees import write_registry_tree
+
+    root = tmp_path_factory.mktemp("registry") / "mlruns"
+    return root, write_registry_tree(root)
+
+
 class LiveServer:
     """uvicorn serving one tree on 127.0.0.1:<free port> in a background thread."""
 
