@@ -20,7 +20,7 @@ from typing import Any
 
 from .atomic import TMP_PREFIX
 from .errors import MalformedError
-from .meta_yaml import read_yaml
+from .meta_yaml import flat_yaml, read_yaml
 from .model import Problem
 from .reader import read_key_values
 from .registry_model import STAGE_NONE, ModelVersion, RegisteredModel
@@ -63,6 +63,27 @@ def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def read_model_meta(path: Path) -> dict[str, Any]:
+    """A model's meta.yaml; its ``aliases:`` block (a copy mlscope never uses) is dropped so the flat fast path applies."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return read_yaml(path)  # raises MalformedError with the reason
+    lines = raw.split(b"\n")
+    kept = []
+    in_aliases = False
+    for line in lines:
+        if line.startswith(b"aliases:"):
+            in_aliases = True
+            continue
+        if in_aliases and line.startswith(b" "):
+            continue
+        in_aliases = False
+        kept.append(line)
+    data = flat_yaml(b"\n".join(kept)) if b"\n".join(kept).strip() else None
+    return data if data else read_yaml(path)
+
+
 def read_aliases(model_dir: Path) -> dict[str, str]:
     """alias -> version text, from the aliases/ files (the copy in meta.yaml is not authoritative)."""
     return {alias: version.strip() for alias, version in read_key_values(model_dir / "aliases").items()}
@@ -100,7 +121,7 @@ def read_model_version(version_dir: Path, aliases: dict[str, str]) -> ModelVersi
 
 def read_registered_model(model_dir: Path, problems: list[Problem] | None = None) -> RegisteredModel:
     """A model with all its versions (deleted ones too); unreadable versions go to problems."""
-    meta = read_yaml(model_dir / "meta.yaml")
+    meta = read_model_meta(model_dir / "meta.yaml")
     aliases = read_aliases(model_dir)
     versions = []
     for version_dir in version_dirs(model_dir):
