@@ -62,10 +62,17 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium; }
 
+# Debian's PostgreSQL 15 backs the SQL store tests (a throwaway cluster per session, see tests/store/sql/pg_cluster.py).
+postgresql:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+		echo "Installing Debian's PostgreSQL for the SQL store tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 postgresql; }
+
 lint: $(VENV)/.test-extras
 	$(BIN)/ruff check backend tests bench
 
-test: $(VENV)/.test-extras chromium lint
+test: $(VENV)/.test-extras chromium postgresql lint
 	MLFLOW_ALLOW_FILE_STORE=true $(BIN)/pytest -q
 
 bench: $(VENV)/.test-extras

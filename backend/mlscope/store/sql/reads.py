@@ -1,0 +1,284 @@
+"""Read MLflow's tracking tables into the store's records (Experiment, Run, Metric, ...).
+
+Values come back as MLflow's SqlAlchemyStore returns them: NaN for rows with
+``is_nan``, infinities as the ±1.797e308 MLflow stored in their place, run
+names from the ``mlflow.runName`` tag when the column is empty. Bulk reads
+fetch a table once for many runs (``IN`` lists of at most ``CHUNK`` ids), never
+one query per run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..model import ACTIVE, DatasetInput, Experiment, LoggedModel, Metric, ModelRef, Run, RunInfo
+from ..paths import NotLocalError, local_path
+from . import tables as t
+
+CHUNK = 500  # ids per IN list: far below every dialect's bound-parameter limit
+NAN = float("nan")
+LOGGED_MODEL_STATUS = {0: "LOGGED_MODEL_STATUS_UNSPECIFIED", 1: "LOGGED_MODEL_PENDING", 2: "LOGGED_MODEL_READY", 3: "LOGGED_MODEL_UPLOAD_FAILED"}
+NO_PATH = Path("/nonexistent/mlscope-sql-store")  # records of a SQL store whose artifacts are not local
+
+
+def chunks(ids: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def local_dir(uri: str | None) -> Path:
+    """The local folder behind an artifact location, for code that looks beside a run's artifacts."""
+    try:
+        return local_path(uri or "")
+    except NotLocalError:
+        return NO_PATH
+
+
+# ---------------------------------------------------------------- experiments
+
+
+def experiments(conn: Connection, ids: Iterable[int] | None = None) -> list[Experiment]:
+    """Experiments with their tags, by id (all when ids is None)."""
+    query = sa.select(t.experiments).order_by(t.experiments.c.experiment_id)
+    tag_query = sa.select(t.experiment_tags)
+    if ids is not None:
+        wanted = list(ids)
+        query = query.where(t.experiments.c.experiment_id.in_(wanted))
+        tag_query = tag_query.where(t.experiment_tags.c.experiment_id.in_(wanted))
+    tags: dict[int, dict[str, str]] = defaultdict(dict)
+    for row in conn.execute(tag_query):
+        tags[row.experiment_id][row.key] = row.value if row.value is not None else ""
+    return [
+        Experiment(
+            experiment_id=str(row.experiment_id),
+            name=row.name,
+            artifact_location=row.artifact_location or "",
+            lifecycle_stage=row.lifecycle_stage or ACTIVE,
+            creation_time=row.creation_time,
+            last_update_time=row.last_update_time,
+            tags=dict(tags.get(row.experiment_id, {})),
+            path=local_dir(row.artifact_location),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def experiment_id_or_none(experiment_id: str) -> int | None:
+    """MLflow's SQL experiment ids are integers; anything else names no experiment."""
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        return None
+
+
+# ----------------------------------------------------------------------- runs
+
+RUN_COLUMNS = (
+    t.runs.c.run_uuid, t.runs.c.experiment_id, t.runs.c.name, t.runs.c.user_id, t.runs.c.status,
+    t.runs.c.start_time, t.runs.c.end_time, t.runs.c.lifecycle_stage, t.runs.c.artifact_uri, t.runs.c.deleted_time,
+)  # fmt: skip
+
+
+def run_info(row: sa.Row) -> RunInfo:
+    return RunInfo(
+        run_id=row.run_uuid,
+        experiment_id=str(row.experiment_id),
+        run_name=row.name or "",
+        user_id=row.user_id or "",
+        status=row.status or "RUNNING",
+        start_time=row.start_time,
+        end_time=row.end_time,
+        lifecycle_stage=row.lifecycle_stage or ACTIVE,
+        artifact_uri=row.artifact_uri or "",
+        deleted_time=row.deleted_time,
+    )
+
+
+def run_infos(conn: Connection, run_ids: Sequence[str] | None = None) -> list[RunInfo]:
+    """Run rows (all when run_ids is None), without params/tags/metrics."""
+    if run_ids is None:
+        return [run_info(row) for row in conn.execute(sa.select(*RUN_COLUMNS))]
+    found = []
+    for part in chunks(list(run_ids)):
+        found.extend(run_info(row) for row in conn.execute(sa.select(*RUN_COLUMNS).where(t.runs.c.run_uuid.in_(part))))
+    return found
+
+
+def metric_value(value: float, is_nan: bool) -> float:
+    return NAN if is_nan else value
+
+
+class RunDetails:
+    """Params, tags, latest metrics and inputs/outputs of many runs, each table read once."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, dict[str, str]] = defaultdict(dict)
+        self.tags: dict[str, dict[str, str]] = defaultdict(dict)
+        self.metrics: dict[str, dict[str, Metric]] = defaultdict(dict)
+        self.datasets: dict[str, list[DatasetInput]] = defaultdict(list)
+        self.model_inputs: dict[str, list[ModelRef]] = defaultdict(list)
+        self.model_outputs: dict[str, list[ModelRef]] = defaultdict(list)
+
+    def load(self, conn: Connection, run_ids: Sequence[str] | None) -> RunDetails:
+        """Details of run_ids (of every run when None: whole-table scans, for building an index)."""
+        parts: Iterable[Sequence[str] | None] = [None] if run_ids is None else chunks(list(run_ids))
+        for part in parts:
+            self._load_part(conn, part)
+        return self
+
+    def _load_part(self, conn: Connection, part: Sequence[str] | None) -> None:
+        def where(query: sa.Select, column: sa.ColumnElement) -> sa.Select:
+            return query if part is None else query.where(column.in_(part))
+
+        for run_id, key, value in conn.execute(where(sa.select(t.params.c.run_uuid, t.params.c.key, t.params.c.value), t.params.c.run_uuid)):
+            self.params[run_id][key] = value
+        for run_id, key, value in conn.execute(where(sa.select(t.tags.c.run_uuid, t.tags.c.key, t.tags.c.value), t.tags.c.run_uuid)):
+            self.tags[run_id][key] = value if value is not None else ""
+        lm = t.latest_metrics.c
+        for run_id, key, value, timestamp, step, is_nan in conn.execute(
+            where(sa.select(lm.run_uuid, lm.key, lm.value, lm.timestamp, lm.step, lm.is_nan), lm.run_uuid)
+        ):
+            self.metrics[run_id][key] = Metric(key, metric_value(value, is_nan), timestamp or 0, step)
+        self._load_inputs(conn, part)
+
+    def _load_inputs(self, conn: Connection, part: Sequence[str] | None) -> None:
+        i, d, it = t.inputs.c, t.datasets.c, t.input_tags.c
+        query = (
+            sa.select(i.input_uuid, i.destination_id, d.name, d.digest, d.dataset_source_type, d.dataset_source, d.dataset_schema, d.dataset_profile)
+            .select_from(t.inputs.join(t.datasets, i.source_id == d.dataset_uuid))
+            .where(i.destination_type == "RUN", i.source_type == "DATASET")
+        )
+        if part is not None:
+            query = query.where(i.destination_id.in_(part))
+        rows = conn.execute(query).all()
+        input_tags: dict[str, dict[str, str]] = defaultdict(dict)
+        input_ids = [row.input_uuid for row in rows]
+        tag_query = sa.select(it.input_uuid, it.name, it.value)
+        tag_parts: Iterable[Sequence[str] | None] = [None] if part is None else chunks(input_ids)
+        for tag_part in tag_parts:
+            query_part = tag_query if tag_part is None else tag_query.where(it.input_uuid.in_(tag_part))
+            for input_uuid, name, value in conn.execute(query_part):
+                input_tags[input_uuid][name] = value
+        for row in rows:
+            self.datasets[row.destination_id].append(
+                DatasetInput(
+                    name=row.name,
+                    digest=row.digest,
+                    source_type=row.dataset_source_type,
+                    source=row.dataset_source,
+                    schema=row.dataset_schema or "",
+                    profile=row.dataset_profile or "",
+                    tags=input_tags.get(row.input_uuid, {}),
+                )
+            )
+        model_query = sa.select(i.source_type, i.source_id, i.destination_id, i.step).where(i.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")))
+        if part is not None:
+            model_query = model_query.where(i.source_id.in_(part))
+        for source_type, run_id, model_id, step in conn.execute(model_query):
+            if source_type == "RUN_INPUT":
+                self.model_inputs[run_id].append(ModelRef(model_id))
+            else:
+                self.model_outputs[run_id].append(ModelRef(model_id, step))
+
+    def run(self, info: RunInfo) -> Run:
+        rid = info.run_id
+        tags = self.tags.get(rid, {})
+        if not info.run_name and tags.get("mlflow.runName"):
+            info = replace(info, run_name=tags["mlflow.runName"])
+        return Run(
+            info=info,
+            params=self.params.get(rid, {}),
+            tags=tags,
+            metrics=self.metrics.get(rid, {}),
+            dataset_inputs=tuple(self.datasets.get(rid, ())),
+            model_inputs=tuple(self.model_inputs.get(rid, ())),
+            model_outputs=tuple(self.model_outputs.get(rid, ())),
+            path=run_dir(info),
+        )
+
+
+def run_dir(info: RunInfo) -> Path:
+    """The run's folder beside its artifacts (``<...>/<run_id>`` of ``<...>/<run_id>/artifacts``) when local."""
+    folder = local_dir(info.artifact_uri)
+    return folder.parent if folder.name == "artifacts" else folder
+
+
+def runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
+    """Full runs (info, params, tags, latest metrics, inputs, outputs) in the order of run_ids; unknown ids are skipped."""
+    infos = {info.run_id: info for info in run_infos(conn, run_ids)}
+    details = RunDetails().load(conn, list(infos))
+    return [details.run(infos[rid]) for rid in run_ids if rid in infos]
+
+
+# -------------------------------------------------------------------- metrics
+
+
+def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
+    """Every logged point of one metric, in MLflow's order (timestamp, step, value)."""
+    m = t.metrics.c
+    query = (
+        sa.select(m.value, m.timestamp, m.step, m.is_nan)
+        .where(m.run_uuid == run_id, m.key == key)
+        .order_by(m.timestamp, m.step, m.value)
+    )
+    return [Metric(key, metric_value(value, is_nan), timestamp, step) for value, timestamp, step, is_nan in conn.execute(query)]
+
+
+def metric_histories(conn: Connection, run_ids: Sequence[str], key: str) -> dict[str, list[Metric]]:
+    """One metric's history for many runs (MLflow's get-history-bulk), each in MLflow's order."""
+    m = t.metrics.c
+    found: dict[str, list[Metric]] = {rid: [] for rid in run_ids}
+    for part in chunks(list(run_ids)):
+        query = (
+            sa.select(m.run_uuid, m.value, m.timestamp, m.step, m.is_nan)
+            .where(m.run_uuid.in_(part), m.key == key)
+            .order_by(m.run_uuid, m.timestamp, m.step, m.value)
+        )
+        for run_id, value, timestamp, step, is_nan in conn.execute(query):
+            found[run_id].append(Metric(key, metric_value(value, is_nan), timestamp, step))
+    return found
+
+
+# -------------------------------------------------------------- logged models
+
+
+def logged_models(conn: Connection, experiment_ids: Sequence[int] | None = None) -> list[LoggedModel]:
+    """MLflow 3 logged models with params and tags (all experiments when None)."""
+    lm = t.logged_models.c
+    query = sa.select(t.logged_models).order_by(lm.creation_timestamp_ms.desc(), lm.model_id)
+    params_query = sa.select(t.logged_model_params.c.model_id, t.logged_model_params.c.param_key, t.logged_model_params.c.param_value)
+    tags_query = sa.select(t.logged_model_tags.c.model_id, t.logged_model_tags.c.tag_key, t.logged_model_tags.c.tag_value)
+    if experiment_ids is not None:
+        query = query.where(lm.experiment_id.in_(experiment_ids))
+        params_query = params_query.where(t.logged_model_params.c.experiment_id.in_(experiment_ids))
+        tags_query = tags_query.where(t.logged_model_tags.c.experiment_id.in_(experiment_ids))
+    params: dict[str, dict[str, str]] = defaultdict(dict)
+    tags: dict[str, dict[str, str]] = defaultdict(dict)
+    for model_id, key, value in conn.execute(params_query):
+        params[model_id][key] = value
+    for model_id, key, value in conn.execute(tags_query):
+        tags[model_id][key] = value
+    return [
+        LoggedModel(
+            model_id=row.model_id,
+            experiment_id=str(row.experiment_id),
+            name=row.name,
+            source_run_id=row.source_run_id,
+            status=LOGGED_MODEL_STATUS.get(row.status, str(row.status)),
+            creation_timestamp=row.creation_timestamp_ms,
+            last_updated_timestamp=row.last_updated_timestamp_ms,
+            artifact_location=row.artifact_location,
+            model_type=row.model_type,
+            params=params.get(row.model_id, {}),
+            tags=tags.get(row.model_id, {}),
+            path=local_dir(row.artifact_location).parent,
+        )
+        for row in conn.execute(query)
+        if (row.lifecycle_stage or ACTIVE) == ACTIVE
+    ]
