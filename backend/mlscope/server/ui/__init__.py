@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import compare, histories, pages, runs_table
+from . import charts, compare, histories, pages, runs_table
 
-routes: list[BaseRoute] = [*pages.routes, *runs_table.routes, *histories.routes, *compare.routes]
+routes: list[BaseRoute] = [*pages.routes, *runs_table.routes, *histories.routes, *compare.routes, *charts.routes]
 
 __all__ = ["routes"]
