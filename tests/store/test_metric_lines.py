@@ -81,7 +81,17 @@ def test_flat_yaml_reads_mlflow_meta_like_pyyaml():
     assert flat_yaml(text) == yaml.safe_load(text)
 
 
-@pytest.mark.parametrize("text", [b"name: 1.5\n", b"name: yes\n", b"tags:\n  a: b\n", b'name: "quoted"\n', b"name: 2026-01-01\n"])
+def test_flat_yaml_reads_a_dataset_input_link_like_pyyaml():
+    import yaml
+
+    from mlscope.store.meta_yaml import flat_yaml
+
+    text = b"destination_id: 870b9b90\nsource_type: DATASET\ntags:\n  mlflow.data.context: training\n"
+    assert flat_yaml(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("text", [b"name: 1.5\n", b"name: yes\n", b"tags:\n    a: b\n", b'name: "quoted"\n', b"name: 2026-01-01\n",
+                                  b"name: 0x1F\n", b"name: 012\n", b"name: 1:20\n", b"tags:\n- a\n", b"true: 1\n", b"name: a #b\n"])
 def test_flat_yaml_leaves_anything_else_to_pyyaml(text):
     from mlscope.store.meta_yaml import flat_yaml
 

@@ -1,11 +1,19 @@
-"""Cheap file signatures: how the index tells what changed without reading."""
+"""Cheap file signatures: how the index tells what changed without reading.
+
+A signature is (mtime_ns, size, inode); many are packed into one ``bytes``
+(three int64 each) so a run's watched files cost one small object, compare
+with one ``==`` and go into the persistent cache as they are.
+"""
 
 from __future__ import annotations
 
 import os
+from array import array
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
 MISSING: Signature = (0, -1, 0)
+SIG_BYTES = 24  # one packed signature
+INODE_MASK = (1 << 63) - 1  # inodes above 2**63 (some network filesystems) still fit an int64
 
 
 def signature(path: str | os.PathLike[str]) -> Signature:
@@ -13,4 +21,36 @@ def signature(path: str | os.PathLike[str]) -> Signature:
         st = os.stat(path)
     except OSError:
         return MISSING
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_size, st.st_ino & INODE_MASK)
+
+
+def packed_signatures(base: str, paths: tuple[str, ...] | list[str]) -> bytes:
+    """The signatures of base + each path, packed in order (a missing file packs as MISSING)."""
+    flat: list[int] = []
+    extend = flat.extend
+    stat = os.stat
+    for path in paths:
+        try:
+            st = stat(base + path)
+        except OSError:
+            extend(MISSING)
+            continue
+        extend((st.st_mtime_ns, st.st_size, st.st_ino & INODE_MASK))
+    return array("q", flat).tobytes()
+
+
+def pack(signatures: list[Signature] | tuple[Signature, ...]) -> bytes:
+    return array("q", [n for sig in signatures for n in sig]).tobytes()
+
+
+def unpack(packed: bytes) -> list[Signature]:
+    flat = array("q")
+    flat.frombytes(packed)
+    return [(flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
+
+
+def newest_mtime(packed: bytes) -> int:
+    """The latest mtime_ns among packed signatures (0 when there are none)."""
+    flat = array("q")
+    flat.frombytes(packed)
+    return max(flat[0::3], default=0)
