@@ -128,11 +128,18 @@ class RegistryIndex:
             entries = dict(self._entries)
             for name in names:
                 model_dir = self.root / "models" / name
-                if (model_dir / "meta.yaml").exists() or model_dir.is_dir():
-                    entries[name] = self._read(model_dir, None)
+                if model_dir.is_dir():
+                    entries[name] = self._read(model_dir, entries.get(name))
                 else:
                     entries.pop(name, None)
             self._publish(entries)
+
+    def model(self, name: str) -> RegisteredModel | None:
+        """One model by folder name, checked against its files first (a few stats), so never stale."""
+        if not self._built:
+            self.refresh()
+        self._refresh_models({name})
+        return self._snapshot.by_name.get(name)
 
     def _publish(self, entries: dict[str, _Entry]) -> None:
         if entries != self._entries or not self._built:
