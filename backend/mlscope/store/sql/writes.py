@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from ..model import ACTIVE, DELETED, RUN_STATUSES, DatasetInput, Experiment
 from ..paths import local_path
 from . import reads
 from . import tables as t
+from .changes import send_notices
 from .engine import read_transaction, write_transaction
 
 DEFAULT_EXPERIMENT_ID = 0
@@ -56,26 +59,49 @@ def append_uri(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
 
 
+@dataclass
+class Touched:
+    """The runs and experiments one transaction wrote."""
+
+    run_ids: list[str] = field(default_factory=list)
+    experiment_ids: list[str] = field(default_factory=list)
+
+    def note(self, run_ids: Sequence[str] = (), experiment_ids: Sequence[str] = ()) -> None:
+        self.run_ids.extend(run_ids)
+        self.experiment_ids.extend(str(e) for e in experiment_ids)
+
+    def __bool__(self) -> bool:
+        return bool(self.run_ids or self.experiment_ids)
+
+
 class SqlWriter:
     """Every write operation of the tracking API on one database holding MLflow's schema."""
 
-    def __init__(self, engine: Engine, default_artifact_root: str, on_change: Callable[[list[str], list[str]], None] | None = None) -> None:
+    def __init__(self, engine: Engine, default_artifact_root: str, on_change: Callable[..., None] | None = None) -> None:
         self.engine = engine
         self.default_artifact_root = default_artifact_root
-        self.on_change = on_change  # (run ids, experiment ids) written, after each commit
+        self.on_change = on_change  # on_change(run_ids=[...], experiment_ids=[...]) after each commit
 
     def _insert(self, table: sa.Table) -> Any:
         return (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(table)
 
-    def _changed(self, run_ids: Sequence[str] = (), experiment_ids: Sequence[str] = ()) -> None:
-        if self.on_change is not None:
-            self.on_change(list(run_ids), list(experiment_ids))
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[Connection, Touched]]:
+        """One writing transaction; what it touched is announced: to other replicas inside it (PostgreSQL
+        NOTIFY, delivered on commit), to this process's index after the commit."""
+        touched = Touched()
+        with write_transaction(self.engine) as conn:
+            yield conn, touched
+            if touched and self.engine.dialect.name == "postgresql":
+                send_notices(conn, touched.run_ids, touched.experiment_ids)
+        if touched and self.on_change is not None:
+            self.on_change(run_ids=touched.run_ids, experiment_ids=touched.experiment_ids)
 
     # ---------------------------------------------------------- experiments
 
     def ensure_default_experiment(self) -> None:
         """Experiment 0 'Default', as MLflow's store creates it when opening a database without it."""
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             created = now_ms()
             statement = self._insert(t.experiments).values(
                 experiment_id=DEFAULT_EXPERIMENT_ID,
@@ -87,8 +113,8 @@ class SqlWriter:
                 workspace=t.DEFAULT_WORKSPACE,
             )
             created_id = conn.execute(statement.on_conflict_do_nothing().returning(t.experiments.c.experiment_id)).scalar()
-        if created_id is not None:  # (RETURNING, not rowcount: psycopg reports -1 for inserts that skip on conflict)
-            self._changed(experiment_ids=["0"])
+            if created_id is not None:  # (RETURNING, not rowcount: psycopg reports -1 for inserts that skip on conflict)
+                touched.note(experiment_ids=["0"])
 
     def create_experiment(self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None) -> str:
         if not name:
@@ -96,7 +122,7 @@ class SqlWriter:
         location = _resolve_uri_if_local(artifact_location) if artifact_location else None
         created = now_ms()
         e = t.experiments.c
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             existing = conn.execute(sa.select(e.lifecycle_stage).where(e.name == name, e.workspace == t.DEFAULT_WORKSPACE)).first()
             if existing is not None:
                 raise StoreError(f"Experiment(name={name}) already exists.", "RESOURCE_ALREADY_EXISTS")
@@ -116,7 +142,7 @@ class SqlWriter:
                 )
             if tags:
                 conn.execute(sa.insert(t.experiment_tags), [{"experiment_id": experiment_id, "key": k, "value": v} for k, v in tags.items()])
-        self._changed(experiment_ids=[str(experiment_id)])
+            touched.note(experiment_ids=[str(experiment_id)])
         return str(experiment_id)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -151,7 +177,7 @@ class SqlWriter:
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         if not new_name:
             raise StoreError("Invalid experiment name: ''. Experiment name must be a non-empty string.")
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             experiment = self._experiment(conn, experiment_id)
             if experiment.lifecycle_stage != ACTIVE:
                 raise StoreError("Cannot rename a non-active experiment.", "INVALID_STATE")
@@ -163,7 +189,7 @@ class SqlWriter:
                 )
             except sa.exc.IntegrityError:
                 raise StoreError(f"Experiment(name={new_name}) already exists.", "RESOURCE_ALREADY_EXISTS") from None
-        self._changed(experiment_ids=[str(experiment_id)])
+            touched.note(experiment_ids=[str(experiment_id)])
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Soft delete, as MLflow: the experiment and all its runs become 'deleted'."""
@@ -174,7 +200,7 @@ class SqlWriter:
 
     def _set_experiment_stage(self, experiment_id: str, current: str, new: str) -> None:
         stamp = now_ms()
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._experiment(conn, experiment_id, stage=current)
             number = int(experiment_id)
             conn.execute(sa.update(t.experiments).where(t.experiments.c.experiment_id == number).values(lifecycle_stage=new, last_update_time=stamp))
@@ -183,23 +209,23 @@ class SqlWriter:
             conn.execute(
                 sa.update(t.runs).where(r.experiment_id == number).values(lifecycle_stage=new, deleted_time=stamp if new == DELETED else None)
             )
-        self._changed(run_ids, [str(experiment_id)])
+            touched.note(run_ids, [str(experiment_id)])
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._active_experiment(conn, experiment_id)
             statement = self._insert(t.experiment_tags).values(experiment_id=int(experiment_id), key=key, value=value)
             conn.execute(statement.on_conflict_do_update(index_elements=["key", "experiment_id"], set_={"value": value}))
-        self._changed(experiment_ids=[str(experiment_id)])
+            touched.note(experiment_ids=[str(experiment_id)])
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._active_experiment(conn, experiment_id)
             et = t.experiment_tags.c
             deleted = conn.execute(sa.delete(t.experiment_tags).where(et.experiment_id == int(experiment_id), et.key == key)).rowcount
             if not deleted:
                 raise StoreError(f"No tag with name: {key} in experiment with id {experiment_id}", "RESOURCE_DOES_NOT_EXIST")
-        self._changed(experiment_ids=[str(experiment_id)])
+            touched.note(experiment_ids=[str(experiment_id)])
 
     # ------------------------------------------------------------------ runs
 
@@ -222,7 +248,7 @@ class SqlWriter:
         run_name = run_name or name_tag or generate_run_name()
         tags[RUN_NAME_TAG] = run_name
         run_id = uuid.uuid4().hex
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             experiment = self._active_experiment(conn, experiment_id or "0")
             conn.execute(
                 sa.insert(t.runs).values(
@@ -243,7 +269,7 @@ class SqlWriter:
                 )
             )
             conn.execute(sa.insert(t.tags), [{"run_uuid": run_id, "key": k, "value": v} for k, v in tags.items()])
-        self._changed([run_id])
+            touched.note([run_id])
         return run_id
 
     def _run_row(self, conn: Connection, run_id: str, *, active: bool = True) -> sa.Row:
@@ -267,10 +293,10 @@ class SqlWriter:
     ) -> None:
         if status is not None and status not in RUN_STATUSES:
             raise StoreError(f"Invalid run status {status!r}")
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._run_row(conn, run_id)
             self._update_run(conn, run_id, status, end_time, run_name, clear_end_time)
-        self._changed([run_id])
+            touched.note([run_id])
 
     def _update_run(self, conn: Connection, run_id: str, status: str | None, end_time: int | None, run_name: str | None, clear_end_time: bool = False) -> None:
         values: dict[str, Any] = {}
@@ -285,16 +311,16 @@ class SqlWriter:
             conn.execute(sa.update(t.runs).where(t.runs.c.run_uuid == run_id).values(**values))
 
     def delete_run(self, run_id: str) -> None:
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._run_row(conn, run_id, active=False)
             conn.execute(sa.update(t.runs).where(t.runs.c.run_uuid == run_id).values(lifecycle_stage=DELETED, deleted_time=now_ms()))
-        self._changed([run_id])
+            touched.note([run_id])
 
     def restore_run(self, run_id: str) -> None:
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._run_row(conn, run_id, active=False)
             conn.execute(sa.update(t.runs).where(t.runs.c.run_uuid == run_id).values(lifecycle_stage=ACTIVE, deleted_time=None))
-        self._changed([run_id])
+            touched.note([run_id])
 
     # --------------------------------------------------- params, metrics, tags
 
@@ -316,7 +342,7 @@ class SqlWriter:
     ) -> None:
         """Params, metrics and tags of one run in one transaction: all of them land, or none."""
         points = list(metrics)
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._run_row(conn, run_id)
             if params:
                 self._insert_params(conn, run_id, params)
@@ -328,7 +354,7 @@ class SqlWriter:
                     self._upsert_tags(conn, run_id, other)
                 if RUN_NAME_TAG in tags:
                     self._update_run(conn, run_id, None, None, tags[RUN_NAME_TAG])
-        self._changed([run_id])
+            touched.note([run_id])
 
     def _insert_params(self, conn: Connection, run_id: str, params: dict[str, str]) -> None:
         """New keys are inserted; a key logged before must have the same value (checked after the insert, so racing writers are caught too)."""
@@ -378,12 +404,12 @@ class SqlWriter:
         conn.execute(statement, [{"run_uuid": run_id, "key": k, "value": v} for k, v in sorted(tags.items())])
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._run_row(conn, run_id)
             tc = t.tags.c
             if not conn.execute(sa.delete(t.tags).where(tc.run_uuid == run_id, tc.key == key)).rowcount:
                 raise StoreError(f"No tag with name: {key} in run with id {run_id}", "RESOURCE_DOES_NOT_EXIST")
-        self._changed([run_id])
+            touched.note([run_id])
 
     # ------------------------------------------------------ inputs, outputs
 
@@ -392,7 +418,7 @@ class SqlWriter:
         unique: dict[tuple[str, str], DatasetInput] = {}
         for dataset in datasets:
             unique.setdefault((dataset.name, dataset.digest), dataset)
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             experiment_id = self._run_row(conn, run_id).experiment_id
             d = t.datasets.c
             for (name, digest), dataset in unique.items():
@@ -423,11 +449,11 @@ class SqlWriter:
                     .values(input_uuid=uuid.uuid4().hex, source_type="RUN_INPUT", source_id=run_id, destination_type="MODEL_INPUT", destination_id=model_id, step=0)
                     .on_conflict_do_nothing()
                 )
-        self._changed([run_id])
+            touched.note([run_id])
 
     def log_outputs(self, run_id: str, models: Iterable[tuple[str, int]]) -> None:
         """Logged models (model_id, step) as outputs of a run."""
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as (conn, touched):
             self._run_row(conn, run_id)
             for model_id, step in models:
                 conn.execute(
@@ -435,7 +461,7 @@ class SqlWriter:
                     .values(input_uuid=uuid.uuid4().hex, source_type="RUN_OUTPUT", source_id=run_id, destination_type="MODEL_OUTPUT", destination_id=model_id, step=int(step))
                     .on_conflict_do_nothing()
                 )
-        self._changed([run_id])
+            touched.note([run_id])
 
     def artifact_dir(self, run_id: str) -> Path:
         """The run's local artifact folder (its artifact_uri must be a local path or file: URI)."""
