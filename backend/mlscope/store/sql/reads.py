@@ -204,9 +204,14 @@ class RunDetails:
 
 
 def run_dir(info: RunInfo) -> Path:
-    """The run's folder beside its artifacts (``<...>/<run_id>`` of ``<...>/<run_id>/artifacts``) when local."""
+    """The run's folder beside its artifacts (``<...>/<run_id>`` of ``<...>/<run_id>/artifacts``) when local.
+
+    Always named by the run id (histories are cached by it), under a path that does not exist otherwise.
+    """
     folder = local_dir(info.artifact_uri)
-    return folder.parent if folder.name == "artifacts" else folder
+    if folder.name == "artifacts" and folder.parent.name == info.run_id:
+        return folder.parent
+    return NO_PATH / info.run_id
 
 
 def runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:

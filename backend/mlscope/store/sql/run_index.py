@@ -18,6 +18,7 @@ and, slower, of its details (for values rewritten in place).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -44,10 +45,11 @@ DEEP_SLICE = 50  # runs whose params/tags/metrics are re-read per refresh, round
 class SqlRunIndex:
     """Experiments and runs of one SQL store, kept current; RunIndex's query interface."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: SqlStore, root: Path | None = None) -> None:
         self.store = store
         self.engine = store.engine
-        self.root = Path(".")  # no tree: artifact paths come from each run's artifact_uri
+        # No tree: where proxied (mlflow-artifacts:) artifacts live; runs' own artifact_uri says the rest.
+        self.root = root if root is not None else Path(os.path.abspath("mlartifacts"))
         self.progress = Progress()
         self.version = 0
         self._lock = threading.RLock()
@@ -129,6 +131,11 @@ class SqlRunIndex:
     def changed_since(self, version: int) -> list[str]:
         with self._lock:
             return [rid for rid, v in self._changed_at.items() if v > version]
+
+    def run_version(self, run_id: str) -> int:
+        """The index version at which the run last changed (0: unchanged since the build); caches key on it."""
+        with self._lock:
+            return self._changed_at.get(run_id, 0)
 
     # Reads the file index leaves to files: straight from the database.
 

@@ -37,7 +37,7 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 FLOAT_MAX = 1.7976931348623157e308
 RUN_NAME_TAG = "mlflow.runName"
 
-MetricPoint = tuple[Any, ...]  # (key, value, timestamp, step[, dataset_name, dataset_digest])
+MetricPoint = tuple[Any, ...]  # (key, value, timestamp, step[, dataset_name, dataset_digest[, model_id]])
 
 
 def now_ms() -> int:
@@ -343,11 +343,11 @@ class SqlWriter:
         """Params, metrics and tags of one run in one transaction: all of them land, or none."""
         points = list(metrics)
         with self._transaction() as (conn, touched):
-            self._run_row(conn, run_id)
+            run = self._run_row(conn, run_id)
             if params:
                 self._insert_params(conn, run_id, params)
             if points:
-                self._insert_metrics(conn, run_id, points)
+                self._insert_metrics(conn, run_id, points, run.experiment_id)
             if tags:
                 other = {k: v for k, v in tags.items() if k != RUN_NAME_TAG}
                 if other:
@@ -372,19 +372,37 @@ class SqlWriter:
         if conflicts:
             raise StoreError(f"Changing param values is not allowed. Params were already logged='{conflicts}' for run ID='{run_id}'.")
 
-    def _insert_metrics(self, conn: Connection, run_id: str, points: list[MetricPoint]) -> None:
+    def _insert_metrics(self, conn: Connection, run_id: str, points: list[MetricPoint], experiment_id: int) -> None:
         rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for key, value, timestamp, step, *_dataset in points:
+        model_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for key, value, timestamp, step, *extra in points:
             stored, is_nan = stored_value(float(value))
             row = {"run_uuid": run_id, "key": key, "value": stored, "timestamp": int(timestamp), "step": int(step or 0), "is_nan": is_nan}
             rows.setdefault((key, stored, row["timestamp"], row["step"], is_nan), row)  # exact duplicates are one row
+            dataset_name, dataset_digest, model_id = (list(extra) + [None, None, None])[:3]
+            if model_id:  # a metric of a logged model too (MLflow's logged_model_metrics)
+                model_rows.setdefault((model_id, key, row["timestamp"], row["step"]), {
+                    "model_id": model_id, "metric_name": key, "metric_timestamp_ms": row["timestamp"], "metric_step": row["step"],
+                    "metric_value": stored, "experiment_id": experiment_id, "run_id": run_id, "dataset_uuid": None,
+                    "dataset_name": dataset_name, "dataset_digest": dataset_digest,
+                })  # fmt: skip
         conn.execute(self._insert(t.metrics).on_conflict_do_nothing(), list(rows.values()))
+        if model_rows:
+            self._insert_model_metrics(conn, list(model_rows.values()))
         latest: dict[str, dict[str, Any]] = {}
         for row in rows.values():
             best = latest.get(row["key"])
             if best is None or (row["step"], row["timestamp"], row["value"]) > (best["step"], best["timestamp"], best["value"]):
                 latest[row["key"]] = row
         self._upsert_latest(conn, list(latest.values()))
+
+    def _insert_model_metrics(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        lm = t.logged_models.c
+        wanted = sorted({row["model_id"] for row in rows})
+        known = set(conn.execute(sa.select(lm.model_id).where(lm.model_id.in_(wanted))).scalars())
+        if missing := [m for m in wanted if m not in known]:
+            raise StoreError(f"Logged model with ID '{missing[0]}' not found.", "RESOURCE_DOES_NOT_EXIST")
+        conn.execute(self._insert(t.logged_model_metrics).on_conflict_do_nothing(), rows)
 
     def _upsert_latest(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """latest_metrics rows replaced only by a point later by (step, timestamp, value): MLflow's rule, raced safely."""
