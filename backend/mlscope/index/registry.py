@@ -15,8 +15,9 @@ from pathlib import Path
 
 from ..search import registry as registry_search
 from ..store.artifact_uris import ArtifactLocations
+from ..store.artifacts import ArtifactsUnavailable
 from ..store.errors import StoreError
-from ..store.registry_artifacts import version_folder
+from ..store.registry_artifacts import FilesInTree, files_in_tree, version_folder
 from ..store.registry_model import (
     LATEST_ALIAS,
     ModelVersion,
@@ -97,6 +98,18 @@ class Registry:
     def version_files(self, name: object, version: object, locations: ArtifactLocations | None = None) -> Path:
         """The local folder of a version's files (ArtifactsUnavailable when they are not on this machine)."""
         return version_folder(self.version(name, version), self.root, self.snapshot().by_name, locations)
+
+    def version_files_in_tree(self, version: ModelVersion,
+                              locations: ArtifactLocations | None = None) -> tuple[FilesInTree | None, str | None]:
+        """(where the version's files sit among runs and logged models, why they cannot be shown)."""
+        try:
+            folder = version_folder(version, self.root, self.snapshot().by_name, locations)
+        except ArtifactsUnavailable as exc:
+            return None, str(exc)
+        found = files_in_tree(folder, self.root, locations)
+        if found is None:
+            return None, f"The files of this version are at {folder}, outside this tree's runs and logged models."
+        return found, None
 
     # ---------------------------------------------------------------- writes
 

@@ -10,14 +10,16 @@ fallback the run artifacts use; anything else (``s3:`` ...) is unavailable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from .artifact_uris import ArtifactLocations
 from .artifacts import ArtifactsUnavailable, artifact_root_for, check_relative_path
 from .errors import MalformedError, StoreError
+from .meta_yaml import read_yaml
 from .model import Run
-from .paths import NotLocalError, local_path
+from .paths import RESERVED_EXPERIMENT_FOLDERS, TRASH, NotLocalError, local_path
 from .reader import read_run_info
 from .registry_model import ModelVersion, RegisteredModel
 from .registry_sources import parse_models_uri, version_for
@@ -101,3 +103,37 @@ def version_folder(version: ModelVersion, root: Path, models: dict[str, Register
                    locations: ArtifactLocations | None = None, hops: int = 0) -> Path:
     """The folder of a version's files (MLmodel and the rest)."""
     return uri_folder(version.download_uri, root, models, locations, hops)
+
+
+@dataclass(frozen=True, slots=True)
+class FilesInTree:
+    """Where a version's folder sits in the tree: a run's artifacts, or a logged model's (with its run)."""
+
+    run_id: str | None
+    model_id: str | None
+    path: str  # relative to the run's (or logged model's) artifact folder; '' for the folder itself
+
+
+def files_in_tree(folder: Path, root: Path, locations: ArtifactLocations | None = None) -> FilesInTree | None:
+    """The run / logged model whose artifact folder holds ``folder`` (under the tree or the proxy's roots)."""
+    roots = [root, *(locations.roots if locations is not None else ())]
+    target = folder.resolve()
+    for base in dict.fromkeys(r.resolve() for r in roots):
+        try:
+            parts = target.relative_to(base).parts
+        except ValueError:
+            continue
+        if parts[:1] == (TRASH,):
+            parts = parts[1:]
+        if len(parts) >= 3 and parts[2] == "artifacts" and parts[1] not in RESERVED_EXPERIMENT_FOLDERS:
+            return FilesInTree(parts[1], None, "/".join(parts[3:]))
+        if len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts":
+            model_dir = find_logged_model_dir(root, parts[2])
+            run_id = None
+            if model_dir is not None:
+                try:
+                    run_id = read_yaml(model_dir / "meta.yaml").get("source_run_id")
+                except MalformedError:
+                    run_id = None
+            return FilesInTree(str(run_id) if run_id else None, parts[2], "/".join(parts[4:]))
+    return None
