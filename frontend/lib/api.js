@@ -54,3 +54,33 @@ export async function postJSON(path, body, { signal } = {}) {
 export function urlFor(path, params) {
   return path + toQuery(params);
 }
+
+// ---- mlscope's endpoints: every URL the views use is named here, once.
+
+const UI = "/api/mlscope";
+
+/** Index progress ({phase, done, total, ready, version}). */
+export const fetchStatus = (opts) => getJSON(`${UI}/status`, undefined, opts);
+/** Folders and files the index skipped. */
+export const fetchProblems = (opts) => getJSON(`${UI}/problems`, undefined, opts);
+/** Every experiment with run counts. */
+export const fetchExperiments = (opts) => getJSON(`${UI}/experiments`, undefined, opts);
+/** Param, metric and tag keys of these experiments (with how many active runs have each). */
+export const fetchKeys = (experimentIds, opts) => getJSON(`${UI}/keys`, { experiment_ids: experimentIds }, opts);
+/** One run with everything its page shows. */
+export const fetchRun = (runId, opts) => getJSON(`${UI}/run`, { run_id: runId }, opts);
+/** Compare entries (info, params, metric summaries, tags) of these runs. */
+export const compareRuns = (runIds, opts) => postJSON(`${UI}/compare`, { run_ids: runIds }, opts);
+/** A page of runs-table rows. */
+export const searchRunRows = (body, opts) => postJSON(`${UI}/runs/search`, body, opts);
+/** The CSV of every run a runs-table query matches. */
+export const runsCsvUrl = (params) => urlFor(`${UI}/runs/export.csv`, params);
+/** Downsampled metric histories of (run, key) pairs. */
+export const fetchHistories = (body, opts) => postJSON(`${UI}/metrics/histories`, body, opts);
+/** An artifacts endpoint (list, preview, …) as JSON, and the URL of one (file, zip) for links. */
+export const fetchArtifacts = (endpoint, params, opts) => getJSON(`${UI}/artifacts/${endpoint}`, params, opts);
+export const artifactsUrl = (endpoint, params) => urlFor(`${UI}/artifacts/${endpoint}`, params);
+/** MLflow's own runs/search (the compare page's "add run" box uses its filter grammar as MLflow does). */
+export const mlflowSearchRuns = (body, opts) => postJSON("/ajax-api/2.0/mlflow/runs/search", body, opts);
+/** The server-sent events stream of index changes. */
+export const EVENTS_URL = `${UI}/events`;

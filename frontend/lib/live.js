@@ -2,7 +2,8 @@
 // Views subscribe(callback) and receive {version, changed: [run_id], statuses: {run_id: status|null}, reset?};
 // `reset` means too much changed to list (or the server restarted): reload what you show.
 
-const URL = "/api/mlscope/events";
+import { EVENTS_URL } from "./api.js";
+
 const RETRY_MS = 2000;
 
 const subscribers = new Set();
@@ -24,7 +25,7 @@ function connect() {
   clearTimeout(retryTimer);
   retryTimer = null;
   // The browser resends Last-Event-ID on its own reconnects; ?since= covers the reconnects we make.
-  const url = lastVersion === null ? URL : `${URL}?since=${encodeURIComponent(lastVersion)}`;
+  const url = lastVersion === null ? EVENTS_URL : `${EVENTS_URL}?since=${encodeURIComponent(lastVersion)}`;
   source = new EventSource(url);
   source.onmessage = (message) => {
     let event;

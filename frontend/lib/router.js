@@ -1,12 +1,23 @@
 // Hash routing with MLflow's URL shapes, and URL-held state (shareable, reload-proof).
 import { useEffect, useState } from "./html.js";
 
-/** Parse location.hash ("#/path?query") into { path, segments, query: URLSearchParams }. */
+/**
+ * Parse location.hash ("#/path?query") into { path, segments, query: URLSearchParams, error }.
+ * A segment that is not valid percent-encoding (a mangled link) sets `error` instead of throwing,
+ * so the shell can say what is wrong with the address rather than go blank.
+ */
 export function parseHash(hash = window.location.hash) {
   const raw = hash.replace(/^#/, "") || "/";
-  const [path, search = ""] = raw.split("?");
-  const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
-  return { path, segments, query: new URLSearchParams(search) };
+  const at = raw.indexOf("?");
+  const path = at < 0 ? raw : raw.slice(0, at);
+  const search = at < 0 ? "" : raw.slice(at + 1);
+  const query = new URLSearchParams(search);
+  try {
+    const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
+    return { path, segments, query, error: null };
+  } catch {
+    return { path, segments: [], query, error: `The address contains a malformed %-escape: #${path}` };
+  }
 }
 
 export function useRoute() {

@@ -3,17 +3,16 @@
 // (runs, diff toggle, row search, best direction, charted metrics, axes, colour, scatter axes) is in the URL.
 import { html, useEffect, useMemo, useState } from "../lib/html.js";
 import { useDismiss } from "../lib/use_dismiss.js";
-import { postJSON } from "../lib/api.js";
+import { compareRuns, mlflowSearchRuns } from "../lib/api.js";
 import { seriesColor } from "../lib/charts.js";
 import { shortId } from "../lib/format.js";
+import { usePageTitle } from "../lib/page_title.js";
 import { hrefFor, listParam, setQueryParams } from "../lib/router.js";
 import { buildRows, CompareTable, defaultBest, downloadCSV, parseBest, visibleRows } from "./compare_table.js";
 import { dimensionsOf, KeyPicker, ParallelCoordinates, ScatterPlot } from "./compare_plots.js";
 import { MetricCharts } from "./metric_charts.js";
 import { useLive } from "./use_live.js";
 
-const COMPARE = "/api/mlscope/compare";
-const SEARCH = "/ajax-api/2.0/mlflow/runs/search";
 const MAX_RUNS = 500;
 const NO_COLOR = "-";
 const NONE = "-"; // an explicit empty choice in a URL list (an absent list means "the defaults")
@@ -25,7 +24,7 @@ function useComparison(runIds) {
   const key = runIds.join(",");
   const fetchRuns = (ids, signal) => {
     setState((s) => ({ ...s, loading: true, error: null }));
-    return postJSON(COMPARE, { run_ids: ids }, { signal })
+    return compareRuns(ids, { signal })
       .then((body) =>
         setState((s) => {
           const entries = new Map(s.entries);
@@ -100,7 +99,7 @@ function AddRun({ runIds, experimentIds, onAdd }) {
       const body = { experiment_ids: experimentIds, max_results: 30, order_by: ["attributes.start_time DESC"] };
       const needle = text.trim();
       if (needle) body.filter = `attributes.run_name ILIKE ${quoted(`%${needle}%`)}`;
-      postJSON(SEARCH, body, { signal: controller.signal })
+      mlflowSearchRuns(body, { signal: controller.signal })
         .then((res) => setFound({ runs: (res.runs || []).map((r) => r.info), error: null }))
         .catch((err) => err.name !== "AbortError" && setFound({ runs: [], error: err.message }));
     }, 150);
@@ -160,6 +159,7 @@ export function CompareView({ route }) {
   const runIds = useMemo(() => [...new Set(listParam(route.query, "runs"))], [route.query.get("runs")]);
   const urlExperiments = listParam(route.query, "experiments");
   const { entries, error, loading } = useComparison(runIds);
+  usePageTitle(`Compare ${runIds.length} run${runIds.length === 1 ? "" : "s"}`);
   const [brushed, setBrushed] = useState(null);
 
   const runs = useMemo(

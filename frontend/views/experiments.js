@@ -1,6 +1,6 @@
 // Experiments sidebar: search by name, run counts, deleted experiments behind a toggle, multi-select.
 import { html, useEffect, useMemo, useState } from "../lib/html.js";
-import { getJSON } from "../lib/api.js";
+import { fetchExperiments } from "../lib/api.js";
 import { hrefFor } from "../lib/router.js";
 import { useLive } from "./use_live.js";
 
@@ -14,7 +14,7 @@ export function experimentsHref(ids) {
 export function useExperiments() {
   const [state, setState] = useState({ experiments: null, error: null });
   const load = () =>
-    getJSON("/api/mlscope/experiments")
+    fetchExperiments()
       .then((body) => setState({ experiments: body.experiments, error: null }))
       .catch((err) => setState((s) => ({ ...s, error: err.message })));
   useEffect(() => {
@@ -24,8 +24,9 @@ export function useExperiments() {
   return state;
 }
 
-export function ExperimentsSidebar({ selected }) {
-  const { experiments, error } = useExperiments();
+/** The sidebar; `state` is useExperiments() of the screen (it also tells unknown experiment ids apart). */
+export function ExperimentsSidebar({ selected, state }) {
+  const { experiments, error } = state;
   const [query, setQuery] = useState("");
   const [showDeleted, setShowDeleted] = useState(false);
   const selectedSet = useMemo(() => new Set(selected), [selected.join(",")]);

@@ -1,20 +1,34 @@
 // A view loaded with import() on first use; a missing or broken module shows its error, not a blank page.
 import { html, useEffect, useState } from "../lib/html.js";
 
-/** Loads an ES module view lazily; if the module is missing or fails, shows why instead of crashing. */
+// Modules already loaded, by loader: a view shown before renders at once, with no "Loading…" flash.
+const loaded = new Map();
+
+/**
+ * Loads an ES module view lazily and renders its export `name` with `props`.
+ * What is rendered always belongs to the current `load`/`name`: when they change (another route or
+ * tab), the previous module's component is never given the new props, not even for one render.
+ */
 export function LazyView({ load, name, props }) {
-  const [state, setState] = useState({ component: null, error: null });
+  const [failure, setFailure] = useState(null); // { load, message }
+  const [, setTick] = useState(0);
+  const mod = loaded.get(load);
   useEffect(() => {
+    if (loaded.has(load)) return undefined;
     let live = true;
     load()
-      .then((mod) => live && setState({ component: mod[name], error: mod[name] ? null : `${name} is not exported` }))
-      .catch((err) => live && setState({ component: null, error: String(err.message || err) }));
+      .then((m) => {
+        loaded.set(load, m);
+        if (live) setTick((t) => t + 1);
+      })
+      .catch((err) => live && setFailure({ load, message: String(err.message || err) }));
     return () => {
       live = false;
     };
-  }, [load, name]);
-  if (state.error) return html`<div class="error-box">This section could not be loaded: ${state.error}</div>`;
-  if (!state.component) return html`<div class="muted pad">Loading…</div>`;
-  const View = state.component;
+  }, [load]);
+  if (failure && failure.load === load) return html`<div class="error-box">This section could not be loaded: ${failure.message}</div>`;
+  if (!mod) return html`<div class="muted pad">Loading…</div>`;
+  const View = mod[name];
+  if (!View) return html`<div class="error-box">This section could not be loaded: ${name} is not exported</div>`;
   return html`<${View} ...${props} />`;
 }

@@ -5,13 +5,12 @@
 // /api/mlscope/metrics/histories, zooming re-requests the visible range in detail, and live
 // changes (lib/live.js) re-request just the changed runs' series of the charts on screen.
 import { html, useEffect, useMemo, useRef, useState } from "../lib/html.js";
-import { postJSON } from "../lib/api.js";
+import { fetchHistories } from "../lib/api.js";
 import { createChart, seriesColor } from "../lib/charts.js";
 import { shortId, toNumber } from "../lib/format.js";
 import { listParam, setQueryParams, useRoute } from "../lib/router.js";
 import { subscribe } from "../lib/live.js";
 
-const HISTORIES = "/api/mlscope/metrics/histories";
 const RUNS_PER_REQUEST = 100;
 const X_MODES = [
   ["step", "Step"],
@@ -66,7 +65,7 @@ async function fetchSeries({ runIds, keys, xMode, zoom, width, signal }) {
     body.x_max = xMode === "step" ? Math.ceil(zoom.max) : Math.ceil(zoom.max * scale);
   }
   const answers = await Promise.all(
-    chunks(runIds, RUNS_PER_REQUEST).map((ids) => postJSON(HISTORIES, { ...body, run_ids: ids }, { signal })),
+    chunks(runIds, RUNS_PER_REQUEST).map((ids) => fetchHistories({ ...body, run_ids: ids }, { signal })),
   );
   return answers.flatMap((a) => a.series);
 }

@@ -1,11 +1,13 @@
 // The run page (#/experiments/<id>/runs/<run_id>[/<tab>]): overview, metric charts, artifacts.
 import { html, useEffect, useMemo, useState } from "../lib/html.js";
-import { getJSON } from "../lib/api.js";
+import { fetchRun } from "../lib/api.js";
 import { hrefFor } from "../lib/router.js";
 import { formatDuration, formatNumber, formatRelative, formatTime, STATUS_ICONS } from "../lib/format.js";
 import { Markdown } from "../lib/markdown.js";
+import { usePageTitle } from "../lib/page_title.js";
 import { LazyView } from "./lazy_view.js";
 import { useLive } from "./use_live.js";
+import { RunModelVersions } from "./models_run.js";
 
 const NOTE_TAG = "mlflow.note.content";
 const LONG_VALUE = 160;
@@ -15,15 +17,15 @@ const loadArtifacts = () => import("./artifacts.js");
 function useRun(runId) {
   const [state, setState] = useState({ data: null, error: null });
   const load = () =>
-    getJSON("/api/mlscope/run", { run_id: runId })
+    fetchRun(runId)
       .then((data) => setState({ data, error: null }))
-      .catch((err) => setState({ data: null, error: err.message }));
+      .catch((err) => setState((s) => ({ data: err.status === 404 ? null : s.data, error: err })));
   useEffect(() => {
     setState({ data: null, error: null });
     load();
   }, [runId]);
   useLive((event) => {
-    if (event && Array.isArray(event.changed) && event.changed.includes(runId)) load();
+    if (event && (event.reset || (Array.isArray(event.changed) && event.changed.includes(runId)))) load();
   });
   return state;
 }
@@ -204,6 +206,7 @@ function Overview({ data }) {
       ${note && html`<${Section} title="Description"><${Markdown} text=${note} /></${Section}>`}
       <${Datasets} datasets=${run.datasets} />
       <${Models} run=${run} />
+      <${RunModelVersions} runId=${run.info.run_id} />
       <${Children} children=${data.children} />
     </div>
     <div class="overview-col">
@@ -219,8 +222,13 @@ export function RunPage({ experimentId, runId, tab, artifactPath }) {
   const metricKeys = useMemo(() => (data ? data.run.metrics.map((m) => m.key) : []), [data]);
   const modelKeys = metricKeys.filter((k) => !k.startsWith("system/"));
   const systemKeys = metricKeys.filter((k) => k.startsWith("system/"));
-  if (error) {
-    return html`<div class="page-message"><h2>Run not found</h2><p>${error}</p><p><a href=${hrefFor(["experiments", experimentId])}>Back to the experiment</a></p></div>`;
+  usePageTitle(data ? data.run.info.run_name || data.run.info.run_id : error && error.status === 404 ? "Run not found" : "", data && data.experiment ? data.experiment.name : "");
+  const back = html`<a href=${hrefFor(experimentId ? ["experiments", experimentId] : ["experiments"])}>${experimentId ? "Back to the experiment" : "Go to experiments"}</a>`;
+  if (error && error.status === 404) {
+    return html`<div class="page-message"><h2>Run not found</h2><p>${error.message}</p><p>${back}</p></div>`;
+  }
+  if (error && !data) {
+    return html`<div class="page-message" role="alert"><h2>Could not load the run</h2><p>${error.message}</p><p>${back}</p></div>`;
   }
   if (!data) return html`<div class="muted pad">Loading run…</div>`;
   const info = data.run.info;
@@ -241,7 +249,7 @@ export function RunPage({ experimentId, runId, tab, artifactPath }) {
         <a href=${hrefFor(["experiments", expId])}>${data.experiment.name || expId}</a>
       </nav>
       <h1><span class=${`status status-${info.status}`} title=${info.status}>${STATUS_ICONS[info.status]}</span> ${info.run_name || info.run_id}</h1>
-      ${expId !== experimentId && html`<div class="muted small">This run belongs to experiment ${expId}.</div>`}
+      ${experimentId && expId !== experimentId && html`<div class="muted small">This run belongs to experiment ${expId}.</div>`}
       <nav class="tabs" role="tablist">
         ${tabs.map(
           ([id, label]) => html`<a role="tab" aria-selected=${id === current} class=${`tab${id === current ? " active" : ""}`} href=${runHref(expId, info.run_id, ...(id === "overview" ? [] : [id]))}>${label}</a>`,

@@ -2,10 +2,9 @@
 // Only visible pages are fetched; a filter/sort change starts over, a column change refetches
 // in place (old rows stay on screen until the new ones arrive).
 import { useEffect, useRef, useState } from "../lib/html.js";
-import { postJSON } from "../lib/api.js";
+import { searchRunRows } from "../lib/api.js";
 
 export const PAGE_SIZE = 200;
-const SEARCH_URL = "/api/mlscope/runs/search";
 
 function pageToken(offset) {
   return offset ? btoa(JSON.stringify({ offset })) : undefined;
@@ -17,7 +16,7 @@ function freshStore(resetKey, colKey) {
     colKey,
     count: null, // top-level rows matching (the virtual list's length)
     total: null, // every matching run, children included
-    error: null,
+    error: null, // { message, status } of the last failed page request (status 400: the filter is invalid)
     pages: new Map(), // page number -> { rows, stale }
     inflight: new Set(),
     children: new Map(), // parent run id -> { rows, stale }
@@ -39,7 +38,7 @@ export function useRunRows(request, ready = true) {
   if (!store.current || store.current.resetKey !== resetKey) store.current = freshStore(resetKey, colKey);
   const s = store.current;
 
-  const post = (extra) => postJSON(SEARCH_URL, { ...requestRef.current, ...extra });
+  const post = (extra) => searchRunRows({ ...requestRef.current, ...extra });
 
   const fetchPage = async (page) => {
     const st = store.current;
@@ -57,8 +56,7 @@ export function useRunRows(request, ready = true) {
       st.error = null;
     } catch (err) {
       if (store.current !== st) return;
-      st.error = err.message;
-      if (st.count === null) st.count = 0;
+      st.error = { message: err.message, status: err.status };
     } finally {
       st.inflight.delete(flight);
       if (store.current === st) bump();
@@ -148,10 +146,20 @@ export function useRunRows(request, ready = true) {
     bump();
   };
 
+  /** Ask again for what is shown (after a failure, a reconnect, or a reset from the live channel). */
+  const reload = () => {
+    const st = store.current;
+    st.error = null;
+    for (const entry of st.pages.values()) entry.stale = true;
+    for (const entry of st.children.values()) entry.stale = true;
+    fetchPage(0);
+    bump();
+  };
+
   const rowAt = (index) => {
     const entry = s.pages.get(Math.floor(index / PAGE_SIZE));
     return entry ? entry.rows[index % PAGE_SIZE] || null : null;
   };
   const childrenOf = (parentId) => s.children.get(parentId) || null;
-  return { count: s.count, total: s.total, error: s.error, rowAt, childrenOf, ensure, ensureChildren, applyChanges, store: s };
+  return { count: s.count, total: s.total, error: s.error, rowAt, childrenOf, ensure, ensureChildren, applyChanges, reload, store: s };
 }

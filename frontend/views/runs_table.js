@@ -1,152 +1,15 @@
 // The runs table: filter, time and lifecycle filters, server-side sort, chosen key columns,
 // nested runs, selection for compare, CSV export; virtualized so 10,000 runs scroll smoothly.
 import { html, useEffect, useMemo, useRef, useState } from "../lib/html.js";
-import { getJSON, urlFor } from "../lib/api.js";
+import { fetchKeys, runsCsvUrl } from "../lib/api.js";
 import { hrefFor, setQueryParams } from "../lib/router.js";
-import { formatDuration, formatNumber, formatRelative, formatTime, STATUS_ICONS } from "../lib/format.js";
 import { useVirtualRows } from "../lib/virtual_list.js";
 import { BASE_COLUMNS, ColumnChooser, HEADER_HEIGHT, keyColumns, ROW_HEIGHT, SELECT_WIDTH, useChosenColumns } from "./runs_columns.js";
+import { firstDirectionAsc, HeaderRow, Row } from "./runs_cells.js";
+import { combinedFilter, DEFAULT_SORT, LIFECYCLES, runsViewState, TIME_RANGES } from "./runs_url.js";
 import { SearchBox } from "./search_box.js";
 import { useRunRows } from "./runs_data.js";
 import { useLive } from "./use_live.js";
-
-const TIME_RANGES = [
-  ["ALL", "All time", 0],
-  ["LAST_HOUR", "Last hour", 3600e3],
-  ["LAST_24_HOURS", "Last day", 86400e3],
-  ["LAST_7_DAYS", "Last week", 7 * 86400e3],
-  ["LAST_30_DAYS", "Last month", 30 * 86400e3],
-];
-const LIFECYCLES = [
-  ["ACTIVE_ONLY", "Active"],
-  ["DELETED_ONLY", "Deleted"],
-  ["ALL", "Active + deleted"],
-];
-const DEFAULT_SORT = "attributes.start_time";
-
-/** The filter sent to the server: the user's filter plus the quick time range. */
-function combinedFilter(filter, since) {
-  if (!since) return filter;
-  const clause = `attributes.start_time >= ${since}`;
-  if (!filter) return clause;
-  return /\bor\b/i.test(filter) ? `(${filter}) AND ${clause}` : `${filter} AND ${clause}`;
-}
-
-function useKeys(experimentIds) {
-  const [keys, setKeys] = useState(null);
-  const idsKey = experimentIds.join(",");
-  useEffect(() => {
-    let live = true;
-    getJSON("/api/mlscope/keys", { experiment_ids: experimentIds })
-      .then((body) => live && setKeys(body))
-      .catch(() => live && setKeys({ params: [], metrics: [], tags: [] }));
-    return () => {
-      live = false;
-    };
-  }, [idsKey]);
-  return keys;
-}
-
-function runHref(row) {
-  return hrefFor(["experiments", row.experiment_id, "runs", row.run_id]);
-}
-
-function baseCell(col, row) {
-  switch (col.id) {
-    case "created":
-      return html`<span title=${formatTime(row.start_time)}>${formatRelative(row.start_time)}</span>`;
-    case "duration":
-      return formatDuration(row.start_time, row.end_time ?? (row.status === "RUNNING" ? Date.now() : null));
-    case "user":
-      return html`<span title=${row.user}>${row.user}</span>`;
-    case "source": {
-      const name = row.source ? row.source.split(/[\\/]/).pop() : "";
-      return html`<span title=${row.source_type ? `${row.source_type}: ${row.source}` : row.source}>${name}</span>`;
-    }
-    case "version":
-      return html`<span class="mono" title=${row.commit}>${row.commit ? row.commit.slice(0, 7) : ""}</span>`;
-    case "models":
-      return html`<span title=${row.models.map((m) => m.name).join(", ")}>${row.models.map((m) => m.name).join(", ")}</span>`;
-    case "dataset": {
-      const text = row.datasets.map((d) => `${d.name} (${d.digest})`).join(", ");
-      return html`<span title=${row.datasets.map((d) => `${d.name} (${d.digest})${d.context ? " " + d.context : ""}`).join("\n")}>${text}</span>`;
-    }
-    default:
-      return "";
-  }
-}
-
-function keyCell(col, row) {
-  const value = row[col.kind] ? row[col.kind][col.key] : undefined;
-  if (value === undefined) return "";
-  if (col.kind === "metrics") return html`<span class="num" title=${String(value)}>${formatNumber(value)}</span>`;
-  return html`<span title=${value}>${value}</span>`;
-}
-
-function NameCell({ row, depth, expanded, onToggle }) {
-  return html`<span class="name-cell" style=${`padding-left:${depth * 18}px`}>
-    ${row.child_count > 0
-      ? html`<button
-          class="expander"
-          aria-label=${`${expanded ? "Collapse" : "Expand"} ${row.child_count} child runs`}
-          aria-expanded=${expanded}
-          onClick=${() => onToggle(row.run_id)}
-        >${expanded ? "▾" : "▸"}</button>`
-      : html`<span class="expander-space"></span>`}
-    <span class=${`status status-${row.status}`} title=${row.status}>${STATUS_ICONS[row.status] || "?"}</span>
-    <a class="run-link" href=${runHref(row)} title=${row.run_name}>${row.run_name || row.run_id}</a>
-    ${row.child_count > 0 && html`<span class="child-count" title="child runs">${row.child_count}</span>`}
-  </span>`;
-}
-
-function Row({ item, columns, selected, onSelect, expanded, onToggle }) {
-  const { row, depth } = item;
-  const style = `top:${item.index * ROW_HEIGHT + HEADER_HEIGHT}px`;
-  if (!row) {
-    return html`<div class="trow placeholder" style=${style}>
-      <div class="cell" style=${`width:${SELECT_WIDTH}px`}></div>
-      <div class="cell"><span class="skeleton"></span></div>
-    </div>`;
-  }
-  const classes = `trow${selected ? " selected" : ""}${row.lifecycle_stage === "deleted" ? " deleted" : ""}${depth ? " child" : ""}`;
-  return html`<div class=${classes} style=${style} data-run-id=${row.run_id} role="row">
-    <div class="cell select" style=${`width:${SELECT_WIDTH}px`}>
-      <input type="checkbox" aria-label=${`Select ${row.run_name}`} checked=${selected} onChange=${() => onSelect(row)} />
-    </div>
-    ${columns.map(
-      (col) => html`<div class=${`cell col-${col.kind || col.id}`} style=${`width:${col.width}px`} role="cell">
-        ${col.id === "name"
-          ? html`<${NameCell} row=${row} depth=${depth} expanded=${expanded} onToggle=${onToggle} />`
-          : col.kind
-            ? keyCell(col, row)
-            : baseCell(col, row)}
-      </div>`,
-    )}
-  </div>`;
-}
-
-function HeaderRow({ columns, sortKey, sortAsc, onSort, allSelected, onSelectAll }) {
-  return html`<div class="thead" role="row" style=${`height:${HEADER_HEIGHT}px`}>
-    <div class="cell select" style=${`width:${SELECT_WIDTH}px`}>
-      <input type="checkbox" aria-label="Select loaded runs" checked=${allSelected} onChange=${onSelectAll} />
-    </div>
-    ${columns.map((col) => {
-      const active = col.sort && col.sort === sortKey;
-      return html`<div
-        class=${`cell th${col.sort ? " sortable" : ""}${active ? " sorted" : ""}${col.kind ? ` th-${col.kind}` : ""}`}
-        style=${`width:${col.width}px`}
-        role="columnheader"
-        aria-sort=${active ? (sortAsc ? "ascending" : "descending") : "none"}
-        title=${col.kind ? `${col.kind}.${col.key}` : col.label}
-        onClick=${col.sort ? () => onSort(col.sort) : undefined}
-      >
-        ${col.kind && html`<span class="kind">${col.kind === "metrics" ? "m" : col.kind === "params" ? "p" : "t"}</span>`}
-        <span class="th-label">${col.label}</span>
-        ${active && html`<span class="arrow">${sortAsc ? "↑" : "↓"}</span>`}
-      </div>`;
-    })}
-  </div>`;
-}
 
 /** Flatten top-level rows and expanded children into display items (index = position on screen). */
 function displayItems(data, expanded) {
@@ -171,26 +34,67 @@ function displayItems(data, expanded) {
   return items;
 }
 
-export function RunsTable({ experimentIds, route }) {
-  const q = route.query;
-  const userFilter = q.get("searchFilter") || "";
-  const sortKey = q.get("orderByKey") || DEFAULT_SORT;
-  const sortAsc = q.get("orderByAsc") === "true";
-  const lifecycle = q.get("lifecycleFilter") || "ACTIVE_ONLY";
-  const timeRange = q.get("startTime") || "ALL";
-  const since = useMemo(() => {
-    const span = (TIME_RANGES.find((t) => t[0] === timeRange) || TIME_RANGES[0])[2];
-    return span ? Math.floor(Date.now() - span) : 0;
-  }, [timeRange]);
+function useKeys(experimentIds) {
+  const [keys, setKeys] = useState(null);
+  const idsKey = experimentIds.join(",");
+  useEffect(() => {
+    const controller = new AbortController();
+    fetchKeys(experimentIds, { signal: controller.signal })
+      .then(setKeys)
+      .catch((err) => err.name !== "AbortError" && setKeys({ params: [], metrics: [], tags: [] }));
+    return () => controller.abort();
+  }, [idsKey]);
+  return keys;
+}
+
+/** What the table area says when it has no rows: loading, a failed query, or which kind of empty. */
+function TableMessage({ data, view, experimentIds, onRetry }) {
+  if (data.error && data.error.status === 400) {
+    return html`<div class="empty" role="status"><strong>0 runs — fix the filter.</strong> <span class="muted">The message under the filter box says what is wrong.</span></div>`;
+  }
+  if (data.error) {
+    return html`<div class="empty" role="alert">
+      <strong>Could not load runs:</strong> ${data.error.message} <button class="btn" onClick=${onRetry}>Retry</button>
+    </div>`;
+  }
+  if (data.count !== 0) return null;
+  if (view.userFilter || view.datasets.length) {
+    return html`<div class="empty" role="status"><strong>No runs match this filter.</strong></div>`;
+  }
+  if (view.span) {
+    const label = TIME_RANGES.find((t) => t[0] === view.timeRange)[1].toLowerCase();
+    return html`<div class="empty" role="status"><strong>No runs started in the ${label}.</strong> <span class="muted">Choose a longer time range.</span></div>`;
+  }
+  if (view.viewType === "DELETED_ONLY") return html`<div class="empty" role="status"><strong>No deleted runs.</strong></div>`;
+  const one = experimentIds.length === 1;
+  return html`<div class="empty" role="status">
+    <strong>No runs in ${one ? "this experiment" : "these experiments"} yet.</strong>
+    <div class="muted">Log one with MLflow, pointing it at this server:</div>
+    <pre class="snippet">${`import mlflow
+mlflow.set_tracking_uri("${window.location.origin}")
+mlflow.set_experiment(experiment_id="${experimentIds[0]}")
+with mlflow.start_run():
+    mlflow.log_metric("accuracy", 0.9)`}</pre>
+  </div>`;
+}
+
+/**
+ * The runs table. `decorate` lets the experiment page add to it: lead(row) renders controls before a
+ * run's name; body({ columns }) replaces the rows (the grouped table), keeping the toolbar.
+ */
+export function RunsTable({ experimentIds, route, decorate = {} }) {
+  const view = runsViewState(route.query);
+  const { userFilter, sortKey, sortAsc, viewType, timeRange } = view;
+  const since = useMemo(() => (view.span ? Math.floor(Date.now() - view.span) : 0), [timeRange]);
 
   const keys = useKeys(experimentIds);
   const [chosen, setChosen] = useChosenColumns(experimentIds, keys);
   const columns = useMemo(() => [...BASE_COLUMNS, ...keyColumns(chosen || { params: [], metrics: [], tags: [] })], [chosen]);
   const request = {
     experiment_ids: experimentIds,
-    filter: combinedFilter(userFilter, since),
+    filter: combinedFilter(userFilter, since, view.datasets),
     order_by: [`${sortKey} ${sortAsc ? "ASC" : "DESC"}`],
-    run_view_type: lifecycle,
+    run_view_type: viewType,
     extended: true,
     params: chosen ? chosen.params : [],
     metrics: chosen ? chosen.metrics : [],
@@ -202,7 +106,8 @@ export function RunsTable({ experimentIds, route }) {
   useEffect(() => setExpanded(new Set()), [data.store.resetKey]);
 
   useLive((event) => {
-    if (event && Array.isArray(event.changed) && event.changed.length) data.applyChanges(event.changed);
+    if (event && event.reset) data.reload();
+    else if (event && Array.isArray(event.changed) && event.changed.length) data.applyChanges(event.changed);
   });
 
   const items = displayItems(data, expanded);
@@ -217,9 +122,9 @@ export function RunsTable({ experimentIds, route }) {
     for (const id of expanded) data.ensureChildren(id);
   });
 
-  const onSort = (key) => {
-    const asc = key === sortKey ? !sortAsc : false;
-    setQueryParams({ orderByKey: key === DEFAULT_SORT && !asc ? undefined : key, orderByAsc: asc ? "true" : undefined });
+  const onSort = (col) => {
+    const asc = col.sort === sortKey ? !sortAsc : firstDirectionAsc(col);
+    setQueryParams({ orderByKey: col.sort === DEFAULT_SORT && !asc ? undefined : col.sort, orderByAsc: asc ? "true" : undefined });
   };
   const toggleExpanded = (id) =>
     setExpanded((prev) => {
@@ -244,33 +149,42 @@ export function RunsTable({ experimentIds, route }) {
     runs: [...selected.keys()],
     experiments: [...new Set(selected.values())],
   });
-  const exportHref = urlFor("/api/mlscope/runs/export.csv", {
+  const exportHref = runsCsvUrl({
     experiment_ids: experimentIds,
     filter: request.filter,
     order_by: request.order_by,
-    run_view_type: lifecycle,
+    run_view_type: viewType,
     extended: "true",
     params: request.params,
     metrics: request.metrics,
     tags: request.tags,
   });
   const width = SELECT_WIDTH + columns.reduce((sum, c) => sum + c.width, 0);
+  let countText;
+  if (data.error) countText = data.error.status === 400 ? "0 runs — fix the filter" : "Runs could not be loaded";
+  else if (data.total === null) countText = "Loading runs…";
+  else countText = `${data.total.toLocaleString()} ${data.total === 1 ? "run" : "runs"}`;
 
   return html`<section class="runs" aria-label="Runs">
     <div class="runs-toolbar">
-      <${SearchBox} value=${userFilter} keys=${keys} error=${data.error} onSubmit=${(text) => setQueryParams({ searchFilter: text })} />
+      <${SearchBox} value=${userFilter} keys=${keys} error=${data.error && data.error.status === 400 ? data.error.message : null}
+        onSubmit=${(text) => setQueryParams({ searchFilter: text })} />
       <select class="input select-input" aria-label="Time range" value=${timeRange} onChange=${(e) => setQueryParams({ startTime: e.currentTarget.value === "ALL" ? undefined : e.currentTarget.value })}>
         ${TIME_RANGES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
       </select>
-      <select class="input select-input" aria-label="Run lifecycle" value=${lifecycle} onChange=${(e) => setQueryParams({ lifecycleFilter: e.currentTarget.value === "ACTIVE_ONLY" ? undefined : e.currentTarget.value })}>
+      <select class="input select-input" aria-label="Run lifecycle" value=${view.lifecycleValue} onChange=${(e) => setQueryParams({ lifecycleFilter: e.currentTarget.value === "Active" ? undefined : e.currentTarget.value })}>
         ${LIFECYCLES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
       </select>
       <${ColumnChooser} keys=${keys} chosen=${chosen} onChange=${setChosen} />
     </div>
+    ${view.notes.map((note) => html`<div class="notice" role="status">${note}</div>`)}
+    ${view.datasets.length > 0 &&
+    html`<div class="notice" role="status">Only runs that used ${view.datasets.map((d, i) => html`${i ? ", " : ""}<strong>${d.name}</strong>${d.digest ? ` (${d.digest})` : ""}`)}
+      <button class="link-btn" onClick=${() => setQueryParams({ datasetsFilter: undefined })}>Show all runs</button></div>`}
     <div class="runs-actions">
       <span class="run-count" aria-live="polite">
-        ${data.total === null ? "Loading runs…" : `${data.total.toLocaleString()} ${data.total === 1 ? "run" : "runs"}`}
-        ${data.total !== null && data.count !== data.total ? html` <span class="muted">(${data.count.toLocaleString()} top-level)</span>` : ""}
+        ${countText}
+        ${!data.error && data.total !== null && data.count !== data.total ? html` <span class="muted">(${data.count.toLocaleString()} top-level)</span>` : ""}
       </span>
       <span class="spacer"></span>
       ${selected.size > 0 && html`<button class="link-btn" onClick=${() => setSelected(new Map())}>Clear selection</button>`}
@@ -279,22 +193,25 @@ export function RunsTable({ experimentIds, route }) {
       </a>
       <a class="btn" href=${exportHref} download="runs.csv">Export CSV</a>
     </div>
-    <div class="table-scroll" ref=${scroller} role="table" aria-rowcount=${items.length}>
-      <div class="table-inner" style=${`width:${width}px;height:${totalHeight + HEADER_HEIGHT}px`}>
-        <${HeaderRow} columns=${columns} sortKey=${sortKey} sortAsc=${sortAsc} onSort=${onSort} allSelected=${allSelected} onSelectAll=${selectAll} />
-        ${visible.map(
-          (item) => html`<${Row}
-            key=${item.row ? `${item.row.run_id}:${item.depth}` : `empty:${item.index}`}
-            item=${item}
-            columns=${columns}
-            selected=${item.row ? selected.has(item.row.run_id) : false}
-            onSelect=${toggleSelected}
-            expanded=${item.row ? expanded.has(item.row.run_id) : false}
-            onToggle=${toggleExpanded}
-          />`,
-        )}
+    ${decorate.body ? decorate.body({ columns }) : html`<div class="table-wrap">
+      <div class="table-scroll" ref=${scroller} role="table" aria-rowcount=${items.length}>
+        <div class="table-inner" style=${`width:${width}px;height:${totalHeight + HEADER_HEIGHT}px`}>
+          <${HeaderRow} columns=${columns} sortKey=${sortKey} sortAsc=${sortAsc} onSort=${onSort} allSelected=${allSelected} onSelectAll=${selectAll} />
+          ${visible.map(
+            (item) => html`<${Row}
+              key=${item.row ? `${item.row.run_id}:${item.depth}` : `empty:${item.index}`}
+              item=${item}
+              columns=${columns}
+              selected=${item.row ? selected.has(item.row.run_id) : false}
+              onSelect=${toggleSelected}
+              expanded=${item.row ? expanded.has(item.row.run_id) : false}
+              onToggle=${toggleExpanded}
+              lead=${decorate.lead}
+            />`,
+          )}
+        </div>
       </div>
-      ${data.count === 0 && !data.error && html`<div class="empty">No runs match.</div>`}
-    </div>
+      <${TableMessage} data=${data} view=${view} experimentIds=${experimentIds} onRetry=${data.reload} />
+    </div>`}
   </section>`;
 }

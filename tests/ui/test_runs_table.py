@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +57,27 @@ def test_expanding_a_parent_shows_its_generated_name_child(page: Page, reference
 
 def test_clicking_a_header_sorts_on_the_server_and_keeps_it_in_the_url(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
     open_table(page, reference_server, ids["experiment"])
-    header = page.get_by_role("columnheader", name="Run Name")
-    header.click()
+    header = page.get_by_role("columnheader", name="User")
+    header.get_by_role("button").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator(".trow[data-run-id] .run-link").first).to_have_text("parent-sweep")  # alice
+    assert "orderByKey=tags.%60mlflow.user%60" in page.url or "orderByKey=tags.`mlflow.user`" in page.url
+    header.get_by_role("button").click()
     expect(header).to_have_attribute("aria-sort", "descending")
-    expect(page.locator(".trow[data-run-id] .run-link").nth(1)).to_have_text("parent-sweep")
-    assert "orderByKey=attributes.run_name" in page.url
-    header.click()
+    expect(page.locator(".trow[data-run-id] .run-link").first).not_to_have_text("parent-sweep")
+
+
+def test_sorting_by_run_name_starts_a_to_z(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    open_table(page, reference_server, ids["experiment"])
+    header = page.get_by_role("columnheader", name="Run Name")
+    header.get_by_role("button").click()
     expect(header).to_have_attribute("aria-sort", "ascending")
     expect(page.locator(".trow[data-run-id] .run-link").first).to_have_text("failed-run")
     assert names(page) == ["failed-run", "killed-run", "parent-sweep", "still-running"]
+    assert "orderByKey=attributes.run_name" in page.url and "orderByAsc=true" in page.url
+    header.get_by_role("button").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(page.locator(".trow[data-run-id] .run-link").first).to_have_text("still-running")
 
 
 def test_a_filter_narrows_the_rows_and_lives_in_the_url(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
@@ -97,14 +112,14 @@ def test_autocomplete_suggests_keys_and_inserts_the_chosen_one(page: Page, refer
 def test_quick_time_filter_hides_older_runs(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
     open_table(page, reference_server, ids["experiment"])
     page.get_by_label("Time range").select_option("LAST_HOUR")
-    expect(page.get_by_text("No runs match.")).to_be_visible()
+    expect(page.get_by_text("No runs started in the last hour.")).to_be_visible()
     assert "startTime=LAST_HOUR" in page.url
 
 
 def test_deleted_runs_are_behind_the_lifecycle_toggle(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
     open_table(page, reference_server, ids["experiment"])
     expect(page.locator(".trow", has_text="deleted-run")).to_have_count(0)
-    page.get_by_label("Run lifecycle").select_option("DELETED_ONLY")
+    page.get_by_label("Run lifecycle").select_option("Deleted")
     expect(page.locator(".trow.deleted", has_text="deleted-run")).to_be_visible()
 
 
@@ -165,3 +180,56 @@ def test_first_rows_of_a_big_tree_come_from_the_first_page_only(page: Page, big:
     page.wait_for_selector(".trow[data-run-id]")
     assert sizes and all(size <= 200 for size in sizes)
     assert page.locator(".trow[data-run-id]").count() < 100
+
+
+# ------------------------------------------------------------------ MLflow's runs URLs and failed queries
+
+
+def mlflow_datasets_param(datasets: list[dict[str, str]]) -> str:
+    """datasetsFilter as MLflow 3.17's UI writes it: base64 of the JSON list."""
+    return base64.b64encode(json.dumps(datasets).encode()).decode()
+
+
+def test_a_runs_url_written_by_mlflow_shows_the_active_runs(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    query = urllib.parse.urlencode({
+        "searchFilter": "", "orderByKey": "attributes.start_time", "orderByAsc": "false", "startTime": "ALL",
+        "lifecycleFilter": "Active", "modelVersionFilter": "All Runs", "datasetsFilter": mlflow_datasets_param([]),
+    })
+    open_table(page, reference_server, ids["experiment"], "?" + query)
+    assert names(page) == ["still-running", "killed-run", "failed-run", "parent-sweep"]
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator(".run-count")).to_contain_text("5 runs")
+
+
+def test_mlflow_deleted_lifecycle_filter_shows_deleted_runs(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    open_table(page, reference_server, ids["experiment"], "?lifecycleFilter=Deleted&modelVersionFilter=All+Runs")
+    assert names(page) == ["deleted-run"]
+    expect(page.get_by_label("Run lifecycle")).to_have_value("Deleted")
+
+
+def test_mlflow_datasets_filter_keeps_runs_that_used_the_dataset(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    param = mlflow_datasets_param([{"name": "toy data", "digest": "cd5cd803", "context": "training"}])
+    open_table(page, reference_server, ids["experiment"], "?" + urllib.parse.urlencode({"lifecycleFilter": "Active", "datasetsFilter": param}))
+    expect(page.locator(".trow[data-run-id]")).to_have_count(1)
+    assert names(page) == ["parent-sweep"]
+    expect(page.get_by_role("status").filter(has_text="Only runs that used toy data")).to_be_visible()
+
+
+def test_an_invalid_filter_says_zero_runs_instead_of_loading(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    open_table(page, reference_server, ids["experiment"])
+    box = page.get_by_label("Filter runs")
+    box.fill("metrics.acc > 'high'")
+    box.press("Enter")
+    expect(page.locator(".run-count")).to_have_text("0 runs — fix the filter")
+    expect(page.locator(".empty")).to_contain_text("0 runs — fix the filter")
+
+
+def test_a_failed_request_shows_an_error_and_retries(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    page.route("**/api/mlscope/runs/search", lambda route: route.fulfill(status=500, content_type="application/json",
+                                                                        body='{"error_code": "INTERNAL_ERROR", "message": "disk on fire"}'))
+    page.goto(f"{reference_server.url}/#/experiments/{ids['experiment']}")
+    expect(page.get_by_role("alert")).to_contain_text("Could not load runs: disk on fire")
+    expect(page.locator(".run-count")).not_to_contain_text("Loading")
+    page.unroute("**/api/mlscope/runs/search")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator(".trow", has_text="parent-sweep")).to_be_visible()

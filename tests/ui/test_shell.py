@@ -84,3 +84,20 @@ def test_app_page_is_served_with_a_strict_csp(page: Page, reference_server: Live
     response = page.goto(reference_server.url + "/")
     assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
     expect(page.locator(".brand")).to_have_text("mlscope")
+
+
+def test_an_unknown_experiment_id_says_it_does_not_exist(page: Page, reference_server: LiveServer) -> None:
+    page.goto(reference_server.url + "/#/experiments/999999")
+    expect(page.get_by_role("heading", name="Experiment not found")).to_be_visible()
+    expect(page.locator(".page-message")).to_contain_text("999999")
+    expect(page.locator(".run-count")).to_have_count(0)
+
+
+def test_pages_have_titles_that_say_what_they_show(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    page.goto(f"{reference_server.url}/#/experiments/{ids['experiment']}")
+    expect(page).to_have_title("demo-exp · mlscope")
+    page.goto(f"{reference_server.url}/#/experiments/{ids['experiment']}/runs/{ids['runs']['parent']}")
+    expect(page).to_have_title("parent-sweep · demo-exp · mlscope")
+    runs = ",".join(f'"{ids["runs"][r]}"' for r in ("parent", "failed", "killed"))
+    page.goto(f"{reference_server.url}/#/compare-runs?runs=[{runs}]")
+    expect(page).to_have_title("Compare 3 runs · mlscope")

@@ -1,8 +1,6 @@
 // Shared by the artifact previews: endpoint URLs for a source (run or logged model), fetching, sizes.
 import { html, useEffect, useState } from "../../lib/html.js";
-import { getJSON, urlFor } from "../../lib/api.js";
-
-const BASE = "/api/mlscope/artifacts";
+import { artifactsUrl, fetchArtifacts } from "../../lib/api.js";
 
 /** Query params naming a file of a source: { runId, modelId } + a path relative to its root. */
 export function sourceParams(source, path, extra = {}) {
@@ -10,7 +8,7 @@ export function sourceParams(source, path, extra = {}) {
 }
 
 export function artifactUrl(endpoint, source, path, extra) {
-  return urlFor(`${BASE}/${endpoint}`, sourceParams(source, path, extra));
+  return artifactsUrl(endpoint, sourceParams(source, path, extra));
 }
 
 /** URL to show a file inline (images, PDF, HTML): served sandboxed, never in the app's origin. */
@@ -25,7 +23,7 @@ export function useArtifactJSON(endpoint, source, path, extra = {}) {
   useEffect(() => {
     const controller = new AbortController();
     setState({ data: null, error: null, loading: true });
-    getJSON(`${BASE}/${endpoint}`, sourceParams(source, path, extra), { signal: controller.signal })
+    fetchArtifacts(endpoint, sourceParams(source, path, extra), { signal: controller.signal })
       .then((data) => setState({ data, error: null, loading: false }))
       .catch((err) => {
         if (err.name !== "AbortError") setState({ data: null, error: err.message || String(err), loading: false });
@@ -36,7 +34,7 @@ export function useArtifactJSON(endpoint, source, path, extra = {}) {
 }
 
 export function fetchArtifactJSON(endpoint, source, path, extra, signal) {
-  return getJSON(`${BASE}/${endpoint}`, sourceParams(source, path, extra), { signal });
+  return fetchArtifacts(endpoint, sourceParams(source, path, extra), { signal });
 }
 
 export function formatBytes(bytes) {
