@@ -12,7 +12,7 @@ from mlscope.store import metric_files
 WORKER = """
 import sys
 from mlscope import MlscopeClient
-from mlscope.tracking import fluent
+from mlscope.tracking import fluent, fluent_logging
 root, run_id, worker = sys.argv[1], sys.argv[2], int(sys.argv[3])
 client = MlscopeClient(root)
 for i in range(150):
@@ -22,7 +22,7 @@ client.log_param(run_id, f"worker_{worker}", worker)
 fluent.set_tracking_uri(root)
 fluent.set_experiment("race")
 with fluent.start_run():
-    fluent.log_metric("own", worker)
+    fluent_logging.log_metric("own", worker)
 """
 
 WORKERS = 4

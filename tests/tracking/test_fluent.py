@@ -192,14 +192,23 @@ def test_search_runs_filters_and_orders_like_mlflow(root: Path) -> None:
         with mlscope.start_run(run_name=f"r{i}"):
             mlscope.log_metric("acc", i / 10)
             mlscope.log_param("opt", "adam" if i % 2 else "sgd")
-    runs = mlscope.search_runs(filter_string="metrics.acc > 0.05 and params.opt = 'adam'", order_by=["metrics.acc DESC"])
+    runs = mlscope.search_runs(filter_string="metrics.acc > 0.05 and params.opt = 'adam'", order_by=["metrics.acc DESC"], output_format="list")
     assert [r.info.run_name for r in runs] == ["r3", "r1"]
-    assert isinstance(mlscope.search_runs(), list)
 
 
-def test_remote_tracking_uri_gives_a_clear_error(root: Path) -> None:
-    mlscope.set_tracking_uri("http://localhost:5000")
-    with pytest.raises(mlscope.MlscopeException, match="not a local path"):
+def test_a_database_tracking_uri_gives_a_clear_error(root: Path) -> None:
+    mlscope.set_tracking_uri("sqlite:///mlflow.db")
+    with pytest.raises(mlscope.MlscopeException, match="not a local path, file: URI or http"):
+        mlscope.log_param("p", 1)
+
+
+def test_an_unreachable_server_is_an_error_naming_its_address(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.tracking_servers import free_port
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    url = f"http://127.0.0.1:{free_port()}"
+    mlscope.set_tracking_uri(url)
+    with pytest.raises(mlscope.MlscopeException, match=f"API request to {url}/api/2.0/mlflow/runs/create failed with exception .*Connection refused"):
         mlscope.log_param("p", 1)
 
 

@@ -1,84 +1,77 @@
-"""Artifact logging for ``MlscopeClient``: files, folders, text, dicts, images, figures, tables.
+"""Artifact logging for ``MlscopeClient``: files, folders, text, dicts, images, figures; listing and downloads.
 
-Each file lands whole (temp file + rename) in the run's local artifact folder,
-under the same names MLflow uses (``images/<key>+step+N+timestamp+T+uuid.png``).
+Each run's artifacts go to the repository its artifact URI names (a local
+folder or a tracking server's artifact proxy), under the names MLflow uses
+(``images/<key>+step+N+timestamp+T+uuid.png``).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import posixpath
-import shutil
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..store.writer import TreeWriter, atomic_write, now_ms
+from ..store.writer import now_ms
 from . import images, validation
+from .artifact_repo import ArtifactRepository, repository_for
+from .entities import FileInfo
 
 if TYPE_CHECKING:
     from .entities import TrackedRun
 
-
-@dataclass(frozen=True)
-class FileInfo:
-    path: str  # relative to the run's artifact root, '/'-separated
-    is_dir: bool
-    file_size: int | None
+COMPRESSED_IMAGE_SIZE = 256  # MLflow's thumbnail: the longer side scaled to 256 px
 
 
 class ArtifactsMixin:
-    writer: TreeWriter
+    tracking_uri: str
+    _artifact_uris: dict[str, str]
 
     def get_run(self, run_id: str) -> TrackedRun:  # pragma: no cover - provided by the client
         raise NotImplementedError
 
-    def set_tag(self, run_id: str, key: str, value: Any) -> None:  # pragma: no cover - provided by the client
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:  # pragma: no cover
         raise NotImplementedError
 
-    def _artifact_target(self, run_id: str, artifact_path: str | None) -> Path:
-        self.writer.check_active(run_id)
-        root = self.writer.artifact_dir(run_id)
-        sub = validation.artifact_subpath(artifact_path)
-        return root.joinpath(*sub.split("/")) if sub else root
+    def _repository(self, run_id: str) -> ArtifactRepository:
+        """The run's artifact repository; its artifact URI is fetched once per run (it never changes)."""
+        cache = self.__dict__.setdefault("_artifact_uris", {})
+        uri = cache.get(run_id)
+        if uri is None:
+            uri = cache[run_id] = self.get_run(run_id).info.artifact_uri
+        return repository_for(uri, self.tracking_uri)
 
     def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
         """Write bytes as one artifact file (the primitive every other log_* uses)."""
         sub = validation.artifact_subpath(artifact_file)
         if not sub:
             raise validation.MlscopeException("artifact_file must name a file")
-        atomic_write(self._artifact_target(run_id, sub), data)
+        self._repository(run_id).write_bytes(sub, data)
 
     def log_artifact(self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
         source = Path(local_path)
         if not source.is_file():
             raise validation.MlscopeException(f"log_artifact needs a file; {str(source)!r} is not one (use log_artifacts for folders)")
-        target = self._artifact_target(run_id, artifact_path) / source.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".mlscope-tmp-{uuid.uuid4().hex}"
-        try:
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        base = validation.artifact_subpath(artifact_path)
+        self._repository(run_id).log_file(source, posixpath.join(base, source.name) if base else source.name)
 
     def log_artifacts(self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-        """Copy the contents of a folder (not the folder itself), as MLflow does."""
+        """Upload the contents of a folder (not the folder itself), as MLflow does."""
         source = Path(local_dir)
         if not source.is_dir():
             raise validation.MlscopeException(f"log_artifacts needs a folder; {str(source)!r} is not one")
         base = validation.artifact_subpath(artifact_path)
+        repository = self._repository(run_id)
         for folder, _dirs, files in os.walk(source):
             rel = Path(folder).relative_to(source).as_posix()
             sub = posixpath.join(base, rel) if rel != "." else base
-            self._artifact_target(run_id, sub).mkdir(parents=True, exist_ok=True)
-            for name in files:
-                self.log_artifact(run_id, Path(folder) / name, sub or None)
+            for name in sorted(files):
+                repository.log_file(Path(folder) / name, posixpath.join(sub, name) if sub else name)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         self.log_bytes(run_id, text.encode("utf-8"), artifact_file)
@@ -91,19 +84,12 @@ class ArtifactsMixin:
             text = json.dumps(dictionary, indent=2, default=str)
         self.log_text(run_id, text, artifact_file)
 
-    def log_image(
-        self,
-        run_id: str,
-        image: Any,
-        artifact_file: str | None = None,
-        key: str | None = None,
-        step: int | None = None,
-        timestamp: int | None = None,
-    ) -> None:
+    def log_image(self, run_id: str, image: Any, artifact_file: str | None = None, key: str | None = None,
+                  step: int | None = None, timestamp: int | None = None, synchronous: bool | None = None) -> None:  # fmt: skip
         """A static image (artifact_file) or one point of an image series (key, step), named as MLflow names them.
 
-        Without Pillow no WebP can be made, so the ``+compressed.webp`` twin MLflow's UI
-        shows as the thumbnail holds the same PNG bytes (browsers sniff the format).
+        The series' ``+compressed.webp`` twin is scaled so its longer side is 256 px, as MLflow's;
+        without Pillow no WebP can be made and it holds the PNG itself (browsers sniff the format).
         """
         if artifact_file is not None and any(arg is not None for arg in (key, step, timestamp)):
             raise TypeError("The `artifact_file` parameter cannot be used in conjunction with `key`, `step`, or `timestamp`.")
@@ -111,51 +97,27 @@ class ArtifactsMixin:
             raise TypeError("Invalid arguments: Please specify exactly one of `artifact_file` or `key`.")
         png = images.to_png(image)
         if artifact_file is not None:
-            self.log_bytes(run_id, png, artifact_file)
+            self.log_bytes(run_id, _in_format_of(png, artifact_file), artifact_file)
             return
         assert key is not None
         validation.image_key(key)
         stem = f"images/{key.replace('/', '~')}+step+{step or 0}+timestamp+{timestamp or now_ms()}+{uuid.uuid4()}"
         self.log_bytes(run_id, png, f"{stem}.png")
-        self.log_bytes(run_id, _thumbnail(image, png), f"{stem}+compressed.webp")
+        self.log_bytes(run_id, _thumbnail(png), f"{stem}+compressed.webp")
         self.set_tag(run_id, "mlflow.loggedImages", True)
 
-    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
-        self.log_bytes(run_id, images.figure_bytes(figure, artifact_file), artifact_file)
-
-    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
-        """A dict of columns (or a DataFrame) as MLflow's split-oriented JSON, listed in mlflow.loggedArtifacts."""
-        if not artifact_file.endswith(".json"):
-            raise validation.MlscopeException(f"Invalid artifact file path '{artifact_file}': log_table writes .json files")
-        if hasattr(data, "to_json"):
-            text = data.to_json(orient="split", index=False, date_format="iso")
-        else:
-            columns = list(data)
-            values = [v if isinstance(v, (list, tuple)) else [v] for v in data.values()]
-            rows = [list(row) for row in zip(*values, strict=True)]
-            text = json.dumps({"columns": columns, "data": rows}, default=str)
-        self.log_text(run_id, text, artifact_file)
-        current = json.loads(self.get_run(run_id).data.tags.get("mlflow.loggedArtifacts", "[]"))
-        entry = {"path": artifact_file, "type": "table"}
-        if entry not in current:
-            current.append(entry)
-            self.set_tag(run_id, "mlflow.loggedArtifacts", json.dumps(current))
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None) -> None:
+        self.log_bytes(run_id, images.figure_bytes(figure, artifact_file, save_kwargs), artifact_file)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """One folder level, like MLflow's list_artifacts (paths relative to the artifact root)."""
-        root = self.writer.artifact_dir(run_id)
-        sub = validation.artifact_subpath(path)
-        folder = root.joinpath(*sub.split("/")) if sub else root
-        if not folder.is_dir():
-            return []
-        found = []
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.name.startswith(".mlscope-tmp"):
-                continue
-            rel = posixpath.join(sub, entry.name) if sub else entry.name
-            is_dir = entry.is_dir()
-            found.append(FileInfo(rel, is_dir, None if is_dir else entry.stat().st_size))
-        return found
+        return self._repository(run_id).list(validation.artifact_subpath(path))
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | os.PathLike[str] | None = None) -> str:
+        """A local path to the artifact (file or folder): the file itself for local runs without dst_path, else a copy."""
+        if dst_path is not None:
+            Path(dst_path).mkdir(parents=True, exist_ok=True)
+        return str(self._repository(run_id).download(validation.artifact_subpath(path), Path(dst_path) if dst_path is not None else None))
 
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
         uri = self.get_run(run_id).info.artifact_uri
@@ -163,19 +125,44 @@ class ArtifactsMixin:
         return f"{uri}/{sub}" if sub else uri
 
 
-def _thumbnail(image: Any, png: bytes) -> bytes:
-    """A real WebP thumbnail when Pillow can make one, else the PNG itself."""
+def _pil() -> Any:
     try:
-        import io
-
         import PIL.Image
     except ImportError:
+        return None
+    return PIL.Image
+
+
+def _in_format_of(png: bytes, artifact_file: str) -> bytes:
+    """PNG bytes re-encoded in the file's format (.jpg, .webp, ...) when Pillow is there, as MLflow's image.save does."""
+    ext = artifact_file.rsplit(".", 1)[-1].lower() if "." in artifact_file else "png"
+    pil = _pil()
+    if ext == "png" or pil is None:
         return png
-    pil = PIL.Image.open(io.BytesIO(png))
-    pil.thumbnail((256, 256))
-    buffer = io.BytesIO()
-    try:
-        pil.save(buffer, format="WEBP")
-    except (KeyError, OSError):
+    with pil.open(io.BytesIO(png)) as picture:
+        out = io.BytesIO()
+        converted = picture.convert("RGB") if ext in ("jpg", "jpeg") and picture.mode not in ("RGB", "L") else picture
+        try:
+            converted.save(out, format=pil.registered_extensions().get(f".{ext}", "PNG"))
+        except (KeyError, OSError, ValueError):
+            return png
+        return out.getvalue()
+
+
+def _thumbnail(png: bytes) -> bytes:
+    """MLflow's compress_image_size: longer side scaled (up or down) to 256 px, saved as WebP; the PNG without Pillow."""
+    pil = _pil()
+    if pil is None:
         return png
-    return buffer.getvalue()
+    with pil.open(io.BytesIO(png)) as picture:
+        width, height = picture.size
+        if width > height:
+            size = (COMPRESSED_IMAGE_SIZE, int(height * (COMPRESSED_IMAGE_SIZE / width)))
+        else:
+            size = (int(width * (COMPRESSED_IMAGE_SIZE / height)), COMPRESSED_IMAGE_SIZE)
+        buffer = io.BytesIO()
+        try:
+            picture.resize(size).save(buffer, format="WEBP")
+        except (KeyError, OSError):
+            return png
+        return buffer.getvalue()

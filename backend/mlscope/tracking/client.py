@@ -1,153 +1,175 @@
-"""``MlscopeClient``: MLflow's ``MlflowClient`` operations by id, on a local mlruns tree."""
+"""``MlscopeClient`` (alias ``MlflowClient``): MLflow's client operations by id, over a local tree or a server.
+
+The tracking URI picks the store: a folder or ``file:`` URI writes the mlruns
+tree directly; ``http(s)://`` talks MLflow's REST API to any MLflow-compatible
+tracking server. Input is validated here with MLflow's rules, so both stores
+see the same clean calls, and big batches are split as MLflow's client splits them.
+"""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from .. import search
-from ..store import metric_files, reader
-from ..store.model import ACTIVE, DELETED, RUN_STATUSES, Experiment, Metric
+from ..store.model import RUN_STATUSES, Experiment, Metric
 from ..store.writer import TreeWriter, now_ms
 from . import validation
 from .artifacts import ArtifactsMixin
-from .context import DEFAULT_TRACKING_URI, env_tracking_uri, root_for_uri, user
-from .entities import TrackedRun
+from .context import current_tracking_uri, is_server_uri, root_for_uri
+from .entities import DatasetInput, PagedList, TrackedRun, ViewType, dataset_record
+from .local_store import LocalStore
+from .rest_store import RestStore
+from .stores import Point, TrackingStore
+from .tables import TablesMixin
 from .validation import MlscopeException
 
+SEARCH_MAX_RESULTS_DEFAULT = 1000
+SEARCH_PAGE_LIMIT = 50000  # the most runs one search request may ask for (MLflow's threshold)
 VIEW_TYPES = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3, 1: 1, 2: 2, 3: 3}
 
 
-class MlscopeClient(ArtifactsMixin):
-    """Create and update experiments and runs in one mlruns folder (a path or ``file:`` URI).
+def view_type_number(value: str | int) -> int:
+    try:
+        return VIEW_TYPES[value]
+    except KeyError:
+        raise MlscopeException(f"Invalid view type {value!r}: one of ViewType.ACTIVE_ONLY, DELETED_ONLY, ALL") from None
 
-    Safe to share between threads; several processes may write the same tree.
-    """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
-        self.tracking_uri = tracking_uri or env_tracking_uri() or DEFAULT_TRACKING_URI
-        self.root: Path = root_for_uri(self.tracking_uri)
-        self._writer = TreeWriter(self.root)
-        self._ready = False
-        self._lock = threading.Lock()
+def store_for(tracking_uri: str) -> TrackingStore:
+    return RestStore(tracking_uri) if is_server_uri(tracking_uri) else LocalStore(root_for_uri(tracking_uri))
+
+
+class RunOperations:
+    """What MLflow returns for ``synchronous=False``: mlscope logs synchronously, so it is already done."""
+
+    def wait(self) -> None:
+        return None
+
+
+def _done(synchronous: bool | None) -> RunOperations | None:
+    return RunOperations() if synchronous is False else None
+
+
+class MlscopeClient(ArtifactsMixin, TablesMixin):
+    """Create and update experiments and runs at one tracking URI. Safe to share between threads."""
+
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+        self.tracking_uri = str(tracking_uri or current_tracking_uri())
+        self.store: TrackingStore = store_for(self.tracking_uri)
+        self._registry_uri = registry_uri
+
+    @property
+    def root(self) -> Path:
+        return self._local().root
 
     @property
     def writer(self) -> TreeWriter:
-        """The tree writer, with the root, .trash and Default experiment created on first use."""
-        if not self._ready:
-            with self._lock:
-                if not self._ready:
-                    self._writer.ensure_root()
-                    self._ready = True
-        return self._writer
+        return self._local().writer
+
+    def _local(self) -> LocalStore:
+        if not isinstance(self.store, LocalStore):
+            raise MlscopeException(f"The tracking URI {self.tracking_uri} is a server, not a local mlruns folder")
+        return self.store
 
     # ---------------------------------------------------------- experiments
 
     def create_experiment(self, name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None) -> str:
         name = validation.experiment_name(name)
         clean = dict(validation.experiment_tag(k, v) for k, v in (tags or {}).items())
-        return self.writer.create_experiment(name, artifact_location, clean)
+        return self.store.create_experiment(name, artifact_location, clean)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self.writer.get_experiment(str(experiment_id))
+        return self.store.get_experiment(str(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self.writer.find_experiment_by_name(name)
+        return self.store.get_experiment_by_name(name)
 
-    def search_experiments(self, view_type: str | int = "ACTIVE_ONLY") -> list[Experiment]:
-        """Experiments, newest first (FileStore's default order: creation_time DESC, id)."""
-        wanted = VIEW_TYPES[view_type]
-        found = [e for e in self.writer.list_experiments() if _matches_view(e.lifecycle_stage, wanted)]
-        found.sort(key=lambda e: e.experiment_id)
-        found.sort(key=lambda e: e.creation_time or 0, reverse=True)
-        return found
+    def search_experiments(self, view_type: str | int = ViewType.ACTIVE_ONLY, max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+                           filter_string: str | None = None, order_by: list[str] | None = None,
+                           page_token: str | None = None) -> PagedList[Experiment]:  # fmt: skip
+        """One page of experiments, newest first unless ordered otherwise (MLflow's default order)."""
+        found, token = self.store.search_experiments(view_type_number(view_type), max_results, filter_string, order_by, page_token)
+        return PagedList(found, token)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self.writer.rename_experiment(str(experiment_id), validation.experiment_name(new_name))
+        self.store.rename_experiment(str(experiment_id), validation.experiment_name(new_name))
 
     def delete_experiment(self, experiment_id: str) -> None:
-        self.writer.delete_experiment(str(experiment_id))
+        self.store.delete_experiment(str(experiment_id))
 
     def restore_experiment(self, experiment_id: str) -> None:
-        self.writer.restore_experiment(str(experiment_id))
+        self.store.restore_experiment(str(experiment_id))
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        self.writer.set_experiment_tag(str(experiment_id), *validation.experiment_tag(key, value))
+        self.store.set_experiment_tag(str(experiment_id), *validation.experiment_tag(key, value))
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self.writer.delete_experiment_tag(str(experiment_id), key)
+        self.store.delete_experiment_tag(str(experiment_id), key)
 
     # ------------------------------------------------------------------ runs
 
-    def create_run(
-        self,
-        experiment_id: str | None = None,
-        start_time: int | None = None,
-        tags: Mapping[str, Any] | None = None,
-        run_name: str | None = None,
-    ) -> TrackedRun:
+    def create_run(self, experiment_id: str | None = None, start_time: int | None = None,
+                   tags: Mapping[str, Any] | None = None, run_name: str | None = None) -> TrackedRun:  # fmt: skip
         """A RUNNING run; tags as given (the fluent API adds mlflow.user/source tags, this does not)."""
         clean = {validation.validate_key(k, "tag key"): validation.tag_value(k, v) for k, v in (tags or {}).items()}
-        run_id = self.writer.create_run(
-            "0" if experiment_id is None else str(experiment_id),
-            user_id=clean.get("mlflow.user") or user(),
-            start_time=start_time,
-            run_name=run_name,
-            tags=clean,
-        )
-        return self.get_run(run_id)
+        experiment = "0" if experiment_id is None else str(experiment_id)
+        user_id = clean.get("mlflow.user", "unknown")
+        return TrackedRun(self.store.create_run(experiment, user_id, start_time if start_time is not None else now_ms(), clean, run_name))
 
     def get_run(self, run_id: str) -> TrackedRun:
-        run_dir = self.writer.run_dir(validation.run_id(run_id))
-        try:
-            experiment = reader.read_experiment(run_dir.parent)
-            return TrackedRun(reader.read_run(run_dir, experiment))
-        except reader.MalformedError as exc:
-            raise MlscopeException(f"Run '{run_id}' metadata is in invalid state: {exc}", "INVALID_STATE") from None
+        return TrackedRun(self.store.get_run(validation.run_id(run_id)))
+
+    def get_parent_run(self, run_id: str) -> TrackedRun | None:
+        parent_id = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
+        return self.get_run(parent_id) if parent_id else None
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        """A new status or name; the end time stays as it is (as in MLflow)."""
+        if status is None and name is None:
+            return
         if status is not None and status not in RUN_STATUSES:
             raise MlscopeException(f"Invalid run status {status!r}; one of {', '.join(RUN_STATUSES)}")
-        self.writer.update_run_info(run_id, status=status, run_name=name)
+        info = self.get_run(run_id).info
+        self.store.update_run(run_id, status or info.status, info.end_time, name)
 
-    def set_terminated(self, run_id: str, status: str = "FINISHED", end_time: int | None = None) -> None:
+    def set_terminated(self, run_id: str, status: str | None = None, end_time: int | None = None) -> None:
         """End a run: status (FINISHED, FAILED, KILLED) and end time, as MLflow's set_terminated."""
+        status = status or "FINISHED"
         if status not in RUN_STATUSES:
             raise MlscopeException(f"Invalid run status {status!r}; one of {', '.join(RUN_STATUSES)}")
-        self.writer.update_run_info(run_id, status=status, end_time=end_time if end_time is not None else now_ms())
+        self.store.update_run(run_id, status, end_time if end_time is not None else now_ms(), None)
 
     def delete_run(self, run_id: str) -> None:
-        self.writer.delete_run(validation.run_id(run_id))
+        self.store.delete_run(validation.run_id(run_id))
 
     def restore_run(self, run_id: str) -> None:
-        self.writer.restore_run(validation.run_id(run_id))
+        self.store.restore_run(validation.run_id(run_id))
 
-    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         key = validation.validate_key(key, "param key")
-        self.writer.log_param(run_id, key, validation.param_value(key, value))
-        return value
+        self.store.log_param(run_id, key, validation.param_value(key, value))
+        return _done(synchronous) if synchronous is False else value
 
-    def log_metric(self, run_id: str, key: str, value: Any, timestamp: int | None = None, step: int | None = None) -> None:
-        self.log_batch(run_id, metrics=[(key, value, timestamp, step)])
+    def log_metric(self, run_id: str, key: str, value: Any, timestamp: int | None = None, step: int | None = None,
+                   synchronous: bool | None = None, dataset_name: str | None = None, dataset_digest: str | None = None,
+                   model_id: str | None = None) -> RunOperations | None:  # fmt: skip
+        self.store.log_metric(run_id, metric_point((key, value, timestamp, step, dataset_name, dataset_digest)), model_id)
+        return _done(synchronous)
 
-    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
         key = validation.validate_key(key, "tag key")
-        self.writer.set_tag(run_id, key, validation.tag_value(key, value))
+        self.store.set_tag(run_id, key, validation.tag_value(key, value))
+        return _done(synchronous)
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self.writer.delete_tag(run_id, validation.validate_key(key, "tag key"))
+        self.store.delete_tag(run_id, validation.validate_key(key, "tag key"))
 
-    def log_batch(
-        self,
-        run_id: str,
-        metrics: Iterable[Any] = (),
-        params: Iterable[Any] | Mapping[str, Any] = (),
-        tags: Iterable[Any] | Mapping[str, Any] = (),
-    ) -> None:
-        """Params, metrics and tags in one go; all metric points of a key are appended in one write.
+    def log_batch(self, run_id: str, metrics: Iterable[Any] = (), params: Iterable[Any] | Mapping[str, Any] = (),
+                  tags: Iterable[Any] | Mapping[str, Any] = (), synchronous: bool | None = None) -> RunOperations | None:  # fmt: skip
+        """Params, metrics and tags in one go, sent in MLflow's batch sizes (100 params/tags, 1,000 entities).
 
         Metrics may be Metric objects or (key, value[, timestamp[, step]]) tuples; params and
         tags a mapping or objects with ``key``/``value``.
@@ -158,65 +180,51 @@ class MlscopeClient(ArtifactsMixin):
             if key in seen:
                 raise MlscopeException(f"Duplicate parameter keys have been submitted: ['{key}'].")
             seen.add(key)
-        points = [_metric_point(m) for m in metrics]
-        clean_tags = [(validation.validate_key(k, "tag key"), v) for k, v in _pairs(tags)]
-        for key, value in clean_params:
-            self.writer.log_param(run_id, key, validation.param_value(key, value))
-        if points:
-            self.writer.log_metrics(run_id, points)
-        for key, value in clean_tags:
-            self.writer.set_tag(run_id, key, validation.tag_value(key, value))
+        points = [metric_point(m) for m in metrics]
+        params_out = [(k, validation.param_value(k, v)) for k, v in clean_params]
+        tags_out = [(k, validation.tag_value(k, v)) for k, v in ((validation.validate_key(k, "tag key"), v) for k, v in _pairs(tags))]
+        if not (points or params_out or tags_out):
+            return _done(synchronous)
+        param_chunks = _chunks(params_out, validation.MAX_PARAMS_TAGS_PER_BATCH)
+        tag_chunks = _chunks(tags_out, validation.MAX_PARAMS_TAGS_PER_BATCH)
+        for param_chunk, tag_chunk in zip_longest(param_chunks, tag_chunks, fillvalue=[]):
+            size = max(0, min(validation.MAX_ENTITIES_PER_BATCH - len(param_chunk) - len(tag_chunk), validation.MAX_METRICS_PER_BATCH))
+            self.store.log_batch(run_id, points[:size], param_chunk, tag_chunk)
+            points = points[size:]
+        for metric_chunk in _chunks(points, validation.MAX_METRICS_PER_BATCH):
+            self.store.log_batch(run_id, metric_chunk, [], [])
+        return _done(synchronous)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None, models: Sequence[Any] | None = None) -> None:
+        """Datasets (DatasetInput entities, ours or MLflow's) and logged models (with ``model_id``) as run inputs."""
+        records = [dataset_record(d) for d in datasets or ()]
+        model_ids = [str(getattr(m, "model_id", m)) for m in models or ()]
+        if records or model_ids:
+            self.store.log_inputs(validation.run_id(run_id), records, model_ids)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return metric_files.read_metric_history(self.writer.run_dir(run_id), key)
+        return self.store.get_metric_history(validation.run_id(run_id), key)
 
     # --------------------------------------------------------------- search
 
-    def search_runs(
-        self,
-        experiment_ids: Iterable[str] | str,
-        filter_string: str = "",
-        run_view_type: str | int = "ACTIVE_ONLY",
-        max_results: int = 1000,
-        order_by: list[str] | None = None,
-    ) -> list[TrackedRun]:
-        """Runs matching an MLflow filter string, in MLflow's order; malformed runs are skipped."""
+    def search_runs(self, experiment_ids: Iterable[str] | str, filter_string: str = "", run_view_type: str | int = ViewType.ACTIVE_ONLY,
+                    max_results: int = SEARCH_MAX_RESULTS_DEFAULT, order_by: list[str] | None = None,
+                    page_token: str | None = None) -> PagedList[TrackedRun]:  # fmt: skip
+        """Runs matching an MLflow filter string, in MLflow's order; more than one request's worth is paged through."""
         ids = [experiment_ids] if isinstance(experiment_ids, str) else [str(e) for e in experiment_ids]
-        found = []
-        for experiment_id in ids:
-            try:
-                folder = self.writer.experiment_dir(experiment_id)
-                experiment = reader.read_experiment(folder)
-            except (MlscopeException, reader.MalformedError):
-                continue
-            for run_dir in reader.run_dirs(folder):
-                try:
-                    found.append(reader.read_run(run_dir, experiment))
-                except reader.MalformedError:
-                    continue
-        # Fluent search_runs allows more than the REST cap (MLflow's default is 100,000): page through.
         results: list[Any] = []
-        token = None
-        try:
-            while len(results) < max_results:
-                page, token = search.search_runs(
-                    found,
-                    filter_string=filter_string or "",
-                    order_by=order_by,
-                    max_results=min(max_results - len(results), search.SEARCH_MAX_RESULTS_THRESHOLD),
-                    page_token=token,
-                    run_view_type=run_view_type,
-                )
-                results.extend(page)
-                if not token:
-                    break
-        except search.SearchError as exc:
-            raise MlscopeException(exc.message) from None
-        return [TrackedRun(r) for r in results]
+        token = page_token
+        while len(results) < max_results:
+            page, token = self.store.search_runs(ids, filter_string or "", view_type_number(run_view_type),
+                                                 min(max_results - len(results), SEARCH_PAGE_LIMIT), order_by, token)  # fmt: skip
+            results.extend(page)
+            if not token:
+                break
+        return PagedList([TrackedRun(r) for r in results], token)
 
 
-def _matches_view(stage: str, wanted: int) -> bool:
-    return wanted == 3 or (wanted == 1 and stage == ACTIVE) or (wanted == 2 and stage == DELETED)
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _pairs(items: Iterable[Any] | Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -225,15 +233,20 @@ def _pairs(items: Iterable[Any] | Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [(item.key, item.value) if hasattr(item, "key") else (item[0], item[1]) for item in items]
 
 
-def _metric_point(item: Any) -> tuple[str, float, int, int]:
+def metric_point(item: Any) -> Point:
+    """A Metric-like object or a (key, value[, timestamp[, step[, dataset_name, dataset_digest]]]) tuple, checked."""
     if hasattr(item, "key"):
-        key, value, timestamp, step = item.key, item.value, getattr(item, "timestamp", None), getattr(item, "step", None)
+        fields = (item.key, item.value, getattr(item, "timestamp", None), getattr(item, "step", None),
+                  getattr(item, "dataset_name", None), getattr(item, "dataset_digest", None))  # fmt: skip
     else:
-        key, value, timestamp, step = (tuple(item) + (None, None))[:4]
+        fields = (tuple(item) + (None,) * 4)[:6]
+    key, value, timestamp, step, dataset_name, dataset_digest = fields
     key = validation.validate_key(key, "metric key")
     return (
         key,
         validation.metric_value(key, value),
         validation.metric_int(key, timestamp, "timestamp") if timestamp is not None else int(time.time() * 1000),
         validation.metric_int(key, step, "step") if step is not None else 0,
+        None if dataset_name is None else str(dataset_name),
+        None if dataset_digest is None else str(dataset_digest),
     )

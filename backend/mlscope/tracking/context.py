@@ -3,32 +3,61 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 from ..store.paths import NotLocalError, local_path
 from .validation import MlscopeException
 
 DEFAULT_TRACKING_URI = "./mlruns"
+_state_lock = threading.Lock()
+_tracking_uri: str | None = None  # set_tracking_uri's value, process-wide as in MLflow
+
+
+def set_tracking_uri(uri: str | None) -> None:
+    global _tracking_uri
+    with _state_lock:
+        _tracking_uri = uri
+
+
+def tracking_uri_set_here() -> str | None:
+    with _state_lock:
+        return _tracking_uri
+
+
+def current_tracking_uri() -> str:
+    """The URI set by set_tracking_uri, else $MLFLOW_TRACKING_URI, else ``./mlruns`` (what MlflowClient() uses too)."""
+    return tracking_uri_set_here() or env_tracking_uri() or DEFAULT_TRACKING_URI
+
+
+def is_server_uri(uri: str) -> bool:
+    """An ``http(s)://`` tracking URI: runs go to a tracking server over MLflow's REST API."""
+    return uri.lower().startswith(("http://", "https://"))
 
 
 def root_for_uri(uri: str) -> Path:
-    """The local mlruns folder a tracking URI names; a remote URI is a clear error (no server writes yet)."""
+    """The local mlruns folder a tracking URI names; a database or other remote URI is a clear error."""
     try:
         if uri in ("databricks", "databricks-uc", "uc"):  # MLflow's schemeless remote names
             raise NotLocalError(uri)
         path = local_path(uri)
     except NotLocalError:
         raise MlscopeException(
-            f"Tracking URI '{uri}' is not a local path or file: URI. mlscope's client writes runs straight into "
-            "an mlruns folder and cannot log to a server or database yet: use set_tracking_uri('./mlruns') "
-            "or MLFLOW_TRACKING_URI=file:/path/to/mlruns."
+            f"Tracking URI '{uri}' is not a local path, file: URI or http(s):// tracking server. mlscope's client "
+            "writes runs into an mlruns folder or logs to a tracking server: use set_tracking_uri('./mlruns'), "
+            "MLFLOW_TRACKING_URI=file:/path/to/mlruns, or a tracking server's address such as http://127.0.0.1:5000 "
+            "(`mlscope server` or `mlflow server`)."
         ) from None
     return path.expanduser().absolute()
 
 
 def user() -> str:
+    """MLFLOW_TRACKING_USERNAME when set (as MLflow's default context), else the login name."""
+    if os.environ.get("MLFLOW_TRACKING_USERNAME"):
+        return os.environ["MLFLOW_TRACKING_USERNAME"]
     try:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
@@ -44,6 +73,13 @@ def default_tags() -> dict[str, str]:
     tags = {"mlflow.user": user(), "mlflow.source.name": source_name(), "mlflow.source.type": "LOCAL"}
     if sys.argv and sys.argv[0]:
         tags.update(git_tags(Path(sys.argv[0])))
+    extra = os.environ.get("MLFLOW_RUN_CONTEXT")  # MLflow's SystemEnvironmentContext: a JSON object of tags
+    if extra:
+        try:
+            parsed = json.loads(extra)
+        except ValueError:
+            raise MlscopeException(f"MLFLOW_RUN_CONTEXT must be a JSON object of tags, got {extra!r}") from None
+        tags.update({str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {})
     return tags
 
 
@@ -56,18 +92,18 @@ def git_tags(main_file: Path) -> dict[str, str]:
     git_dir = _find_git_dir(start if start.is_dir() else start.parent)
     if git_dir is None:
         return {}
-    tags: dict[str, str] = {}
     head = _read(git_dir / "HEAD").strip()
-    commit = head
+    commit, branch = head, None
     if head.startswith("ref:"):
         ref = head[4:].strip()
         if ref.startswith("refs/heads/"):
-            tags["mlflow.source.git.branch"] = ref[len("refs/heads/") :]
+            branch = ref[len("refs/heads/") :]
         commit = _resolve_ref(git_dir, ref)
-    if len(commit) == 40 and all(c in "0123456789abcdef" for c in commit):
-        tags["mlflow.source.git.commit"] = commit
-    else:
+    if not (len(commit) == 40 and all(c in "0123456789abcdef" for c in commit)):
         return {}  # a repo with no commits yet: MLflow adds no git tags either
+    tags = {"mlflow.source.git.commit": commit}  # MLflow's order: commit, branch, repoURL
+    if branch:
+        tags["mlflow.source.git.branch"] = branch
     url = _origin_url(git_dir)
     if url:
         tags["mlflow.source.git.repoURL"] = url

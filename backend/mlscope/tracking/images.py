@@ -83,12 +83,12 @@ def _numpy_png(array: Any) -> bytes:
     return encode_png(array.shape[1], array.shape[0], array.tobytes(), channels)
 
 
-def figure_bytes(figure: Any, artifact_file: str) -> bytes:
-    """A matplotlib figure saved in the format of the file extension; plotly figures as HTML."""
+def figure_bytes(figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | None = None) -> bytes:
+    """A matplotlib figure saved in the format of the file extension (with savefig's keyword arguments); plotly figures as HTML."""
     if hasattr(figure, "savefig"):
         buffer = io.BytesIO()
         ext = artifact_file.rsplit(".", 1)[-1].lower() if "." in artifact_file else "png"
-        figure.savefig(buffer, format=ext)
+        figure.savefig(buffer, **{"format": ext, **(save_kwargs or {})})
         return buffer.getvalue()
     if hasattr(figure, "to_html") and artifact_file.lower().endswith(".html"):
         return str(figure.to_html(include_plotlyjs="cdn")).encode("utf-8")
