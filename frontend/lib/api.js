@@ -84,3 +84,42 @@ export const artifactsUrl = (endpoint, params) => urlFor(`${UI}/artifacts/${endp
 export const mlflowSearchRuns = (body, opts) => postJSON("/ajax-api/2.0/mlflow/runs/search", body, opts);
 /** The server-sent events stream of index changes. */
 export const EVENTS_URL = `${UI}/events`;
+
+// ---- The model registry: MLflow's own API (as MLflow's UI calls it) and mlscope's two page endpoints.
+
+const REGISTRY = "/ajax-api/2.0/mlflow";
+
+/** A JSON request with any method (MLflow's registry edits use PATCH and DELETE with a JSON body). */
+async function sendJSON(method, path, body, { signal } = {}) {
+  return parse(
+    await fetch(path, {
+      method,
+      signal,
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body ?? {}),
+    }),
+  );
+}
+
+/** MLflow's page token for an offset (base64 of {"offset": N}), so a page number can live in the URL. */
+export const offsetPageToken = (offset) => (offset > 0 ? btoa(JSON.stringify({ offset })) : undefined);
+/** A page of registered models: { filter, order_by, max_results, page_token } as MLflow's search takes them. */
+export const searchRegisteredModels = (params, opts) => getJSON(`${REGISTRY}/registered-models/search`, params, opts);
+/** A model with all its live versions (newest first), each with its source run's name and experiment. */
+export const fetchModelPage = (name, opts) => getJSON(`${UI}/registry/model`, { name }, opts);
+/** A version with its source run (metrics, params) and where its files are among runs and logged models. */
+export const fetchModelVersionPage = (name, version, opts) => getJSON(`${UI}/registry/version`, { name, version }, opts);
+/** The live model versions registered from one run. */
+export const fetchRunModelVersions = (runId, opts) => getJSON(`${UI}/registry/run-versions`, { run_id: runId }, opts);
+export const updateRegisteredModel = (name, description) => sendJSON("PATCH", `${REGISTRY}/registered-models/update`, { name, description });
+export const setRegisteredModelTag = (name, key, value) => postJSON(`${REGISTRY}/registered-models/set-tag`, { name, key, value });
+export const deleteRegisteredModelTag = (name, key) => sendJSON("DELETE", `${REGISTRY}/registered-models/delete-tag`, { name, key });
+export const setModelAlias = (name, alias, version) => postJSON(`${REGISTRY}/registered-models/alias`, { name, alias, version: String(version) });
+export const deleteModelAlias = (name, alias) => sendJSON("DELETE", `${REGISTRY}/registered-models/alias`, { name, alias });
+export const updateModelVersion = (name, version, description) => sendJSON("PATCH", `${REGISTRY}/model-versions/update`, { name, version: String(version), description });
+export const setModelVersionTag = (name, version, key, value) => postJSON(`${REGISTRY}/model-versions/set-tag`, { name, version: String(version), key, value });
+export const deleteModelVersionTag = (name, version, key) => sendJSON("DELETE", `${REGISTRY}/model-versions/delete-tag`, { name, version: String(version), key });
+export const transitionModelVersionStage = (name, version, stage, archiveExisting) =>
+  postJSON(`${REGISTRY}/model-versions/transition-stage`, { name, version: String(version), stage, archive_existing_versions: Boolean(archiveExisting) });
+/** The URL of one file of a model version (served as a download). */
+export const modelVersionFileUrl = (name, version, path) => urlFor("/model-versions/get-artifact", { name, version, path });
