@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..store.paths import NotLocalError, is_mlruns_root, local_path
-from . import manage
+from . import manage, migrate
 
 DEFAULT_PORT = 5000
 
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_parser(subparsers, "ui")
     add_serve_parser(subparsers, "server")
     manage.register(subparsers)
+    migrate.register(subparsers)
     return parser
 
 
