@@ -123,3 +123,6 @@ export const transitionModelVersionStage = (name, version, stage, archiveExistin
   postJSON(`${REGISTRY}/model-versions/transition-stage`, { name, version: String(version), stage, archive_existing_versions: Boolean(archiveExisting) });
 /** The URL of one file of a model version (served as a download). */
 export const modelVersionFileUrl = (name, version, path) => urlFor("/model-versions/get-artifact", { name, version, path });
+export const createRegisteredModel = (name) => postJSON(`${REGISTRY}/registered-models/create`, { name });
+/** A new version: { name, source, run_id?, model_id? }, checked by the server as MLflow's does. */
+export const createModelVersion = (body) => postJSON(`${REGISTRY}/model-versions/create`, body);

@@ -206,7 +206,7 @@ function Overview({ data }) {
       ${note && html`<${Section} title="Description"><${Markdown} text=${note} /></${Section}>`}
       <${Datasets} datasets=${run.datasets} />
       <${Models} run=${run} />
-      <${RunModelVersions} runId=${run.info.run_id} />
+      <${RunModelVersions} run=${run} />
       <${Children} children=${data.children} />
     </div>
     <div class="overview-col">
