@@ -5,7 +5,7 @@ import { fetchProblems, fetchStatus } from "./lib/api.js";
 import { ErrorBoundary } from "./lib/error_boundary.js";
 import { usePageTitle } from "./lib/page_title.js";
 import { ExperimentsSidebar, useExperiments } from "./views/experiments.js";
-import { ExperimentView } from "./views/experiment_view.js";
+import { RunsTable } from "./views/runs_table.js";
 import { LazyView } from "./views/lazy_view.js";
 
 /** Polls index progress: fast while the first build runs, slowly afterwards (to notice new problems). */
@@ -111,9 +111,6 @@ const loadCompare = () => import("./views/compare.js");
 // does not wait for it.
 const loadRunPage = () => import("./views/run_page.js");
 const loadMetricPage = () => import("./views/metric_page.js");
-const loadModels = () => import("./views/models.js");
-const loadModel = () => import("./views/models_detail.js");
-const loadModelVersion = () => import("./views/model_version.js");
 
 /** Experiments ids selected by the route: /experiments/<id>, or ?experiments=[...] (compare-experiments). */
 function selectedExperiments(route) {
@@ -143,7 +140,7 @@ function ExperimentsScreen({ route, notice }) {
     body = html`
       ${missing.length > 0 &&
       html`<div class="notice" role="status">Not found, left out: ${missing.map((id, i) => html`${i ? ", " : ""}<code>${id}</code>`)}</div>`}
-      <${ExperimentView} experimentIds=${present} route=${route} />`;
+      <${RunsTable} experimentIds=${present} route=${route} />`;
   }
   return html`<div class="layout">
     <${ExperimentsSidebar} selected=${selected} state=${experiments} />
@@ -196,13 +193,10 @@ function matchRoute(route) {
   }
   if (s[0] === "compare-runs") return { key: "compare", view: html`<${LazyView} load=${loadCompare} name="CompareView" props=${{ route }} />` };
   if (s[0] === "metric") return { key: "metric", view: html`<${LazyView} load=${loadMetricPage} name="MetricPage" props=${{ route }} />` };
-  // Model registry routes, as MLflow's: #/models, #/models/<name>, #/models/<name>/versions/<v>.
-  if (s[0] === "models" && s.length === 1) return { key: "models", view: html`<${LazyView} load=${loadModels} name="ModelsPage" props=${{ route }} />` };
-  if (s[0] === "models" && s.length === 2) return { key: "model", view: html`<${LazyView} load=${loadModel} name="ModelDetailPage" props=${{ name: s[1] }} />` };
-  if (s[0] === "models" && s[2] === "versions" && s.length === 4) {
-    return { key: "model-version", view: html`<${LazyView} load=${loadModelVersion} name="ModelVersionPage" props=${{ name: s[1], version: s[3] }} />` };
+  // Model registry routes (#/models, #/models/<name>, #/models/<name>/versions/<v>, #/compare-model-versions).
+  if (s[0] === "models" || s[0] === "compare-model-versions") {
+    return { key: "models", view: html`<${NotInMlscope} what="Registered models" />` };
   }
-  if (s[0] === "compare-model-versions") return { key: "models", view: html`<${NotInMlscope} what="Compare model versions" />` };
   if (MLFLOW_ONLY[s[0]]) return { key: "mlflow-only", view: html`<${NotInMlscope} what=${MLFLOW_ONLY[s[0]]} />` };
   return { key: "not-found", view: html`<${NotFound} path=${route.path} />` };
 }
