@@ -7,7 +7,7 @@ tests can recompute every statistic from the same numbers the files hold:
 - params: ``lr`` in {0.1, 0.01, 0.001} (it determines ``final_score``), ``seed`` 0..3,
   ``noise`` (a random number: it determines nothing), ``optimizer`` adam/sgd alternating.
 - tags: ``model`` "small" for seeds 0-1, "large" for 2-3.
-- metrics: ``train/loss`` every step 0..59 (run "spiky" has one spike of 50.0 at step 31),
+- metrics: ``train/loss`` every step 0..59 (run "spiky" has one spike of 50.0 at step 31), ``train/acc``,
   ``val/loss`` every 5 steps, ``system/cpu`` 10 points 10 s apart, ``final_score`` one point,
   except the run "no-score" (lr 0.01, seed 3) which has no ``final_score``.
 - one NaN in ``train/loss`` of the lr 0.001 seed 0 run at step 7 (left out of statistics).
@@ -76,6 +76,7 @@ def write_chart_tree(root: Path, experiment_id: str = "1") -> dict[str, Any]:
                 train.append((step, start + 1000 * step + seed * 37, value))
             series = {
                 "train/loss": train,
+                "train/acc": [(s, ts, round(1 - min(v, 1.0) / 2, 6)) for s, ts, v in train if v == v],
                 "val/loss": [(s, start + 1000 * s + 500, round(_loss(lr, seed, s) + 0.05, 6)) for s in range(0, STEPS, 5)],
                 "system/cpu": [(0, start + 10_000 * i, round(40 + 5 * seed + i, 3)) for i in range(10)],
             }

@@ -80,6 +80,14 @@ export const fetchHistories = (body, opts) => postJSON(`${UI}/metrics/histories`
 /** An artifacts endpoint (list, preview, …) as JSON, and the URL of one (file, zip) for links. */
 export const fetchArtifacts = (endpoint, params, opts) => getJSON(`${UI}/artifacts/${endpoint}`, params, opts);
 export const artifactsUrl = (endpoint, params) => urlFor(`${UI}/artifacts/${endpoint}`, params);
+/** The chart view's runs (first N of the runs table's query, plus pinned runs) with params, latest metrics, metric keys. */
+export const fetchChartRuns = (body, opts) => postJSON(`${UI}/charts/runs`, body, opts);
+/** The runs table's matches grouped by params/tags, with mean/min/max of latest metrics per group. */
+export const fetchRunGroups = (body, opts) => postJSON(`${UI}/charts/groups`, body, opts);
+/** Per group and metric: mean or median per aligned x, with std and min–max bands. */
+export const fetchGroupHistories = (body, opts) => postJSON(`${UI}/charts/group-histories`, body, opts);
+/** Params of these runs ranked by importance and correlation for one metric. */
+export const fetchParamImportance = (body, opts) => postJSON(`${UI}/charts/importance`, body, opts);
 /** MLflow's own runs/search (the compare page's "add run" box uses its filter grammar as MLflow does). */
 export const mlflowSearchRuns = (body, opts) => postJSON("/ajax-api/2.0/mlflow/runs/search", body, opts);
 /** The server-sent events stream of index changes. */

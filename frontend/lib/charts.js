@@ -3,9 +3,13 @@
 // createChart(container, options) → { setData, setOptions, setZoom, highlight, destroy }.
 // Series: [{ id, label, color, xs: number[], ys: (number|null)[] }] where xs are steps, epoch seconds
 // (xMode "wall") or seconds since the series started (xMode "relative"). Non-finite values must be null.
+// Optional per series: runId (highlight(runId) matches every series of that run), width (line width),
+// faint (drawn thin and translucent: a group's member runs), band: { lower, upper } (a filled band
+// under the line, e.g. a group's ± std or min–max; arrays parallel to xs).
 // Features: log y, debiased EMA smoothing with the raw line faint behind, hover readout in an HTML
 // legend (run names, values at the cursor), legend hover highlights a series, drag-to-zoom reported
 // through onZoom({min, max}) and double-click reported through onResetZoom(), resize observer.
+// onHoverSeries(runId | id | null) reports the line nearest the pointer, onClickSeries(runId | id) a click on it.
 import uPlot from "uplot";
 import { formatNumber } from "./format.js";
 
@@ -83,15 +87,22 @@ function el(tag, className, text) {
 }
 
 const SPARSE_POINTS = 40;
+const HOVER_PX = 8; // a line this close to the pointer (CSS px) is the hovered one
 const AXIS = { stroke: "#6b7280", font: "11px system-ui, sans-serif", grid: { stroke: "#eef0f3", width: 1 }, ticks: { stroke: "#e5e7eb", width: 1, size: 4 } };
 
 export function createChart(container, initial = {}) {
-  let options = { xMode: "step", logY: false, smoothing: 0, height: 220, onZoom: null, onResetZoom: null, ...initial };
+  let options = {
+    xMode: "step", logY: false, smoothing: 0, height: 220, onZoom: null, onResetZoom: null,
+    onHoverSeries: null, onClickSeries: null, ...initial,
+  };
   let series = [];
   let zoom = null; // {min, max} in x units while zoomed
   let plot = null;
   let highlighted = null;
   let frame = 0;
+  let drawnRuns = []; // prepared series of the current plot (for hover hit-testing)
+  let hovered = null;
+  let pressedAt = null;
 
   const root = el("div", "mchart");
   const canvasBox = el("div", "mchart-plot");
@@ -103,11 +114,14 @@ export function createChart(container, initial = {}) {
   container.append(root);
   let rows = [];
 
-  /** Per run: the drawn arrays (log-safe), the smoothed line, and the uPlot series indices. */
+  /** Per run: the drawn arrays (log-safe), the smoothed line, the band's edges, and the uPlot series indices. */
   function prepared() {
+    const logSafe = (values) => (options.logY ? values.map((v) => (v !== null && v > 0 ? v : null)) : values);
+    const smoothed = (values) => (options.smoothing ? ema(values, options.smoothing) : values);
     return series.map((s) => {
-      const ys = options.logY ? s.ys.map((v) => (v !== null && v > 0 ? v : null)) : s.ys;
-      return { ...s, drawn: ys, smooth: options.smoothing ? ema(ys, options.smoothing) : null };
+      const ys = logSafe(s.ys);
+      const band = s.band ? { lower: smoothed(logSafe(s.band.lower)), upper: smoothed(logSafe(s.band.upper)) } : null;
+      return { ...s, drawn: ys, smooth: options.smoothing ? ema(ys, options.smoothing) : null, bandDrawn: band };
     });
   }
 
@@ -128,8 +142,10 @@ export function createChart(container, initial = {}) {
       // Sparse series get dots: a lone point has no line to draw.
       const points = { show: r.xs.length <= SPARSE_POINTS, size: 5, width: 1 };
       const base = { label: r.label, facets, paths: line, points, spanGaps: false };
-      if (r.smooth) out.push({ ...base, stroke: withAlpha(r.color, 0.22), width: 1 }, { ...base, stroke: r.color, width: 1.5 });
-      else out.push({ ...base, stroke: r.color, width: 1 });
+      const stroke = r.faint ? withAlpha(r.color, 0.45) : r.color;
+      const width = r.width || (r.faint ? 0.75 : 1);
+      if (r.smooth) out.push({ ...base, stroke: withAlpha(r.color, 0.22), width: 1 }, { ...base, stroke, width: Math.max(width, 1.5) });
+      else out.push({ ...base, stroke, width });
     }
     return out;
   }
@@ -138,6 +154,7 @@ export function createChart(container, initial = {}) {
     if (plot) plot.destroy();
     canvasBox.textContent = "";
     const runs = prepared();
+    drawnRuns = runs;
     const width = Math.max(200, Math.floor(canvasBox.clientWidth || container.clientWidth || 600));
     const xAxis = { ...AXIS, space: 70, size: 30 };
     if (options.xMode === "relative") xAxis.values = (u, splits) => splits.map((v) => formatSeconds(v));
@@ -163,16 +180,116 @@ export function createChart(container, initial = {}) {
         hooks: {
           setSelect: [onSelect],
           setCursor: [() => scheduleReadout()],
+          drawAxes: [(u) => drawBands(u, drawnRuns)],
         },
       },
       uplotData(runs),
       canvasBox,
     );
     plot.over.addEventListener("dblclick", onDoubleClick);
-    plot.over.addEventListener("mouseleave", () => scheduleReadout());
+    plot.over.addEventListener("mouseleave", () => {
+      scheduleReadout();
+      reportHover(null);
+    });
+    if (options.onHoverSeries || options.onClickSeries) {
+      plot.over.addEventListener("mousemove", onPointerMove);
+      plot.over.addEventListener("mousedown", (e) => (pressedAt = [e.clientX, e.clientY]));
+      plot.over.addEventListener("click", onPointerClick);
+    }
     buildLegend(runs);
     if (highlighted !== null) applyHighlight();
     readout();
+  }
+
+  /** Filled bands under the lines (drawn after the grid, before the series), split at gaps. */
+  function drawBands(u, runs) {
+    const { ctx } = u;
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    for (const r of runs) {
+      if (!r.bandDrawn) continue;
+      const dim = highlighted !== null && highlighted !== r.id && highlighted !== r.runId;
+      ctx.fillStyle = withAlpha(r.color, dim ? 0.04 : 0.16);
+      const { lower, upper } = r.bandDrawn;
+      let i = 0;
+      while (i < r.xs.length) {
+        while (i < r.xs.length && (lower[i] === null || upper[i] === null)) i++;
+        let j = i;
+        while (j < r.xs.length && lower[j] !== null && upper[j] !== null) j++;
+        if (j > i) {
+          ctx.beginPath();
+          for (let k = i; k < j; k++) {
+            const x = u.valToPos(r.xs[k], "x", true);
+            const y = u.valToPos(upper[k], "y", true);
+            if (k === i) ctx.moveTo(x, y);
+            else ctx.lineTo(x, y);
+          }
+          if (j - i === 1) ctx.lineTo(u.valToPos(r.xs[i], "x", true) + 1, u.valToPos(upper[i], "y", true));
+          for (let k = j - 1; k >= i; k--) ctx.lineTo(u.valToPos(r.xs[k], "x", true), u.valToPos(lower[k], "y", true));
+          ctx.closePath();
+          ctx.fill();
+        }
+        i = j;
+      }
+    }
+    ctx.restore();
+  }
+
+  /** The y of series r at x (linear between its neighbouring points), or null outside its x range. */
+  function valueAt(r, x) {
+    const ys = r.smooth || r.drawn;
+    const xs = r.xs;
+    if (!xs.length || x < xs[0] || x > xs[xs.length - 1]) return null;
+    let lo = 0;
+    let hi = xs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    const b = ys[lo];
+    if (lo === 0 || xs[lo] === x) return b;
+    const a = ys[lo - 1];
+    if (a === null || b === null) return a ?? b;
+    const t = (x - xs[lo - 1]) / (xs[lo] - xs[lo - 1]);
+    return a + (b - a) * t;
+  }
+
+  /** The line nearest the pointer (within HOVER_PX), reported as its run id (or series id). */
+  function onPointerMove(e) {
+    if (!plot || plot.select.width > 0) return;
+    const rect = plot.over.getBoundingClientRect();
+    const px = e.clientX - rect.left;
+    const py = e.clientY - rect.top;
+    const x = plot.posToVal(px, "x");
+    let best = null;
+    let bestDist = HOVER_PX;
+    for (const r of drawnRuns) {
+      const y = valueAt(r, x);
+      if (y === null || y === undefined) continue;
+      const dist = Math.abs(plot.valToPos(y, "y") - py);
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = r;
+      }
+    }
+    reportHover(best ? best.runId ?? best.id : null);
+  }
+
+  function reportHover(id) {
+    if (id === hovered) return;
+    hovered = id;
+    plot?.over.classList.toggle("mchart-pointing", id !== null && !!options.onClickSeries);
+    if (options.onHoverSeries) options.onHoverSeries(id);
+  }
+
+  function onPointerClick(e) {
+    const moved = pressedAt && Math.hypot(e.clientX - pressedAt[0], e.clientY - pressedAt[1]) > 3;
+    pressedAt = null;
+    if (!moved && hovered !== null && options.onClickSeries) options.onClickSeries(hovered);
   }
 
   function onSelect(u) {
@@ -202,6 +319,10 @@ export function createChart(container, initial = {}) {
     rows = runs.map((r) => {
       const row = el("div", "mchart-legend-row");
       row.dataset.id = r.id;
+      if (r.runId) {
+        row.dataset.runId = r.runId;
+        row.classList.add("run-hl-target");
+      }
       const swatch = el("span", "mchart-swatch");
       swatch.style.background = r.color;
       const name = el("span", "mchart-name", r.label);
@@ -249,15 +370,16 @@ export function createChart(container, initial = {}) {
   function applyHighlight() {
     if (!plot) return;
     const perRun = options.smoothing ? 2 : 1; // the raw line and its smoothed twin dim together
+    const lit = (r) => highlighted === null || highlighted === r.id || (r.runId !== undefined && highlighted === r.runId);
     series.forEach((r, i) => {
-      const alpha = highlighted === null || highlighted === r.id ? 1 : 0.15;
+      const alpha = lit(r) ? 1 : 0.15;
       for (let j = 1; j <= perRun; j++) plot.series[i * perRun + j].alpha = alpha;
     });
-    for (const { run, value } of rows) value.parentElement.classList.toggle("dim", highlighted !== null && highlighted !== run.id);
+    for (const { run, value } of rows) value.parentElement.classList.toggle("dim", !lit(run));
     plot.redraw(false);
   }
 
-  /** Emphasise one series (by id), dimming the others; null restores all. */
+  /** Emphasise one series (by id, or every series of a run by runId), dimming the others; null restores all. */
   function highlight(id) {
     if (id === highlighted) return;
     highlighted = id;
@@ -273,6 +395,7 @@ export function createChart(container, initial = {}) {
       return;
     }
     const runs = prepared();
+    drawnRuns = runs;
     plot.setData(uplotData(runs), !zoom);
     if (zoom) plot.setScale("x", { min: zoom.min, max: zoom.max });
     rows.forEach((row, i) => (row.run = runs[i]));

@@ -71,7 +71,7 @@ def test_pinned_runs_come_after_the_first_rows_marked_pinned(server, ids) -> Non
 
 def test_runs_in_view_carry_params_latest_metrics_and_the_union_of_metric_keys(server, ids) -> None:
     body = ok(post(server, "runs", {"experiment_ids": [ids["experiment"]], "limit": 12}))
-    assert body["metric_keys"] == ["final_score", "system/cpu", "train/loss", "val/loss"]
+    assert body["metric_keys"] == ["final_score", "system/cpu", "train/acc", "train/loss", "val/loss"]
     spiky = next(r for r in body["runs"] if r["info"]["run_name"] == "spiky")
     assert spiky["params"]["lr"] == "0.1"
     assert spiky["metrics"]["final_score"]["latest"] == pytest.approx(1.001)
@@ -99,6 +99,7 @@ def test_groups_partition_every_matching_run_by_the_fields_values(server, ids) -
     assert [g["values"] for g in body["groups"]] == [["0.001"], ["0.01"], ["0.1"]]
     assert [len(g["runs"]) for g in body["groups"]] == [4, 4, 4]
     assert (body["total"], body["grouped"], body["truncated"]) == (12, 12, False)
+    assert body["metric_keys"] == ["final_score", "system/cpu", "train/acc", "train/loss", "val/loss"]
 
 
 def test_groups_carry_mean_min_max_of_latest_metric_values(server, ids) -> None:

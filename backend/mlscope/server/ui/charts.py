@@ -153,12 +153,15 @@ def run_groups(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
             "id": group.group_id,
             "values": list(group.values),
             "runs": [{"run_id": r.info.run_id, "run_name": r.info.run_name, "experiment_id": r.info.experiment_id,
-                      "status": r.info.status, "hidden": r.info.run_id in hidden} for r in group.runs],
+                      "status": r.info.status, "hidden": r.info.run_id in hidden,
+                      "metrics": {k: float_json(r.metrics[k].value) for k in metrics if k in r.metrics}}
+                     for r in group.runs],
             "metrics": {key: _stats_json(shown, key) for key in metrics},
         })
     return {
         "group_by": [f.name for f in fields],
         "groups": groups,
+        "metric_keys": sorted({k for run in runs for k in run.metrics}),
         "total": len(matches),
         "grouped": len(runs),
         "truncated": len(matches) > limit,

@@ -1,0 +1,219 @@
+// A metric-history chart card's machinery, shared by the run page, compare and the experiment chart view:
+// downsampled series from /api/mlscope/metrics/histories, a uPlot chart (lib/charts.js) created only when
+// the card is near the viewport and freed when it leaves, zoom that re-requests the visible range in
+// detail, live changes (lib/live.js) that re-request just the changed runs, and the shared run highlight.
+import { useEffect, useRef, useState } from "./html.js";
+import { fetchHistories } from "./api.js";
+import { createChart, seriesColor } from "./charts.js";
+import { shortId, toNumber } from "./format.js";
+import { subscribe } from "./live.js";
+import { highlightedRun, onRunHighlight } from "./run_highlight.js";
+import { SERVER_X } from "./chart_settings.js";
+
+const RUNS_PER_REQUEST = 100;
+const NEAR_VIEWPORT = "400px 0px"; // charts this close to the screen are drawn; farther ones are freed
+
+/** Points to ask for per series: about two per pixel column, fewer when many runs share a chart. */
+export function pointsFor(width, runCount) {
+  return Math.max(100, Math.min(5000, Math.round(width * 2), Math.floor(200000 / Math.max(1, runCount))));
+}
+
+function chunks(items, size) {
+  const out = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A zoom range ({min, max} in chart units: steps or seconds) as the server's x_min/x_max (steps or ms). */
+export function serverRange(xMode, zoom) {
+  if (!zoom) return {};
+  if (xMode === "step") return { x_min: Math.floor(zoom.min), x_max: Math.ceil(zoom.max) };
+  return { x_min: Math.floor(zoom.min * 1000), x_max: Math.ceil(zoom.max * 1000) };
+}
+
+/** Fetch (run, key) series for a chart, in requests of at most 100 runs. */
+export async function fetchSeries({ runIds, keys, xMode, zoom, width, signal }) {
+  const body = { keys, x: SERVER_X[xMode], points: pointsFor(width, runIds.length), ...serverRange(xMode, zoom) };
+  const answers = await Promise.all(
+    chunks(runIds, RUNS_PER_REQUEST).map((ids) => fetchHistories({ ...body, run_ids: ids }, { signal })),
+  );
+  return answers.flatMap((a) => a.series);
+}
+
+/** A server value list as chart numbers (non-finite values as gaps). */
+export function chartNumbers(values) {
+  return values.map((v) => {
+    const n = toNumber(v);
+    return Number.isFinite(n) ? n : null;
+  });
+}
+
+/**
+ * Server series → chart series (x in the chart's unit, non-finite values as gaps). Colours come from
+ * colorOf(run_id, runIndex, keyIndex) when given, else from the page's palette by position.
+ */
+export function toChartSeries(raw, xMode, runs, keys, colorOf = null) {
+  const runIndex = new Map(runs.map((r, i) => [r.run_id, i]));
+  const runName = (id) => {
+    const run = runs[runIndex.get(id)];
+    return (run && run.run_name) || shortId(id);
+  };
+  return raw.map((s) => {
+    let xs;
+    if (xMode === "step") xs = s.steps;
+    else if (xMode === "wall") xs = s.timestamps.map((t) => t / 1000);
+    else xs = s.timestamps.map((t) => (t - s.start_timestamp) / 1000);
+    const i = runIndex.get(s.run_id) ?? 0;
+    const k = keys.indexOf(s.key);
+    let label = runName(s.run_id);
+    if (keys.length > 1) label = runs.length > 1 ? `${label} · ${s.key}` : s.key;
+    let color;
+    if (colorOf) color = colorOf(s.run_id, i, Math.max(0, k));
+    else color = keys.length > 1 && runs.length === 1 ? seriesColor(k) : seriesColor(i + Math.max(0, k) * 7);
+    return { id: `${s.run_id}\u0000${s.key}`, runId: s.run_id, label, color, xs, ys: chartNumbers(s.values), total: s.total, shown: s.shown };
+  });
+}
+
+export function pointsNote(series) {
+  const shown = series.reduce((n, s) => n + (s.shown || 0), 0);
+  const total = series.reduce((n, s) => n + (s.total || 0), 0);
+  if (!total) return "no points";
+  return `${shown.toLocaleString()} of ${total.toLocaleString()} points shown`;
+}
+
+/** Whether the element is near the viewport (IntersectionObserver; charts are built only then). */
+export function useNearViewport(ref) {
+  const [near, setNear] = useState(false);
+  useEffect(() => {
+    const observer = new IntersectionObserver((entries) => setNear(entries[entries.length - 1].isIntersecting), {
+      rootMargin: NEAR_VIEWPORT,
+    });
+    observer.observe(ref.current);
+    return () => observer.disconnect();
+  }, []);
+  return near;
+}
+
+/**
+ * The lazily drawn chart of a card. `load({ zoom, width, signal, onlyRuns })` resolves to
+ * { series, partial, note? } (lines; `partial`: only the onlyRuns runs' series, merged by id; the note
+ * defaults to the points shown of points in range) or { bars, note } (the card draws bars instead)
+ * (the card draws bars instead of lines). `dataKey` names what is charted: a change reloads.
+ * `liveRunIds` are re-requested when the server reports them changed. With `followHighlight`, the chart
+ * highlights the run highlighted anywhere on the page; chartOptions go to createChart (hover, click, height).
+ */
+export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRunIds = [], followHighlight = false, chartOptions = {} }) {
+  const chartRef = useRef(null);
+  const seriesRef = useRef([]);
+  const zoomRef = useRef(null);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const reloadRef = useRef(null);
+  const liveRef = useRef(liveRunIds);
+  liveRef.current = liveRunIds;
+  const near = useNearViewport(cardRef);
+  const [note, setNote] = useState("");
+  const [error, setError] = useState(null);
+  const [zoomed, setZoomed] = useState(false);
+  const [bars, setBars] = useState(null);
+  const { xMode, logY, smoothing } = settings;
+
+  useEffect(() => {
+    // Another x axis is another unit: the zoom range no longer applies (declared first: runs first).
+    zoomRef.current = null;
+    setZoomed(false);
+  }, [xMode]);
+
+  useEffect(() => {
+    if (!near) return undefined;
+    const controller = new AbortController();
+    let alive = true;
+
+    const ensureChart = () => {
+      if (chartRef.current) return chartRef.current;
+      chartRef.current = createChart(plotRef.current, {
+        xMode,
+        logY,
+        smoothing,
+        ...chartOptions,
+        onZoom: (range) => {
+          zoomRef.current = range;
+          setZoomed(true);
+          run(null);
+        },
+        onResetZoom: () => {
+          zoomRef.current = null;
+          setZoomed(false);
+          run(null);
+        },
+      });
+      if (zoomRef.current) chartRef.current.setZoom(zoomRef.current);
+      if (followHighlight) chartRef.current.highlight(highlightedRun());
+      return chartRef.current;
+    };
+
+    const run = async (onlyRuns) => {
+      try {
+        const width = plotRef.current ? plotRef.current.clientWidth || 600 : 600;
+        const result = await loadRef.current({ zoom: zoomRef.current, width, signal: controller.signal, onlyRuns });
+        if (!alive || !result) return;
+        let note = result.note;
+        if (result.bars) {
+          setBars(result.bars);
+        } else {
+          let next = result.series;
+          if (onlyRuns && result.partial) {
+            const byId = new Map(next.map((s) => [s.id, s]));
+            next = seriesRef.current.map((s) => byId.get(s.id) || s);
+            for (const s of result.series) if (!seriesRef.current.some((o) => o.id === s.id)) next.push(s);
+          }
+          seriesRef.current = next;
+          setBars(null);
+          ensureChart().setData(next);
+          if (note === undefined) note = pointsNote(next);
+        }
+        setNote(note ?? "");
+        setError(null);
+      } catch (err) {
+        if (alive && err.name !== "AbortError") setError(err.message);
+      }
+    };
+
+    reloadRef.current = run;
+    run(null);
+    const unsubscribe = subscribe((event) => {
+      if (event.reset) return run(null);
+      const changed = new Set(event.changed.filter((id) => liveRef.current.includes(id)));
+      if (changed.size) run(changed);
+    });
+    const unfollow = followHighlight ? onRunHighlight((id) => chartRef.current && chartRef.current.highlight(id)) : () => {};
+    return () => {
+      alive = false;
+      reloadRef.current = null;
+      controller.abort();
+      unsubscribe();
+      unfollow();
+      if (chartRef.current) chartRef.current.destroy();
+      chartRef.current = null;
+      seriesRef.current = []; // off screen: free the data too; it is re-requested on the way back
+    };
+  }, [near, xMode, dataKey]);
+
+  useEffect(() => {
+    if (chartRef.current) chartRef.current.setOptions({ logY, smoothing });
+  }, [logY, smoothing]);
+
+  useEffect(() => {
+    if (chartRef.current && chartOptions.height) chartRef.current.setOptions({ height: chartOptions.height });
+  }, [chartOptions.height]);
+
+  const resetZoom = () => {
+    if (!chartRef.current) return;
+    chartRef.current.setZoom(null);
+    zoomRef.current = null;
+    setZoomed(false);
+    if (reloadRef.current) reloadRef.current(null);
+  };
+
+  return { near, note, error, zoomed, resetZoom, bars, chart: chartRef };
+}
