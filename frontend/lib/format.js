@@ -27,11 +27,14 @@ export function formatRelative(ms, now = Date.now()) {
   return seconds >= 0 ? "just now" : "in a moment";
 }
 
+/** A run's duration as MLflow shows it below a minute ("61ms", "35.2s"), then "4m 10s", "2h 5m", "3d 4h". */
 export function formatDuration(start, end) {
   if (start === null || start === undefined) return "";
   if (end === null || end === undefined) return "";
-  let s = Math.max(0, Math.round((Number(end) - Number(start)) / 1000));
-  if (s < 60) return `${s}s`;
+  const ms = Math.max(0, Number(end) - Number(start));
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)}s`;
+  let s = Math.round(ms / 1000);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   s = s % 60;

@@ -59,7 +59,8 @@ function TableMessage({ data, view, experimentIds, onRetry }) {
   }
   if (data.count !== 0) return null;
   if (view.userFilter || view.datasets.length) {
-    return html`<div class="empty" role="status"><strong>No runs match this filter.</strong></div>`;
+    return html`<div class="empty" role="status"><strong>No runs match this filter.</strong>
+      <button class="link-btn" onClick=${() => setQueryParams({ searchFilter: undefined, datasetsFilter: undefined })}>Clear the filter</button></div>`;
   }
   if (view.span) {
     const label = TIME_RANGES.find((t) => t[0] === view.timeRange)[1].toLowerCase();

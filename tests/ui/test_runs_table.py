@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-from tests.ui.synthetic import write_synthetic_tree
+from tests.ui.synthetic import write_experiment, write_synthetic_tree
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +233,60 @@ def test_a_failed_request_shows_an_error_and_retries(page: Page, reference_serve
     page.unroute("**/api/mlscope/runs/search")
     page.get_by_role("button", name="Retry").click()
     expect(page.locator(".trow", has_text="parent-sweep")).to_be_visible()
+
+
+# ------------------------------------------------------------------ what the table shows and keeps in view
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory: pytest.TempPathFactory, serve: Any) -> LiveServer:
+    """A tree with one experiment that has no runs."""
+    root = tmp_path_factory.mktemp("empty-exp") / "mlruns"
+    write_experiment(root, "7", "nothing-yet")
+    return serve(root)
+
+
+def cell_text(page: Page, run_name: str, column: str) -> str:
+    return page.locator(".trow", has_text=run_name).locator(f".col-{column}").inner_text()
+
+
+def test_durations_below_a_minute_keep_their_precision(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    open_table(page, reference_server, ids["experiment"])
+    assert cell_text(page, "killed-run", "duration") == "100ms"
+    assert cell_text(page, "failed-run", "duration") == "500ms"
+    assert cell_text(page, "parent-sweep", "duration") == "8.0s"
+
+
+def test_run_name_and_checkbox_stay_pinned_when_scrolling_sideways(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    page.set_viewport_size({"width": 900, "height": 600})
+    open_table(page, reference_server, ids["experiment"])
+    row = page.locator(".trow", has_text="parent-sweep")
+    name_box = row.locator(".col-name").bounding_box()
+    check_box = row.locator(".cell.select").bounding_box()
+    header_box = page.get_by_role("columnheader", name="Run Name").bounding_box()
+    page.locator(".table-scroll").evaluate("el => { el.scrollLeft = 600; }")
+    page.wait_for_function("document.querySelector('.table-scroll').scrollLeft >= 600")
+    assert row.locator(".col-name").bounding_box()["x"] == name_box["x"]
+    assert row.locator(".cell.select").bounding_box()["x"] == check_box["x"]
+    assert page.get_by_role("columnheader", name="Run Name").bounding_box()["x"] == header_box["x"]
+    expect(row.locator(".run-link")).to_be_visible()
+    page.screenshot(path="/tmp/runs_table_pinned.png")
+
+
+def test_an_empty_experiment_says_it_has_no_runs_yet_and_how_to_log_one(page: Page, empty_server: LiveServer) -> None:
+    page.goto(f"{empty_server.url}/#/experiments/7")
+    message = page.locator(".empty")
+    expect(message).to_contain_text("No runs in this experiment yet")
+    expect(message).to_contain_text('mlflow.set_experiment(experiment_id="7")')
+    expect(page.locator(".run-count")).to_have_text("0 runs")
+
+
+def test_a_filter_with_no_match_says_so_even_when_scrolled_sideways(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    page.set_viewport_size({"width": 900, "height": 600})
+    page.goto(f"{reference_server.url}/#/experiments/{ids['experiment']}?searchFilter=params.lr+%3D+%27nope%27")
+    message = page.get_by_text("No runs match this filter.")
+    expect(message).to_be_visible()
+    page.locator(".table-scroll").evaluate("el => { el.scrollLeft = 800; }")
+    box = message.bounding_box()
+    assert box is not None and 0 <= box["x"] < 900
+    page.screenshot(path="/tmp/runs_table_no_match.png")
