@@ -111,6 +111,9 @@ const loadCompare = () => import("./views/compare.js");
 // does not wait for it.
 const loadRunPage = () => import("./views/run_page.js");
 const loadMetricPage = () => import("./views/metric_page.js");
+const loadModels = () => import("./views/models.js");
+const loadModel = () => import("./views/models_detail.js");
+const loadModelVersion = () => import("./views/model_version.js");
 
 /** Experiments ids selected by the route: /experiments/<id>, or ?experiments=[...] (compare-experiments). */
 function selectedExperiments(route) {
@@ -193,10 +196,13 @@ function matchRoute(route) {
   }
   if (s[0] === "compare-runs") return { key: "compare", view: html`<${LazyView} load=${loadCompare} name="CompareView" props=${{ route }} />` };
   if (s[0] === "metric") return { key: "metric", view: html`<${LazyView} load=${loadMetricPage} name="MetricPage" props=${{ route }} />` };
-  // Model registry routes (#/models, #/models/<name>, #/models/<name>/versions/<v>, #/compare-model-versions).
-  if (s[0] === "models" || s[0] === "compare-model-versions") {
-    return { key: "models", view: html`<${NotInMlscope} what="Registered models" />` };
+  // Model registry routes, as MLflow's: #/models, #/models/<name>, #/models/<name>/versions/<v>.
+  if (s[0] === "models" && s.length === 1) return { key: "models", view: html`<${LazyView} load=${loadModels} name="ModelsPage" props=${{ route }} />` };
+  if (s[0] === "models" && s.length === 2) return { key: "model", view: html`<${LazyView} load=${loadModel} name="ModelDetailPage" props=${{ name: s[1] }} />` };
+  if (s[0] === "models" && s[2] === "versions" && s.length === 4) {
+    return { key: "model-version", view: html`<${LazyView} load=${loadModelVersion} name="ModelVersionPage" props=${{ name: s[1], version: s[3] }} />` };
   }
+  if (s[0] === "compare-model-versions") return { key: "models", view: html`<${NotInMlscope} what="Compare model versions" />` };
   if (MLFLOW_ONLY[s[0]]) return { key: "mlflow-only", view: html`<${NotInMlscope} what=${MLFLOW_ONLY[s[0]]} />` };
   return { key: "not-found", view: html`<${NotFound} path=${route.path} />` };
 }

@@ -7,6 +7,7 @@ import { Markdown } from "../lib/markdown.js";
 import { usePageTitle } from "../lib/page_title.js";
 import { LazyView } from "./lazy_view.js";
 import { useLive } from "./use_live.js";
+import { RunModelVersions } from "./models_run.js";
 
 const NOTE_TAG = "mlflow.note.content";
 const LONG_VALUE = 160;
@@ -205,6 +206,7 @@ function Overview({ data }) {
       ${note && html`<${Section} title="Description"><${Markdown} text=${note} /></${Section}>`}
       <${Datasets} datasets=${run.datasets} />
       <${Models} run=${run} />
+      <${RunModelVersions} run=${run} />
       <${Children} children=${data.children} />
     </div>
     <div class="overview-col">
