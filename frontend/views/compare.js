@@ -4,7 +4,7 @@
 import { html, useEffect, useMemo, useState } from "../lib/html.js";
 import { useDismiss } from "../lib/use_dismiss.js";
 import { compareRuns, mlflowSearchRuns } from "../lib/api.js";
-import { seriesColor } from "../lib/charts.js";
+import { runColors } from "../lib/run_colors.js";
 import { shortId } from "../lib/format.js";
 import { usePageTitle } from "../lib/page_title.js";
 import { hrefFor, listParam, setQueryParams } from "../lib/router.js";
@@ -168,7 +168,9 @@ export function CompareView({ route }) {
   );
   const failed = runIds.map((id) => entries.get(id)).filter((e) => e && e.error_code);
   const view = viewState(route.query, runIds.length);
-  const colors = useMemo(() => runs.map((_, i) => seriesColor(i)), [runs.length]);
+  // Each run's one colour (the experiment page's table and charts use the same).
+  const colorMap = useMemo(() => runColors(runs.map((r) => r.run_id)), [runs.map((r) => r.run_id).join(",")]);
+  const colors = useMemo(() => runs.map((r) => colorMap.get(r.run_id)), [colorMap]);
   const dims = useMemo(() => dimensionsOf(runs), [runs]);
   const fallback = useMemo(() => defaults(runs, dims), [runs, dims]);
   const allRows = useMemo(() => buildRows(runs, view.best), [runs, route.query.get("best")]);
@@ -252,7 +254,7 @@ export function CompareView({ route }) {
         <${KeyPicker} label="Metrics" options=${dims.filter((d) => d.kind === "metrics")} selected=${chartKeys.map((k) => `metrics.${k}`)}
           onChange=${(ids) => setQueryParams({ metrics: ids.length ? ids.map((id) => id.slice("metrics.".length)) : [NONE] })} max=${24} />`}>
         ${chartKeys.length
-          ? html`<${MetricCharts} runs=${chartRuns} metricKeys=${chartKeys} />`
+          ? html`<${MetricCharts} runs=${chartRuns} metricKeys=${chartKeys} colors=${colorMap} />`
           : html`<div class="muted pad">${metricKeys.length ? "Pick metrics to chart." : "These runs logged no metrics."}</div>`}
       <//>
       <${Section} id="cmp-parallel" title="Parallel coordinates" actions=${html`

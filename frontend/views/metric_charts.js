@@ -13,7 +13,7 @@ import { fetchSeries, toChartSeries, useLazyChart } from "../lib/history_chart.j
 
 export { groupKeys };
 
-function ChartCard({ title, keys, runs, settings, selected, onSelect }) {
+function ChartCard({ title, keys, runs, settings, selected, onSelect, colors }) {
   const cardRef = useRef(null);
   const plotRef = useRef(null);
   const runIds = useMemo(() => runs.map((r) => r.run_id), [runs]);
@@ -22,7 +22,7 @@ function ChartCard({ title, keys, runs, settings, selected, onSelect }) {
     const ids = onlyRuns ? runIds.filter((id) => onlyRuns.has(id)) : runIds;
     if (!ids.length) return null;
     const raw = await fetchSeries({ runIds: ids, keys, xMode, zoom, width, signal });
-    const series = toChartSeries(raw, xMode, runs, keys);
+    const series = toChartSeries(raw, xMode, runs, keys, colors && keys.length === 1 ? (id) => colors.get(id) : null);
     return { series, partial: !!onlyRuns };
   };
   const chart = useLazyChart({
@@ -50,8 +50,8 @@ function ChartCard({ title, keys, runs, settings, selected, onSelect }) {
   </section>`;
 }
 
-/** Charts of `metricKeys` for `runs` ([{run_id, run_name}], 1 to 200). */
-export function MetricCharts({ runs, metricKeys, title }) {
+/** Charts of `metricKeys` for `runs` ([{run_id, run_name}], 1 to 200); `colors` (Map run_id -> colour) when runs have their own. */
+export function MetricCharts({ runs, metricKeys, title, colors = null }) {
   const settings = useChartSettings();
   const { query } = useRoute();
   const [selected, setSelected] = useState(() => new Set());
@@ -92,7 +92,7 @@ export function MetricCharts({ runs, metricKeys, title }) {
       <div class="mc-group-head static">Combined <span class="mc-count">${combined.length} metrics</span>
         <button class="mc-link" onClick=${() => setQueryParams({ chart_combine: [] })}>Split</button></div>
       <div class="mc-grid mc-grid-wide">
-        <${ChartCard} title=${combined.join(" + ")} keys=${combined} runs=${runs} settings=${shared} />
+        <${ChartCard} title=${combined.join(" + ")} keys=${combined} runs=${runs} settings=${shared} colors=${colors} />
       </div>
     </div>`}
     ${!keys.length && html`<div class="mc-empty">No chart matches “${settings.search}”.</div>`}
@@ -106,7 +106,7 @@ export function MetricCharts({ runs, metricKeys, title }) {
         html`<div class="mc-grid">
           ${groupKeys.map(
             (key) => html`<${ChartCard} key=${key} title=${key} keys=${[key]} runs=${runs} settings=${shared}
-              selected=${selected.has(key)} onSelect=${() => toggle(key)} />`,
+              selected=${selected.has(key)} onSelect=${() => toggle(key)} colors=${colors} />`,
           )}
         </div>`}
       </div>`,

@@ -178,6 +178,24 @@ def test_each_run_has_one_colour_in_the_table_and_the_charts(page: Page, server,
     assert len(set(chart.values())) == 10  # ten runs side by side, ten colours
 
 
+def rgb(hex_color: str) -> str:
+    return "rgb({}, {}, {})".format(*(int(hex_color[i : i + 2], 16) for i in (1, 3, 5)))
+
+
+def test_the_compare_page_shows_each_run_in_its_chart_colour(page: Page, server, ids) -> None:
+    open_charts(page, server, ids)
+    legend_names(page, "train/loss")
+    rows = page.evaluate(
+        """() => [...document.querySelectorAll('.trow[data-run-id]')].slice(0, 3).map((row) =>
+            [row.dataset.runId, row.querySelector('.run-swatch').dataset.color])"""
+    )
+    run_ids = [run_id for run_id, _ in rows]
+    page.goto(f"{server.url}/#/compare-runs?runs={quote(json.dumps(run_ids))}&experiments={quote(json.dumps([ids['experiment']]))}")
+    swatches = page.locator(".cmp-swatch")
+    expect(swatches).to_have_count(3, timeout=10_000)
+    assert [s.evaluate("e => getComputedStyle(e).backgroundColor") for s in swatches.all()] == [rgb(c) for _, c in rows]
+
+
 # ------------------------------------------------------------------ search, sections, layout
 
 
