@@ -4,6 +4,7 @@ import { useRoute, hrefFor, listParam } from "./lib/router.js";
 import { fetchProblems, fetchStatus } from "./lib/api.js";
 import { ErrorBoundary } from "./lib/error_boundary.js";
 import { usePageTitle } from "./lib/page_title.js";
+import { useDismiss } from "./lib/use_dismiss.js";
 import { ExperimentsSidebar, useExperiments } from "./views/experiments.js";
 import { RunsTable } from "./views/runs_table.js";
 import { LazyView } from "./views/lazy_view.js";
@@ -54,8 +55,9 @@ function IndexProgress({ status }) {
 
 function ProblemsButton({ problems }) {
   const [open, setOpen] = useState(false);
+  const box = useDismiss(open, () => setOpen(false));
   if (!problems.length) return null;
-  return html`<div class="problems">
+  return html`<div class="problems" ref=${box}>
     <button class="btn btn-warn" onClick=${() => setOpen(!open)} aria-expanded=${open}>
       ⚠ ${problems.length} skipped ${problems.length === 1 ? "item" : "items"}
     </button>

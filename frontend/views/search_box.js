@@ -40,18 +40,21 @@ function suggest(identifiers, word) {
 export function SearchBox({ value, onSubmit, keys, error }) {
   const [text, setText] = useState(value);
   const [caret, setCaret] = useState(0);
-  const [active, setActive] = useState(-1);
+  const [active, setActive] = useState(null); // null: the default highlight (the first suggestion)
   const [focused, setFocused] = useState(false);
   const input = useRef(null);
   useEffect(() => setText(value), [value]);
   const identifiers = useMemo(() => filterIdentifiers(keys), [keys]);
   const current = focused ? wordAt(text, caret) : null;
   const suggestions = current ? suggest(identifiers, current.word) : [];
+  // The first suggestion is highlighted (Enter takes it) unless the word is already a complete key.
+  const complete = current && identifiers.some((id) => id.toLowerCase().replace(/`/g, "") === current.word.toLowerCase().replace(/`/g, ""));
+  const highlighted = !suggestions.length ? -1 : active === null ? (complete ? -1 : 0) : Math.min(active, suggestions.length - 1);
 
   const accept = (id) => {
     const next = text.slice(0, current.start) + id + " " + text.slice(caret);
     setText(next);
-    setActive(-1);
+    setActive(null);
     const pos = current.start + id.length + 1;
     requestAnimationFrame(() => {
       input.current.focus();
@@ -63,20 +66,18 @@ export function SearchBox({ value, onSubmit, keys, error }) {
     if (suggestions.length && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
       e.preventDefault();
       const step = e.key === "ArrowDown" ? 1 : -1;
-      setActive((a) => {
-        const next = a + step;
-        if (next < -1) return suggestions.length - 1;
-        return next >= suggestions.length ? -1 : next;
-      });
+      const next = highlighted + step;
+      setActive(next < -1 ? suggestions.length - 1 : next >= suggestions.length ? -1 : next);
       return;
     }
-    if ((e.key === "Enter" || e.key === "Tab") && active >= 0 && active < suggestions.length) {
+    if ((e.key === "Enter" || e.key === "Tab") && highlighted >= 0) {
       e.preventDefault();
-      accept(suggestions[active]);
+      accept(suggestions[highlighted]);
       return;
     }
     if (e.key === "Escape") {
-      setActive(-1);
+      if (suggestions.length) e.preventDefault(); // the first Escape closes the suggestions only
+      setActive(null);
       setFocused(false);
       return;
     }
@@ -89,7 +90,7 @@ export function SearchBox({ value, onSubmit, keys, error }) {
   const track = (e) => {
     setText(e.currentTarget.value);
     setCaret(e.currentTarget.selectionStart || 0);
-    setActive(-1);
+    setActive(null);
     setFocused(true);
   };
   return html`<div class="search-box">
@@ -101,6 +102,11 @@ export function SearchBox({ value, onSubmit, keys, error }) {
         spellcheck="false"
         autocomplete="off"
         aria-label="Filter runs"
+        role="combobox"
+        aria-autocomplete="list"
+        aria-expanded=${suggestions.length > 0}
+        aria-controls="filter-suggestions"
+        aria-activedescendant=${highlighted >= 0 ? `filter-suggestion-${highlighted}` : undefined}
         placeholder="metrics.acc > 0.9 AND params.optimizer = 'adam'"
         value=${text}
         onInput=${track}
@@ -118,13 +124,15 @@ export function SearchBox({ value, onSubmit, keys, error }) {
       <button class="btn btn-primary" onClick=${() => onSubmit(text.trim())}>Search</button>
     </div>
     ${suggestions.length > 0 &&
-    html`<ul class="suggestions" role="listbox" aria-label="Filter keys">
+    html`<ul class="suggestions" id="filter-suggestions" role="listbox" aria-label="Filter keys">
       ${suggestions.map(
         (s, i) => html`<li
           key=${s}
+          id=${`filter-suggestion-${i}`}
           role="option"
-          aria-selected=${i === active}
-          class=${i === active ? "active" : ""}
+          aria-selected=${i === highlighted}
+          class=${i === highlighted ? "active" : ""}
+          onMouseEnter=${() => setActive(i)}
           onMouseDown=${(e) => {
             e.preventDefault();
             accept(s);

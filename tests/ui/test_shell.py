@@ -101,3 +101,13 @@ def test_pages_have_titles_that_say_what_they_show(page: Page, reference_server:
     runs = ",".join(f'"{ids["runs"][r]}"' for r in ("parent", "failed", "killed"))
     page.goto(f"{reference_server.url}/#/compare-runs?runs=[{runs}]")
     expect(page).to_have_title("Compare 3 runs · mlscope")
+
+
+def test_escape_closes_the_problems_panel(page: Page, broken_server: LiveServer) -> None:
+    page.goto(broken_server.url + "/#/experiments")
+    button = page.get_by_role("button", name="1 skipped item")
+    button.click()
+    expect(page.get_by_role("dialog", name="Skipped runs and experiments")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Skipped runs and experiments")).to_have_count(0)
+    expect(button).to_be_focused()
