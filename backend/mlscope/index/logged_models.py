@@ -41,3 +41,9 @@ def logged_models_of(exp_dir: Path) -> dict[str, LoggedModel]:
     with _lock:
         _cache[exp_dir] = (stamp, models)
     return models
+
+
+def forget_logged_models(exp_dir: Path) -> None:
+    """Drop an experiment's cached models: a write through mlscope changed tags or params in place."""
+    with _lock:
+        _cache.pop(exp_dir, None)

@@ -187,6 +187,42 @@ class RunIndex:
                 self.version = self._next_version
             return changed
 
+    # ------------------------------------------------- writes through mlscope
+
+    def note_writes(self, experiment_ids: Iterable[str] = (), run_ids: Iterable[str] = (), *, deep: bool = True) -> None:
+        """Re-read what a write through mlscope just changed, so the next read sees it (read-your-writes).
+
+        Experiments are re-read (new, renamed, moved to or from .trash, new run
+        folders); runs re-read their meta.yaml and details (``deep``: params,
+        tags and inputs too; else only appended metrics). Costs a few stats and
+        small reads, not a refresh of the tree.
+        """
+        with self._lock:
+            self._next_version, self._dirty = self.version + 1, False
+            now = time.time()
+            for exp_id in experiment_ids:
+                live, trashed = self.root / exp_id, self.root / ".trash" / exp_id
+                exp_dir = live if (live / "meta.yaml").exists() else trashed if (trashed / "meta.yaml").exists() else None
+                if exp_dir is not None:
+                    known = self._experiments.get(exp_id)
+                    if known is not None:  # a folder's signature can miss a change within one clock tick
+                        known.tags_sig = known.dir_sig = MISSING
+                    self._sync_experiment(exp_dir)
+                elif exp_id in self._experiments:
+                    self._drop_experiment(exp_id)
+            for run_id in run_ids:
+                entry = self._runs.get(run_id)
+                if entry is None:
+                    continue
+                self._sync_entry(entry, check="metrics", now=now)  # meta.yaml, and metrics a stat can see
+                if deep:
+                    entry.folder_sigs = ()  # a folder's signature can miss a change within one clock tick
+                if self._load_details(entry, full=deep):  # lists metrics/ again: a new key is never missed
+                    self._hot_until[run_id] = now + HOT_SECONDS
+                    self._mark_changed(run_id)
+            if self._dirty and self._ready.is_set():
+                self.version = self._next_version
+
     # ------------------------------------------------------------ internals
 
     def _scan_experiment_dirs(self) -> list[Path]:

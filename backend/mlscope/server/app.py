@@ -8,7 +8,9 @@ import gc
 import logging
 import threading
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,9 +19,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ..index import RunIndex
+from ..index.model_writes import LoggedModelWrites
+from ..index.tracking_writes import TrackingWrites
 from ..search import SearchError
 from ..search.queries import RunQueries
+from ..store.artifact_uris import ArtifactLocations
 from ..store.errors import StoreError
+from . import mlflow, ui
 from .errors import (
     ApiError,
     api_error_handler,
@@ -28,7 +34,9 @@ from .errors import (
     store_error_handler,
     unexpected_error_handler,
 )
-from .routes import all_routes
+from .routes import MLFLOW_PREFIXES, all_routes
+from .security import WriteGuard
+from .settings import ServerSettings
 
 log = logging.getLogger("mlscope")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -69,10 +77,22 @@ async def refresh_forever(index: RunIndex, interval: float, stop: asyncio.Event)
 def create_app(
     root: Path,
     *,
+    settings: ServerSettings | None = None,
     allowed_hosts: Sequence[str] = (),
     cors_allowed_origins: Sequence[str] = (),
-    refresh_interval: float = 1.0,
+    refresh_interval: float | None = None,
 ) -> Starlette:
+    """The app for one tree; ``settings`` are mlscope server's options (the keyword shortcuts override them)."""
+    settings = settings or ServerSettings()
+    overrides: dict[str, Any] = {}
+    if allowed_hosts:
+        overrides["allowed_hosts"] = tuple(allowed_hosts)
+    if cors_allowed_origins:
+        overrides["cors_allowed_origins"] = tuple(cors_allowed_origins)
+    if refresh_interval is not None:
+        overrides["refresh_interval"] = refresh_interval
+    settings = replace(settings, **overrides)
+    refresh_interval = settings.refresh_interval
     index = RunIndex(root)
 
     @contextlib.asynccontextmanager
@@ -89,12 +109,25 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    hosts = ["*"] if "*" in allowed_hosts else [*LOCAL_HOSTS, *allowed_hosts]
+    hosts = ["*"] if "*" in settings.allowed_hosts else [*LOCAL_HOSTS, *settings.allowed_hosts]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
-    if cors_allowed_origins:
+    if settings.cors_allowed_origins:
         middleware.append(
-            Middleware(CORSMiddleware, allow_origins=list(cors_allowed_origins), allow_methods=["GET", "POST"], allow_headers=["*"])
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_allowed_origins),
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=["*"],
+            )
         )
+    middleware.append(
+        Middleware(
+            WriteGuard,
+            read_only=settings.read_only,
+            read_posts=read_only_posts(),
+            allowed_origins=settings.cors_allowed_origins,
+        )
+    )
     app = Starlette(
         routes=all_routes(frontend_dir()),
         middleware=middleware,
@@ -107,7 +140,28 @@ def create_app(
             Exception: unexpected_error_handler,
         },
     )
+    app.state.settings = settings
     app.state.index = index
     app.state.queries = RunQueries(index)
     app.state.root = root
+    app.state.serve_artifacts = settings.serve_artifacts
+    app.state.artifact_locations = ArtifactLocations(root, settings.artifacts_destination_path)
+    app.state.writes = TrackingWrites(
+        index, proxied_artifacts=settings.serve_artifacts, default_artifact_root=settings.default_artifact_root
+    )
+    app.state.model_writes = LoggedModelWrites(app.state.writes)
+    if not settings.read_only and root.is_dir():
+        app.state.writes.writer.ensure_root()  # an empty folder gets the Default experiment, as mlflow server's store
     return app
+
+
+def read_only_posts() -> frozenset[str]:
+    """The POST paths that only read (searches), served even by a --read-only server."""
+    paths = {prefix + e.path for e in mlflow.ENDPOINTS if e.changes_nothing for prefix in MLFLOW_PREFIXES}
+    return frozenset(paths | set(ui.READ_POSTS))
+
+
+def create_app_from_env() -> Starlette:
+    """The app factory each --workers process calls: the tree and settings come from MLSCOPE_SERVER_SETTINGS."""
+    root, settings = ServerSettings.from_env()
+    return create_app(root, settings=settings)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -81,3 +84,198 @@ def page_offset(args: dict[str, Any]) -> int:
         return parse_page_token(string_arg(args, "page_token"))
     except SearchError as exc:
         raise invalid(exc.message) from None
+
+
+# ------------------------------------------------- MLflow's typed request bodies
+#
+# MLflow's handlers parse a body into a proto message (protobuf's JSON rules:
+# JSON key order, unknown keys ignored, the first bad value stops the parse),
+# then check a per-endpoint schema; type checks run only when the parse failed.
+# These reproduce that, so a bad request gets MLflow's status and message.
+
+STRING, INT, DOUBLE, BOOL = "string", "int", "double", "bool"
+REQUIRED, IS_STRING, IS_INT, IS_FLOAT, IS_ARRAY = "required", "is_string", "is_int", "is_float", "is_array"
+_API_DOCS = " See the API docs for more information about request parameters."
+
+
+@dataclass(frozen=True, slots=True)
+class Enum:
+    names: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    fields: Mapping[str, Any]  # name -> STRING | INT | DOUBLE | BOOL | Enum | Message | Repeated
+
+
+@dataclass(frozen=True, slots=True)
+class Repeated:
+    item: Any
+
+
+class _ParseError(Exception):
+    pass
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _scalar(kind: Any, value: Any) -> Any:
+    if kind == STRING:
+        if not isinstance(value, str):
+            raise _ParseError
+        return value
+    if kind == INT:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()) or (isinstance(value, str) and " " in value):
+            raise _ParseError
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise _ParseError from None
+    if kind == DOUBLE:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _ParseError
+        special = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+        if isinstance(value, str) and value in special:
+            return special[value]
+        if value == "nan":
+            raise _ParseError
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise _ParseError from None
+    if kind == BOOL:
+        if not isinstance(value, bool):
+            raise _ParseError
+        return value
+    if isinstance(kind, Enum):
+        if isinstance(value, str) and value in kind.names:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            names = {v: k for k, v in kind.names.items()}
+            if value in names:
+                return names[value]
+        raise _ParseError
+    raise _ParseError
+
+
+def _parse_into(js: Any, message: Message, out: dict[str, Any]) -> None:
+    """Fill ``out`` with the fields of ``js`` in key order; raises _ParseError at the first bad value."""
+    if not isinstance(js, dict):
+        raise _ParseError
+    by_json_name = {_camel(name): name for name in message.fields}
+    for key, value in js.items():
+        name = key if key in message.fields else by_json_name.get(key)
+        if name is None:
+            continue  # unknown fields are ignored
+        if value is None:
+            out.pop(name, None)
+            continue
+        kind = message.fields[name]
+        if isinstance(kind, Repeated):
+            if not isinstance(value, list):
+                raise _ParseError
+            items: list[Any] = out.setdefault(name, [])
+            for item in value:
+                if isinstance(kind.item, Message):
+                    parsed: dict[str, Any] = {}
+                    items.append(parsed)
+                    _parse_into(item, kind.item, parsed)
+                else:
+                    items.append(_scalar(kind.item, item))
+        elif isinstance(kind, Message):
+            nested: dict[str, Any] = {}
+            out[name] = nested
+            _parse_into(value, kind, nested)
+        else:
+            out[name] = _scalar(kind, value)
+
+
+def _type_name(value: Any) -> str:
+    return "NoneType" if value is None else type(value).__name__
+
+
+def _check(check: str, name: str, value: Any) -> None:
+    """One of MLflow's schema assertions (``_assert_required`` etc.); raises MLflow's 400 when it fails."""
+    if check == REQUIRED:
+        if value is None or value == "":
+            raise invalid(f"Missing value for required parameter '{name}'.{_API_DOCS}")
+        return
+    if check == IS_STRING:
+        ok = isinstance(value, str)
+    elif check == IS_INT:
+        try:
+            value_as = int(value)
+        except (TypeError, ValueError):
+            value_as = value
+        ok = isinstance(value_as, int)
+    elif check == IS_FLOAT:
+        try:
+            value_as = float(value)
+        except (TypeError, ValueError):
+            value_as = value
+        ok = isinstance(value_as, float)
+    elif check == IS_ARRAY:
+        ok = isinstance(value, list)
+    else:
+        raise ValueError(f"unknown schema check {check!r}")
+    if not ok:
+        shown = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+        raise invalid(f"Invalid value {shown} for parameter '{name}' supplied:  Hint: Value was of type '{_type_name(value)}'.{_API_DOCS}")
+
+
+def required_path(value: Any, path: str) -> None:
+    """``_assert_required(x, path=...)`` for nested fields (log-batch's metrics[i].key and the like)."""
+    if value is None or value == "":
+        raise invalid(f"Missing value for required parameter '{path}'.{_API_DOCS}")
+
+
+async def json_body(request: Request) -> tuple[dict[str, Any], int]:
+    """(body, size in bytes) as MLflow reads it: JSON content type on POST/PUT, bad JSON reads as {}."""
+    if request.method in ("POST", "PUT"):
+        content_type = request.headers.get("content-type")
+        if content_type is None:
+            raise invalid("Bad Request. Content-Type header is missing.")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise invalid("Bad Request. Content-Type must be one of ['application/json'].")
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else None
+        if isinstance(body, str):  # older clients double-encode
+            body = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    return (body if isinstance(body, dict) else {}), len(raw)
+
+
+def parse_message(body: dict[str, Any], message: Message, schema: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+    """The fields of ``body`` that parse as ``message`` (absent ones left out), after MLflow's schema checks."""
+    for name in message.fields:
+        alias = _camel(name)
+        if alias != name and name in body and alias in body:
+            raise invalid(f"Request specifies both '{name}' and '{alias}'; provide only one of them.")
+    parsed: dict[str, Any] = {}
+    try:
+        _parse_into(body, message, parsed)
+        parsed_ok = True
+    except _ParseError:
+        parsed_ok = False
+    for name, checks in schema.items():
+        if name not in body and REQUIRED not in checks:
+            continue
+        value = body.get(name)
+        if name == "run_id" and value is None and "run_uuid" in body:
+            value = body.get("run_uuid")
+        for check in checks:
+            if callable(check):  # an endpoint's own assertion (log-batch's nested required fields): always runs
+                check(value)
+            elif not (parsed_ok and check != REQUIRED):  # type checks run only when the parse failed
+                _check(check, name, value)
+    return parsed
+
+
+async def mlflow_message(request: Request, message: Message, schema: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+    body, _ = await json_body(request)
+    return parse_message(body, message, schema)

@@ -1,4 +1,8 @@
-"""One error type for every endpoint, rendered as MLflow's ``{error_code, message}`` body."""
+"""One error type for every endpoint, rendered as MLflow's server renders an MlflowException.
+
+The body is ``{error_code, message, sqlstate, error_class}`` with the SQLSTATE
+and class MLflow derives from the code, and the HTTP status MLflow gives it.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,24 @@ _STATUS = {
     "ENDPOINT_NOT_FOUND": 404,
     "RESOURCE_UNAVAILABLE": 404,
     "RESOURCE_ALREADY_EXISTS": 400,
+    "PERMISSION_DENIED": 403,
+    "NOT_IMPLEMENTED": 501,
     "INVALID_STATE": 500,
     "TEMPORARILY_UNAVAILABLE": 503,
     "INTERNAL_ERROR": 500,
+}
+# MLflow's error_classification: (sqlstate, error_class) by client error code.
+_CLASSIFICATION = {
+    "BAD_REQUEST": ("KAM00", "INVALID_PARAMETER_VALUE"),
+    "ENDPOINT_NOT_FOUND": ("KAM00", "RESOURCE_NOT_FOUND"),
+    "INTERNAL_ERROR": ("XXM00", "CLIENT_INTERNAL_ERROR"),
+    "INVALID_PARAMETER_VALUE": ("KAM00", "INVALID_PARAMETER_VALUE"),
+    "INVALID_STATE": ("XXM00", "CLIENT_INTERNAL_ERROR"),
+    "NOT_FOUND": ("KAM00", "RESOURCE_NOT_FOUND"),
+    "PERMISSION_DENIED": ("KAM00", "PERMISSION_DENIED"),
+    "RESOURCE_ALREADY_EXISTS": ("KAM00", "RESOURCE_ALREADY_EXISTS"),
+    "RESOURCE_DOES_NOT_EXIST": ("KAM00", "RESOURCE_NOT_FOUND"),
+    "TEMPORARILY_UNAVAILABLE": ("XXM00", "CLIENT_INTERNAL_ERROR"),
 }
 
 
@@ -42,8 +61,19 @@ def not_found(message: str) -> ApiError:
     return ApiError("RESOURCE_DOES_NOT_EXIST", message)
 
 
+def error_body(error_code: str, message: str) -> dict[str, str]:
+    body = {"error_code": error_code, "message": message}
+    if error_code in _CLASSIFICATION:
+        body["sqlstate"], body["error_class"] = _CLASSIFICATION[error_code]
+    return body
+
+
+def status_of(error_code: str) -> int:
+    return _STATUS.get(error_code, 400)
+
+
 def error_response(error_code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error_code": error_code, "message": message}, status_code=status)
+    return JSONResponse(error_body(error_code, message), status_code=status)
 
 
 async def api_error_handler(request: Request, exc: Exception) -> JSONResponse:

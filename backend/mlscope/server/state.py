@@ -8,6 +8,8 @@ from starlette.requests import Request
 
 from ..history import HistoryCache
 from ..index import RunIndex
+from ..index.model_writes import LoggedModelWrites
+from ..index.tracking_writes import TrackingWrites
 from ..search.queries import RunQueries
 from ..store.artifact_uris import ArtifactLocations
 
@@ -41,3 +43,12 @@ def artifact_locations_of(request: Request) -> ArtifactLocations:
 def serves_artifacts(request: Request) -> bool:
     """False when the server runs with --no-serve-artifacts (app.state.serve_artifacts)."""
     return bool(getattr(request.app.state, "serve_artifacts", True))
+
+
+def writes_of(request: Request) -> TrackingWrites:
+    """The app's tracking writer (runs, experiments, metrics) over its index."""
+    return request.app.state.writes
+
+
+def model_writes_of(request: Request) -> LoggedModelWrites:
+    return request.app.state.model_writes

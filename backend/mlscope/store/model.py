@@ -108,6 +108,7 @@ class LoggedModel:
     params: dict[str, str]
     tags: dict[str, str]
     path: Path
+    lifecycle_stage: str = ACTIVE  # deleted models stay on disk; MLflow's reads treat them as gone
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,7 +236,7 @@ def read_logged_models(exp_dir: Path) -> list[LoggedModel]:
                 model_id=str(meta.get("model_id") or model_dir.name),
                 experiment_id=str(meta.get("experiment_id") or exp_dir.name),
                 name=str(meta.get("name") or ""),
-                source_run_id=str(meta["source_run_id"]) if meta.get("source_run_id") else None,
+                source_run_id=str(meta["source_run_id"]) if meta.get("source_run_id") is not None else None,
                 status=LOGGED_MODEL_STATUS.get(status, str(status)) if isinstance(status, int) else str(status or ""),
                 creation_timestamp=_int_or_none(meta.get("creation_timestamp")),
                 last_updated_timestamp=_int_or_none(meta.get("last_updated_timestamp")),
@@ -245,6 +245,7 @@ def read_logged_models(exp_dir: Path) -> list[LoggedModel]:
                 params=read_key_values(model_dir / "params"),
                 tags=read_key_values(model_dir / "tags"),
                 path=model_dir,
+                lifecycle_stage=str(meta.get("lifecycle_stage") or ACTIVE),
             )
         )
     return models

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +57,23 @@ class TreeWriter:
     # ---------------------------------------------------------- experiments
 
     def ensure_root(self) -> None:
-        """Create the root, .trash and the Default experiment, as FileStore's constructor does."""
-        if not self.root.exists():
-            self.root.mkdir(parents=True, exist_ok=True)
+        """Create the root, .trash and the Default experiment, as FileStore's constructor does.
+
+        An existing but empty folder gets the Default experiment too (FileStore
+        leaves it without one, and the first ``start_run`` then fails).
+        """
+        fresh = not self.root.exists() or not any(p.name != TRASH for p in self.root.iterdir())
+        self.root.mkdir(parents=True, exist_ok=True)
+        if fresh:
             with locked(self.root):
                 if not (self.root / DEFAULT_EXPERIMENT_ID).exists():
                     self._create_experiment_dir(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
         self.trash.mkdir(exist_ok=True)
 
-    def create_experiment(self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None) -> str:
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None, *, default_artifact_root: str | None = None
+    ) -> str:
+        """A new experiment; without a location it gets ``<default_artifact_root or the tree>/<id>`` as in FileStore."""
         self.ensure_root()
         with locked(self.root):
             existing = self.find_experiment_by_name(name)
@@ -73,7 +81,8 @@ class TreeWriter:
                 if existing.lifecycle_stage == DELETED:
                     raise StoreError(
                         f"Experiment {name!r} already exists in deleted state. You can restore the experiment, "
-                        "or permanently delete the experiment from the .trash folder in order to use this name again.",
+                        "or permanently delete the experiment from the .trash folder (under tracking server's root folder) in order to "
+                        "use this experiment name again.",
                         "RESOURCE_ALREADY_EXISTS",
                     )
                 raise StoreError(f"Experiment '{name}' already exists.", "RESOURCE_ALREADY_EXISTS")
@@ -81,6 +90,8 @@ class TreeWriter:
                 experiment_id = generate_experiment_id()
                 if not (self.root / experiment_id).exists() and not (self.trash / experiment_id).exists():
                     break
+            if not artifact_location and default_artifact_root:
+                artifact_location = f"{_resolve_uri_if_local(default_artifact_root).rstrip('/')}/{experiment_id}"
             self._create_experiment_dir(experiment_id, name, artifact_location, tags)
         return experiment_id
 
@@ -229,8 +240,14 @@ class TreeWriter:
         start_time: int | None = None,
         run_name: str | None = None,
         tags: dict[str, str] | None = None,
+        artifact_uri: Callable[[str], str] | None = None,
     ) -> str:
-        """A RUNNING run with metrics/ params/ artifacts/ tags/; named at random when unnamed."""
+        """A RUNNING run with metrics/ params/ artifacts/ tags/; named at random when unnamed.
+
+        ``artifact_uri(run_id)`` gives the run's artifact URI; FileStore's rule,
+        ``<artifact_location>/<run_id>/artifacts``, when not given (a tracking
+        server hands out proxied ``mlflow-artifacts:`` URIs instead).
+        """
         folder = self.experiment_dir(experiment_id)
         if folder.parent != self.root:
             raise StoreError(f"Could not create run under non-active experiment with ID {experiment_id}.", "INVALID_STATE")
@@ -246,7 +263,7 @@ class TreeWriter:
         tags["mlflow.runName"] = run_name
         run_id = uuid.uuid4().hex
         meta = {
-            "artifact_uri": f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+            "artifact_uri": artifact_uri(run_id) if artifact_uri else f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
             "end_time": None,
             "entry_point_name": "",
             "experiment_id": str(experiment_id),

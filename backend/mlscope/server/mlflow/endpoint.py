@@ -17,6 +17,9 @@ class Endpoint:
     handler: Handler
     methods: tuple[str, ...]
     ajax_only: bool = False  # MLflow serves a few UI-only endpoints under /ajax-api alone
+    # A POST that changes nothing (searches): served in --read-only mode. Every other
+    # non-GET endpoint counts as a write, so a new endpoint is refused there until marked.
+    changes_nothing: bool = False
 
 
 def post(path: str, handler: Handler) -> Endpoint:
@@ -25,3 +28,8 @@ def post(path: str, handler: Handler) -> Endpoint:
 
 def get(path: str, handler: Handler) -> Endpoint:
     return Endpoint(path, handler, ("GET",))
+
+
+def search(path: str, handler: Handler, methods: tuple[str, ...] = ("POST",)) -> Endpoint:
+    """A read that MLflow serves by POST (filters too long for a query string)."""
+    return Endpoint(path, handler, methods, changes_nothing=True)

@@ -1,4 +1,4 @@
-"""MLflow's experiments endpoints: search, get, get-by-name."""
+"""MLflow's experiments endpoints: search, get, get-by-name; create, update (rename), delete, restore, tags."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from starlette.responses import JSONResponse
 
 from ...search import SearchError
 from ...search import search_experiments as search_experiment_list
-from ..args import int_arg, list_arg, request_args, string_arg
+from ..args import int_arg, list_arg, mlflow_message, request_args, string_arg
 from ..errors import invalid, not_found
-from ..state import index_of
-from .endpoint import Endpoint, get
+from ..state import index_of, writes_of
+from . import messages as m
+from .endpoint import Endpoint, get, post, search
 from .proto import experiment_json
+
+EMPTY: dict[str, Any] = {}
 
 
 async def search_experiments(request: Request) -> JSONResponse:
@@ -62,8 +65,57 @@ async def get_experiment_by_name(request: Request) -> JSONResponse:
     return JSONResponse({"experiment": experiment_json(matches[0])})
 
 
+# --------------------------------------------------------------------- writes
+
+
+async def create_experiment(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.CREATE_EXPERIMENT, m.CREATE_EXPERIMENT_SCHEMA)
+    writes = writes_of(request)
+    experiment_id = await run_in_threadpool(
+        writes.create_experiment, body.get("name", ""), body.get("artifact_location") or None, m.pairs(body.get("tags"))
+    )
+    return JSONResponse({"experiment_id": experiment_id})
+
+
+async def update_experiment(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.UPDATE_EXPERIMENT, m.UPDATE_EXPERIMENT_SCHEMA)
+    await run_in_threadpool(writes_of(request).rename_experiment, body.get("experiment_id", ""), body.get("new_name", ""))
+    return JSONResponse(EMPTY)
+
+
+async def delete_experiment(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.EXPERIMENT_ID, m.EXPERIMENT_ID_SCHEMA)
+    await run_in_threadpool(writes_of(request).delete_experiment, body.get("experiment_id", ""))
+    return JSONResponse(EMPTY)
+
+
+async def restore_experiment(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.EXPERIMENT_ID, m.EXPERIMENT_ID_SCHEMA)
+    await run_in_threadpool(writes_of(request).restore_experiment, body.get("experiment_id", ""))
+    return JSONResponse(EMPTY)
+
+
+async def set_experiment_tag(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.SET_EXPERIMENT_TAG, m.SET_EXPERIMENT_TAG_SCHEMA)
+    writes = writes_of(request)
+    await run_in_threadpool(writes.set_experiment_tag, body.get("experiment_id", ""), body.get("key", ""), body.get("value", ""))
+    return JSONResponse(EMPTY)
+
+
+async def delete_experiment_tag(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.DELETE_EXPERIMENT_TAG, m.DELETE_EXPERIMENT_TAG_SCHEMA)
+    await run_in_threadpool(writes_of(request).delete_experiment_tag, body.get("experiment_id", ""), body.get("key", ""))
+    return JSONResponse(EMPTY)
+
+
 endpoints: list[Endpoint] = [
-    Endpoint("/experiments/search", search_experiments, ("GET", "POST")),
+    search("/experiments/search", search_experiments, ("GET", "POST")),
     get("/experiments/get", get_experiment),
     get("/experiments/get-by-name", get_experiment_by_name),
+    post("/experiments/create", create_experiment),
+    post("/experiments/update", update_experiment),
+    post("/experiments/delete", delete_experiment),
+    post("/experiments/restore", restore_experiment),
+    post("/experiments/set-experiment-tag", set_experiment_tag),
+    post("/experiments/delete-experiment-tag", delete_experiment_tag),
 ]

@@ -19,11 +19,12 @@ from ...index import RunIndex
 from ...index.logged_models import logged_models_of
 from ...search import SEARCH_MAX_RESULTS_THRESHOLD
 from ...search.paging import paginate
-from ...store.model import LoggedModel
+from ...store.model import DELETED, LoggedModel
 from ..args import int_arg, list_arg, page_offset, request_args, string_arg
 from ..errors import invalid, not_found
 from ..state import index_of
-from .endpoint import Endpoint, get, post
+from . import logged_model_writes
+from .endpoint import Endpoint, get, search
 from .proto import logged_model_json
 
 FILTER_FIELDS = ("name", "model_id", "source_run_id", "model_type", "status")
@@ -48,7 +49,7 @@ def models_in(index: RunIndex, experiment_ids: list[str]) -> list[LoggedModel]:
     for experiment_id in experiment_ids:
         experiment = index.experiment(experiment_id)
         if experiment is not None:
-            found.extend(logged_models_of(experiment.path).values())
+            found.extend(m for m in logged_models_of(experiment.path).values() if m.lifecycle_stage != DELETED)
     return found
 
 
@@ -81,10 +82,11 @@ async def get_logged_model(request: Request) -> JSONResponse:
     for model in models:
         if model.model_id == model_id:
             return JSONResponse({"model": logged_model_json(model)})
-    raise not_found(f"Logged model with ID '{model_id}' not found")
+    raise not_found(f"Model '{model_id}' not found")
 
 
 endpoints: list[Endpoint] = [
-    post("/logged-models/search", search_logged_models),
+    search("/logged-models/search", search_logged_models),
     get("/logged-models/{model_id:str}", get_logged_model),
+    *logged_model_writes.endpoints,
 ]

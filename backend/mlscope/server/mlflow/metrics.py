@@ -51,7 +51,7 @@ async def get_metric_history(request: Request) -> JSONResponse:
             body["next_page_token"] = make_page_token(offset + max_results)
     else:
         page = points[offset:]
-    body = {"metrics": [metric_json(m) for m in page], **body}
+    body = {"metrics": [metric_json(m, run_id) for m in page], **body}
     return JSONResponse(body)
 
 

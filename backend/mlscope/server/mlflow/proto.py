@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...store.model import Experiment, LoggedModel, Metric, Run
+from ...store.model import Experiment, LoggedModel, Metric, Run, RunInfo
 
 
 def float_json(value: float) -> float | str:
@@ -38,6 +38,7 @@ def experiment_json(experiment: Experiment) -> dict[str, Any]:
         body["creation_time"] = experiment.creation_time
     if experiment.tags:
         body["tags"] = key_values(experiment.tags)
+    body["workspace"] = "default"  # MLflow 3's workspaces: a file store has the one
     return body
 
 
@@ -56,8 +57,8 @@ def metric_json(metric: Metric, run_id: str | None = None) -> dict[str, Any]:
     return body
 
 
-def run_info_json(run: Run) -> dict[str, Any]:
-    info = run.info
+def run_info_json(run: Run | RunInfo) -> dict[str, Any]:
+    info = run.info if isinstance(run, Run) else run
     body: dict[str, Any] = {
         "run_uuid": info.run_id,
         "run_id": info.run_id,
@@ -78,7 +79,7 @@ def run_info_json(run: Run) -> dict[str, Any]:
 def run_json(run: Run) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if run.metrics:
-        data["metrics"] = [metric_json(m) for m in run.metrics.values()]
+        data["metrics"] = [metric_json(m, run.info.run_id) for m in run.metrics.values()]
     if run.params:
         data["params"] = key_values(run.params)
     if run.tags:
@@ -101,12 +102,10 @@ def run_json(run: Run) -> dict[str, Any]:
         ]
     if run.model_inputs:
         inputs["model_inputs"] = [{"model_id": m.model_id} for m in run.model_inputs]
-    body: dict[str, Any] = {"info": run_info_json(run), "data": data, "inputs": inputs}
+    outputs: dict[str, Any] = {}
     if run.model_outputs:
-        body["outputs"] = {
-            "model_outputs": [{"model_id": m.model_id, "step": m.step or 0} for m in run.model_outputs]
-        }
-    return body
+        outputs["model_outputs"] = [{"model_id": m.model_id, "step": m.step or 0} for m in run.model_outputs]
+    return {"info": run_info_json(run), "data": data, "inputs": inputs, "outputs": outputs}
 
 
 def logged_model_json(model: LoggedModel) -> dict[str, Any]:

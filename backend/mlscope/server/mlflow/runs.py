@@ -1,4 +1,4 @@
-"""MLflow's runs endpoints: search and get."""
+"""MLflow's runs endpoints: search and get; create, update (status, end time, name), delete, restore."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from starlette.responses import JSONResponse
 from ...index import RunIndex
 from ...search.queries import RunQuery
 from ...store.model import Run
-from ..args import int_arg, list_arg, request_args, string_arg
+from ..args import int_arg, list_arg, mlflow_message, request_args, string_arg
 from ..errors import invalid, not_found
-from ..state import index_of, queries_of
-from .endpoint import Endpoint, get, post
-from .proto import run_json
+from ..state import index_of, queries_of, writes_of
+from . import messages as m
+from . import run_logging
+from .endpoint import Endpoint, get, post, search
+from .proto import run_info_json, run_json
 
 
 def get_run_or_404(index: RunIndex, run_id: str) -> Run:
@@ -52,7 +54,47 @@ async def get_run(request: Request) -> JSONResponse:
     return JSONResponse({"run": run_json(run)})
 
 
+# --------------------------------------------------------------------- writes
+
+
+async def create_run(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.CREATE_RUN, m.CREATE_RUN_SCHEMA)
+    run = await run_in_threadpool(
+        writes_of(request).create_run,
+        body.get("experiment_id", ""),
+        body.get("user_id", ""),
+        body.get("start_time", 0),
+        body.get("run_name", ""),
+        m.pairs(body.get("tags")),
+    )
+    return JSONResponse({"run": run_json(run)})
+
+
+async def update_run(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.UPDATE_RUN, m.UPDATE_RUN_SCHEMA)
+    run_id = body.get("run_id") or body.get("run_uuid") or ""
+    info = await run_in_threadpool(writes_of(request).update_run, run_id, body.get("status"), body.get("end_time"), body.get("run_name"))
+    return JSONResponse({"run_info": run_info_json(info)})
+
+
+async def delete_run(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.RUN_ID, m.RUN_ID_SCHEMA)
+    await run_in_threadpool(writes_of(request).delete_run, body.get("run_id", ""))
+    return JSONResponse({})
+
+
+async def restore_run(request: Request) -> JSONResponse:
+    body = await mlflow_message(request, m.RUN_ID, m.RUN_ID_SCHEMA)
+    await run_in_threadpool(writes_of(request).restore_run, body.get("run_id", ""))
+    return JSONResponse({})
+
+
 endpoints: list[Endpoint] = [
-    post("/runs/search", search_runs),
+    search("/runs/search", search_runs),
     get("/runs/get", get_run),
+    post("/runs/create", create_run),
+    post("/runs/update", update_run),
+    post("/runs/delete", delete_run),
+    post("/runs/restore", restore_run),
+    *run_logging.endpoints,
 ]

@@ -8,4 +8,8 @@ from . import charts, compare, histories, pages, runs_table
 
 routes: list[BaseRoute] = [*pages.routes, *runs_table.routes, *histories.routes, *compare.routes, *charts.routes]
 
-__all__ = ["routes"]
+# POSTs that only read (long queries in a body): a --read-only server still answers them.
+READ_POSTS = ("/api/mlscope/runs/search", "/api/mlscope/compare", "/api/mlscope/metrics/histories", "/api/mlscope/keys",
+              *charts.READ_POSTS)
+
+__all__ = ["READ_POSTS", "routes"]

@@ -1,0 +1,111 @@
+"""The one place a request is refused before it reaches a handler: cross-site writes, --read-only, headers.
+
+A tracking server turns a localhost viewer into something a web page could
+damage: any page a user visits can POST to ``http://localhost:5000``. So
+every request that may change something (any method but GET/HEAD/OPTIONS,
+except the few POSTs that only search) must
+
+* come from this server's own origin, an origin allowed with
+  ``--cors-allowed-origins``, or from a client that is not a browser at all:
+  browsers always send ``Origin`` (and ``Sec-Fetch-Site``) on such requests;
+  MLflow's Python client sends neither;
+* carry a JSON content type when it is a POST, which a cross-site HTML form
+  cannot send and a cross-site script cannot send without a CORS preflight
+  this server never grants (refused with MLflow's own message for it);
+* and is refused outright with 403 PERMISSION_DENIED when the server runs
+  with ``--read-only``.
+
+Every response gets ``X-Content-Type-Options: nosniff``, as MLflow's server sends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_body, status_of
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_MESSAGE = "This mlscope server is read-only (started with --read-only): it refuses every write."
+
+
+class WriteGuard:
+    """Refuses writes that are cross-site, non-JSON POSTs, or made to a read-only server; adds nosniff."""
+
+    def __init__(self, app: ASGIApp, *, read_only: bool, read_posts: Collection[str], allowed_origins: Collection[str]) -> None:
+        self.app = app
+        self.read_only = read_only
+        self.read_posts = frozenset(read_posts)
+        self.allowed_origins = frozenset(o.rstrip("/") for o in allowed_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method not in SAFE_METHODS:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            refusal = self.refusal(method, scope.get("path", ""), headers, scope.get("scheme", "http"))
+            if refusal is not None:
+                await _send_error(send, *refusal)
+                return
+        await self.app(scope, receive, _with_nosniff(send))
+
+    def refusal(self, method: str, path: str, headers: dict[str, str], scheme: str) -> tuple[str, str] | None:
+        """(error_code, message) when this request must not go on, else None."""
+        if not self._same_site(headers, scheme):
+            origin = headers.get("origin") or f"a page on another site (Sec-Fetch-Site: {headers.get('sec-fetch-site')})"
+            return (
+                "PERMISSION_DENIED",
+                f"Cross-site request refused: {origin} may not change data on this server. "
+                "Start it with --cors-allowed-origins <origin> to allow that origin.",
+            )
+        if method == "POST":
+            content_type = headers.get("content-type")
+            if content_type is None:
+                return "INVALID_PARAMETER_VALUE", "Bad Request. Content-Type header is missing."
+            if content_type.split(";")[0].strip().lower() != "application/json":
+                return "INVALID_PARAMETER_VALUE", "Bad Request. Content-Type must be one of ['application/json']."
+        if self.read_only and not (method == "POST" and path in self.read_posts):
+            return "PERMISSION_DENIED", READ_ONLY_MESSAGE
+        return None
+
+    def _same_site(self, headers: dict[str, str], scheme: str) -> bool:
+        origin = headers.get("origin")
+        if origin is not None:
+            if "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins:
+                return True
+            parts = urlsplit(origin)
+            return origin != "null" and parts.scheme == scheme and parts.netloc.lower() == headers.get("host", "").lower()
+        return headers.get("sec-fetch-site", "none") in ("same-origin", "none")
+
+
+async def _send_error(send: Send, error_code: str, message: str) -> None:
+    body = json.dumps(error_body(error_code, message)).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status_of(error_code),
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-content-type-options", b"nosniff"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _with_nosniff(send: Send) -> Send:
+    async def sender(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            if not any(k.lower() == b"x-content-type-options" for k, _ in headers):
+                headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+        await send(message)
+
+    return sender
