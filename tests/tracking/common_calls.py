@@ -116,7 +116,7 @@ with mlflow.start_run(run_id=child.info.run_id):
 
 frame = mlflow.search_runs(order_by=["attributes.run_name ASC"])
 listed = mlflow.search_runs(filter_string="metrics.child_metric > 2", output_format="list")
-every = mlflow.search_experiments(view_type=ViewType.ALL)
+every = mlflow.search_experiments(view_type=ViewType.ALL, filter_string="name LIKE 'to-%'")
 summary = {
     "columns": sorted(frame.columns),
     "dtypes": {column: str(frame[column].dtype) for column in sorted(frame.columns)},

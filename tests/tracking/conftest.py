@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +35,38 @@ def mlflow_client(monkeypatch: pytest.MonkeyPatch):
         return mlflow.MlflowClient(tracking_uri=path.resolve().as_uri())
 
     return make
+
+
+@pytest.fixture(scope="session")
+def mlflow_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """MLflow's own ``mlflow server`` (file store in ./mlruns, proxied artifacts in ./mlartifacts), shared by the session."""
+    from tests.tracking_servers import mlflow_server
+
+    server = mlflow_server(tmp_path_factory.mktemp("mlflow-server")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server_url(mlflow_server_process: Any) -> str:
+    return str(mlflow_server_process.url)
+
+
+@pytest.fixture
+def remote(mlflow_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """mlscope's fluent API pointed at the server, in a fresh experiment; yields MLflow's client for the same server."""
+    import uuid
+
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID", "MLFLOW_RUN_ID"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    fluent._reset_for_tests()
+    fluent.set_tracking_uri(mlflow_server_url)
+    fluent.set_experiment(f"rest-{uuid.uuid4().hex[:12]}")
+    mlflow = pytest.importorskip("mlflow")
+    yield mlflow.MlflowClient(tracking_uri=mlflow_server_url)
+    while fluent.active_run() is not None:
+        fluent.end_run()
+    fluent._reset_for_tests()

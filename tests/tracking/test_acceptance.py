@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.tracking_servers import mlflow_server
 
 SCRIPT = (Path(__file__).parent / "common_calls.py").read_text()
 IMPORTS = {"mlflow": "import mlflow", "mlscope": "import mlscope as mlflow"}
+SCRIPT_EXPERIMENTS = {"common-calls", "to-delete", "to-restore"}
 
 
 def run_script(folder: Path, module: str, tracking_uri: str) -> None:
@@ -47,17 +49,17 @@ def local_trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def server_trees(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """Each import logging through its own ``mlflow server`` (file store, proxied artifacts in ./mlartifacts)."""
+def server_trees(tmp_path_factory: pytest.TempPathFactory, mlflow_server_process: Any) -> Iterator[dict[str, Path]]:
+    """Each import logging through its own ``mlflow server`` (file store, proxied artifacts in ./mlartifacts):
+    mlscope's client through the session's server, MLflow's through one of its own."""
     base = tmp_path_factory.mktemp("acceptance-rest")
-    servers = {module: mlflow_server(base / f"server-{module}").start() for module in IMPORTS}
+    theirs = mlflow_server(base / "server-mlflow").start()
     try:
-        for module, server in servers.items():
-            run_script(base / f"client-{module}", module, server.url)
-        yield {module: base / f"server-{module}" / "mlruns" for module in IMPORTS}
+        run_script(base / "client-mlscope", "mlscope", mlflow_server_process.url)
+        run_script(base / "client-mlflow", "mlflow", theirs.url)
+        yield {"mlscope": mlflow_server_process.cwd / "mlruns", "mlflow": base / "server-mlflow" / "mlruns"}
     finally:
-        for server in servers.values():
-            server.stop()
+        theirs.stop()
 
 
 def test_the_script_writes_the_same_tree_as_mlflow(local_trees: dict[str, Path]) -> None:
@@ -77,6 +79,6 @@ def test_the_trees_hold_what_the_script_logged(local_trees: dict[str, Path]) -> 
 
 
 def test_the_script_over_rest_writes_the_same_tree_as_mlflows_client(server_trees: dict[str, Path]) -> None:
-    ours, theirs = snapshot(server_trees["mlscope"]), snapshot(server_trees["mlflow"])
+    ours, theirs = (snapshot(server_trees[module], SCRIPT_EXPERIMENTS) for module in ("mlscope", "mlflow"))
     assert differences(ours, theirs) == []
     assert ours["common-calls"]["runs"]["parent"]["artifacts"]  # the proxied uploads landed

@@ -54,12 +54,15 @@ def artifacts(folder: Path) -> dict[str, Any]:
     return {UUID.sub("<uuid>", p.relative_to(folder).as_posix()): file_content(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def snapshot(root: Path) -> dict[str, Any]:
+def snapshot(root: Path, experiments: set[str] | None = None) -> dict[str, Any]:
+    """Every experiment of the tree (or only those named)."""
     from mlflow.entities import ViewType
 
     store = file_store(root)
     found: dict[str, Any] = {}
     for experiment in store.search_experiments(view_type=ViewType.ALL, max_results=1000):
+        if experiments is not None and experiment.name not in experiments:
+            continue
         runs = store.search_runs([experiment.experiment_id], "", ViewType.ALL, max_results=1000)
         names = {r.info.run_id: r.info.run_name for r in runs}
         shaped = {}
