@@ -9,10 +9,12 @@ one query per run.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,6 +24,7 @@ from ..paths import NotLocalError, local_path
 from . import tables as t
 
 CHUNK = 500  # ids per IN list: far below every dialect's bound-parameter limit
+SHARED_LENGTH = 64  # values up to this long are interned
 NAN = float("nan")
 LOGGED_MODEL_STATUS = {0: "LOGGED_MODEL_STATUS_UNSPECIFIED", 1: "LOGGED_MODEL_PENDING", 2: "LOGGED_MODEL_READY", 3: "LOGGED_MODEL_UPLOAD_FAILED"}
 NO_PATH = Path("/nonexistent/mlscope-sql-store")  # records of a SQL store whose artifacts are not local
@@ -114,10 +117,20 @@ def metric_value(value: float, is_nan: bool) -> float:
     return NAN if is_nan else value
 
 
+def _shared(text: str) -> str:
+    """Keys and short values repeat across thousands of runs: one string object each (the index holds them all)."""
+    return sys.intern(text) if len(text) <= SHARED_LENGTH else text
+
+
 class RunDetails:
-    """Params, tags, latest metrics and inputs/outputs of many runs, each table read once."""
+    """Params, tags, latest metrics and inputs/outputs of many runs, each table read once.
+
+    Strings that repeat are shared and identical dataset inputs are one object,
+    so an index of 100,000 runs holds each distinct value once.
+    """
 
     def __init__(self) -> None:
+        self._inputs: dict[tuple[Any, ...], DatasetInput] = {}
         self.params: dict[str, dict[str, str]] = defaultdict(dict)
         self.tags: dict[str, dict[str, str]] = defaultdict(dict)
         self.metrics: dict[str, dict[str, Metric]] = defaultdict(dict)
@@ -136,14 +149,16 @@ class RunDetails:
         def where(query: sa.Select, column: sa.ColumnElement) -> sa.Select:
             return query if part is None else query.where(column.in_(part))
 
+        intern = sys.intern
         for run_id, key, value in conn.execute(where(sa.select(t.params.c.run_uuid, t.params.c.key, t.params.c.value), t.params.c.run_uuid)):
-            self.params[run_id][key] = value
+            self.params[run_id][intern(key)] = _shared(value)
         for run_id, key, value in conn.execute(where(sa.select(t.tags.c.run_uuid, t.tags.c.key, t.tags.c.value), t.tags.c.run_uuid)):
-            self.tags[run_id][key] = value if value is not None else ""
+            self.tags[run_id][intern(key)] = _shared(value) if value is not None else ""
         lm = t.latest_metrics.c
         for run_id, key, value, timestamp, step, is_nan in conn.execute(
             where(sa.select(lm.run_uuid, lm.key, lm.value, lm.timestamp, lm.step, lm.is_nan), lm.run_uuid)
         ):
+            key = intern(key)
             self.metrics[run_id][key] = Metric(key, metric_value(value, is_nan), timestamp or 0, step)
         self._load_inputs(conn, part)
 
@@ -166,17 +181,20 @@ class RunDetails:
             for input_uuid, name, value in conn.execute(query_part):
                 input_tags[input_uuid][name] = value
         for row in rows:
-            self.datasets[row.destination_id].append(
-                DatasetInput(
+            tags = input_tags.get(row.input_uuid, {})
+            identity = (row.name, row.digest, row.dataset_source_type, row.dataset_source, row.dataset_schema, row.dataset_profile, tuple(sorted(tags.items())))
+            dataset = self._inputs.get(identity)
+            if dataset is None:
+                dataset = self._inputs[identity] = DatasetInput(
                     name=row.name,
                     digest=row.digest,
                     source_type=row.dataset_source_type,
                     source=row.dataset_source,
                     schema=row.dataset_schema or "",
                     profile=row.dataset_profile or "",
-                    tags=input_tags.get(row.input_uuid, {}),
+                    tags=tags,
                 )
-            )
+            self.datasets[row.destination_id].append(dataset)
         model_query = sa.select(i.source_type, i.source_id, i.destination_id, i.step).where(i.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")))
         if part is not None:
             model_query = model_query.where(i.source_id.in_(part))
@@ -189,8 +207,11 @@ class RunDetails:
     def run(self, info: RunInfo) -> Run:
         rid = info.run_id
         tags = self.tags.get(rid, {})
-        if not info.run_name and tags.get("mlflow.runName"):
-            info = replace(info, run_name=tags["mlflow.runName"])
+        name_tag = tags.get("mlflow.runName")
+        if not info.run_name and name_tag:
+            info = replace(info, run_name=name_tag)
+        elif name_tag == info.run_name and name_tag is not info.run_name:
+            tags["mlflow.runName"] = info.run_name  # one string for both
         return Run(
             info=info,
             params=self.params.get(rid, {}),

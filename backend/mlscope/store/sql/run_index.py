@@ -163,7 +163,6 @@ class SqlRunIndex:
             self.progress.phase, self.progress.total = "details", len(infos)
             self._listed.set()
             details = reads.RunDetails().load(conn, None)
-        _intern_details(details)
         with self._lock:
             for info in infos:
                 self._put(details.run(info))
@@ -269,8 +268,6 @@ class SqlRunIndex:
                 numbers = [n for e in experiment_ids if (n := reads.experiment_id_or_none(e)) is not None]
                 experiments = reads.experiments(conn, numbers) if numbers else []
             fresh = reads.runs(conn, sorted(run_ids)) if run_ids else []
-        for run in fresh:
-            _intern_run_details(run)
         now = time.time()
         with self._lock:
             changed = 0
@@ -345,25 +342,3 @@ def _details_differ(known: Run | None, fresh: Run) -> bool:
 def _interned_info(info: RunInfo) -> RunInfo:
     return replace(info, experiment_id=sys.intern(info.experiment_id), status=sys.intern(info.status),
                    user_id=sys.intern(info.user_id), lifecycle_stage=sys.intern(info.lifecycle_stage))  # fmt: skip
-
-
-def _intern_map(values: dict[str, str]) -> None:
-    for key in list(values):
-        value = values.pop(key)
-        values[sys.intern(key)] = sys.intern(value) if len(value) <= 64 else value
-
-
-def _intern_details(details: reads.RunDetails) -> None:
-    """Keys (and short values) repeat across thousands of runs: one string object each."""
-    for group in (details.params, details.tags):
-        for values in group.values():
-            _intern_map(values)
-    for metrics in details.metrics.values():
-        for key in list(metrics):
-            metric = metrics.pop(key)
-            metrics[sys.intern(key)] = replace(metric, key=sys.intern(key))
-
-
-def _intern_run_details(run: Run) -> None:
-    _intern_map(run.params)
-    _intern_map(run.tags)
