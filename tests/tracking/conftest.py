@@ -54,19 +54,35 @@ def mlflow_server_url(mlflow_server_process: Any) -> str:
     return str(mlflow_server_process.url)
 
 
-@pytest.fixture
-def remote(mlflow_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """mlscope's fluent API pointed at the server, in a fresh experiment; yields MLflow's client for the same server."""
+@pytest.fixture(scope="session")
+def mlscope_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``mlscope server`` on an empty folder, shared by the session's REST tests."""
+    from tests.tracking_servers import mlscope_server
+
+    root = tmp_path_factory.mktemp("mlscope-server") / "mlruns"
+    root.mkdir()
+    server = mlscope_server(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["mlflow server", "mlscope server"])
+def remote(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """mlscope's fluent API pointed at a tracking server (MLflow's, then mlscope's), in a fresh experiment;
+    yields MLflow's own client for the same server, the oracle."""
     import uuid
 
+    server = request.getfixturevalue("mlflow_server_process" if request.param == "mlflow server" else "mlscope_server_process")
     for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID", "MLFLOW_RUN_ID"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     fluent._reset_for_tests()
-    fluent.set_tracking_uri(mlflow_server_url)
+    fluent.set_tracking_uri(server.url)
     fluent.set_experiment(f"rest-{uuid.uuid4().hex[:12]}")
     mlflow = pytest.importorskip("mlflow")
-    yield mlflow.MlflowClient(tracking_uri=mlflow_server_url)
+    yield mlflow.MlflowClient(tracking_uri=server.url)
     while fluent.active_run() is not None:
         fluent.end_run()
     fluent._reset_for_tests()

@@ -82,3 +82,18 @@ def test_the_script_over_rest_writes_the_same_tree_as_mlflows_client(server_tree
     ours, theirs = (snapshot(server_trees[module], SCRIPT_EXPERIMENTS) for module in ("mlscope", "mlflow"))
     assert differences(ours, theirs) == []
     assert ours["common-calls"]["runs"]["parent"]["artifacts"]  # the proxied uploads landed
+
+
+@pytest.fixture(scope="module")
+def mlscope_server_tree(tmp_path_factory: pytest.TempPathFactory, mlscope_server_process: Any) -> Path:
+    """``import mlscope as mlflow`` logging through ``mlscope server`` (artifacts land inside its tree)."""
+    run_script(tmp_path_factory.mktemp("acceptance-mlscope-server"), "mlscope", mlscope_server_process.url)
+    return Path(mlscope_server_process.cwd) / "mlruns"
+
+
+def test_the_script_through_mlscope_server_writes_the_same_tree_as_mlflow_through_its_server(
+    mlscope_server_tree: Path, server_trees: dict[str, Path]
+) -> None:
+    ours, theirs = snapshot(mlscope_server_tree, SCRIPT_EXPERIMENTS), snapshot(server_trees["mlflow"], SCRIPT_EXPERIMENTS)
+    assert differences(ours, theirs) == []
+    assert ours["common-calls"]["runs"]["parent"]["artifacts"]
