@@ -175,3 +175,38 @@ def model_fields(model: Any) -> dict[str, Any]:
         "tags": dict(model.tags), "aliases": dict(model.aliases),
         "latest_versions": sorted((version_fields(v) for v in model.latest_versions()), key=lambda f: f["version"]),
     }
+
+
+# ------------------------------------------------------------ many models, written fast
+
+
+def write_synthetic_registry(root: Path, models: int, versions: int = 3, *, t0: int = 1_790_000_000_000) -> list[str]:
+    """``models`` registered models of ``versions`` versions each, in MLflow's registry layout, without MLflow.
+
+    Model i is named ``model-<i:04d>``, was last updated at t0 + i seconds, has the tag team=<one of three>
+    and the alias champion on its second version. Returns the names.
+    """
+    teams = ("risk", "growth", "search")
+    names = []
+    for i in range(models):
+        name = f"model-{i:04d}"
+        model_dir = root / "models" / name
+        (model_dir / "tags").mkdir(parents=True, exist_ok=True)
+        (model_dir / "aliases").mkdir(exist_ok=True)
+        updated = t0 + i * 1000
+        (model_dir / "meta.yaml").write_text(
+            f"aliases:\n  champion: '2'\ncreation_timestamp: {t0}\ndeployment_job_id: null\ndeployment_job_state: null\n"
+            f"description: Model number {i}\nlast_updated_timestamp: {updated}\nname: {name}\nworkspace: default\n")
+        (model_dir / "tags" / "team").write_text(teams[i % 3])
+        (model_dir / "aliases" / "champion").write_text("2")
+        for v in range(1, versions + 1):
+            version_dir = model_dir / f"version-{v}"
+            version_dir.mkdir()
+            (version_dir / "meta.yaml").write_text(
+                f"creation_timestamp: {t0 + v}\ncurrent_stage: {'Production' if v == 2 else 'None'}\n"
+                f"deployment_job_state: null\ndescription: null\nlast_updated_timestamp: {t0 + v}\nmodel_id: null\n"
+                f"name: {name}\nrun_id: null\nrun_link: null\nsource: s3://bucket/{name}/{v}\nstatus: READY\n"
+                f"status_message: null\nstorage_location: s3://bucket/{name}/{v}\nuser_id: null\nversion: {v}\n"
+                "workspace: default\n")
+        names.append(name)
+    return names

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import artifacts, artifacts_proxy, experiments, logged_models, metrics, runs, service
+from . import artifacts, artifacts_proxy, experiments, logged_models, metrics, registry, runs, service
 from .endpoint import Endpoint
 
 ENDPOINTS: list[Endpoint] = [
@@ -17,12 +17,13 @@ ENDPOINTS: list[Endpoint] = [
     *metrics.endpoints,
     *logged_models.endpoints,
     *artifacts.endpoints,
+    *registry.endpoints,
 ]
 
 # The proxied artifact API, under /api/2.0/mlflow-artifacts and /ajax-api/2.0/mlflow-artifacts.
 ARTIFACTS_PROXY_ENDPOINTS: list[Endpoint] = artifacts_proxy.endpoints
 
 # MLflow routes outside the API prefixes (/health, /version, /get-artifact).
-UNPREFIXED: list[BaseRoute] = [*service.routes, *artifacts.routes]
+UNPREFIXED: list[BaseRoute] = [*service.routes, *artifacts.routes, *registry.routes]
 
 __all__ = ["ARTIFACTS_PROXY_ENDPOINTS", "ENDPOINTS", "UNPREFIXED", "Endpoint"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import charts, compare, histories, pages, runs_table
+from . import charts, compare, histories, pages, registry, runs_table
 
-routes: list[BaseRoute] = [*pages.routes, *runs_table.routes, *histories.routes, *compare.routes, *charts.routes]
+routes: list[BaseRoute] = [*pages.routes, *runs_table.routes, *histories.routes, *compare.routes, *charts.routes,
+                           *registry.routes]
 
 # POSTs that only read (long queries in a body): a --read-only server still answers them.
 READ_POSTS = ("/api/mlscope/runs/search", "/api/mlscope/compare", "/api/mlscope/metrics/histories", "/api/mlscope/keys",
