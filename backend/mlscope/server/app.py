@@ -36,7 +36,7 @@ from .errors import (
     unexpected_error_handler,
 )
 from .routes import MLFLOW_PREFIXES, all_routes
-from .security import ArtifactsOnlyGate, WriteGuard
+from .security import WriteGuard
 from .settings import ServerSettings
 
 log = logging.getLogger("mlscope")
@@ -123,8 +123,6 @@ def create_app(
                 allow_headers=["*"],
             )
         )
-    if settings.artifacts_only:
-        middleware.append(Middleware(ArtifactsOnlyGate))
     middleware.append(
         Middleware(
             WriteGuard,
