@@ -57,13 +57,14 @@ def registry_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
 class LiveServer:
     """uvicorn serving one tree on 127.0.0.1:<free port> in a background thread."""
 
-    def __init__(self, root: Path, refresh_interval: float = 0.5) -> None:
+    def __init__(self, root: Path, refresh_interval: float = 0.5, settings: Any = None) -> None:
+        """``settings``: a ServerSettings (mlscope server's options), e.g. read-only or an artifacts destination."""
         import uvicorn
 
         from mlscope.server.app import create_app
 
         self.root = root
-        self.app = create_app(root, refresh_interval=refresh_interval)
+        self.app = create_app(root, settings=settings, refresh_interval=refresh_interval)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]

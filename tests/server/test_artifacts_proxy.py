@@ -12,13 +12,15 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from mlscope.store.artifact_uris import ArtifactLocations, run_artifact_uri
+from mlscope.server.settings import ServerSettings
+from mlscope.store.artifact_uris import run_artifact_uri
 from mlscope.store.writer import TreeWriter
 from tests.conftest import LiveServer
 from tests.tracking_servers import ServerProcess, mlflow_server
@@ -324,19 +326,55 @@ def test_a_tree_written_through_mlflow_server_serves_its_mlartifacts(
         assert proxied.text == "logged through mlflow server"
 
 
-def test_an_explicit_artifacts_destination_is_read_and_written(
-    mlflow_written: tuple[Path, str, str], tmp_path: Path
-) -> None:
-    root, experiment_id, run_id = mlflow_written
-    locations = ArtifactLocations(root, root.parent / "mlartifacts")
-    server = LiveServer(root)
-    server.app.state.artifact_locations = locations
-    server.start()
+@contextmanager
+def served(root: Path, **options: Any) -> Iterator[httpx.Client]:
+    """A client of a server for ``root`` started with the given ServerSettings options."""
+    server = LiveServer(root, settings=ServerSettings(**options)).start()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
-            path = f"{experiment_id}/{run_id}/artifacts/docs/notes.txt"
-            assert client.get(f"{PROXY}/artifacts/{path}").text == "logged through mlflow server"
-            assert client.put(f"{PROXY}/artifacts/custom/place/artifacts/x.txt", content=b"x").status_code == 200
-        assert (root.parent / "mlartifacts" / "custom" / "place" / "artifacts" / "x.txt").read_bytes() == b"x"
+            yield client
     finally:
         server.stop()
+
+
+def test_an_explicit_artifacts_destination_is_read_and_written(mlflow_written: tuple[Path, str, str]) -> None:
+    root, experiment_id, run_id = mlflow_written
+    destination = root.parent / "mlartifacts"
+    with served(root, artifacts_destination=str(destination)) as client:
+        path = f"{experiment_id}/{run_id}/artifacts/docs/notes.txt"
+        assert client.get(f"{PROXY}/artifacts/{path}").text == "logged through mlflow server"
+        assert client.put(f"{PROXY}/artifacts/custom/place/artifacts/x.txt", content=b"x").status_code == 200
+    assert (destination / "custom" / "place" / "artifacts" / "x.txt").read_bytes() == b"x"
+
+
+# ------------------------------------------------------------- server options
+
+
+def test_without_serve_artifacts_the_proxy_is_unavailable(tree: tuple[Path, str, str], run_path: str) -> None:
+    with served(tree[0], serve_artifacts=False) as client:
+        for response in (client.get(f"{PROXY}/artifacts/{run_path}/outputs/test.txt"),
+                         client.put(f"{PROXY}/artifacts/{run_path}/x.txt", content=b"x"),
+                         client.get(f"{PROXY}/artifacts", params={"path": run_path})):
+            assert response.status_code == 503 and "--no-serve-artifacts" in response.json()["message"]
+
+
+def test_a_read_only_server_serves_downloads_and_refuses_uploads_and_deletes(
+    client: httpx.Client, tree: tuple[Path, str, str], run_path: str, run_dir: Path
+) -> None:
+    client.put(f"{PROXY}/artifacts/{run_path}/kept.txt", content=b"kept")
+    with served(tree[0], read_only=True) as read_only:
+        assert read_only.get(f"{PROXY}/artifacts/{run_path}/kept.txt").content == b"kept"
+        for response in (read_only.put(f"{PROXY}/artifacts/{run_path}/new.txt", content=b"x"),
+                         read_only.delete(f"{PROXY}/artifacts/{run_path}/kept.txt")):
+            assert response.status_code == 403 and response.json()["error_code"] == "PERMISSION_DENIED"
+    assert (run_dir / "artifacts" / "kept.txt").read_bytes() == b"kept" and not (run_dir / "artifacts" / "new.txt").exists()
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}])
+def test_a_page_on_another_site_cannot_upload_or_delete(
+    client: httpx.Client, run_path: str, run_dir: Path, headers: dict[str, str]
+) -> None:
+    client.put(f"{PROXY}/artifacts/{run_path}/victim.txt", content=b"mine")
+    assert client.put(f"{PROXY}/artifacts/{run_path}/planted.txt", content=b"x", headers=headers).status_code == 403
+    assert client.delete(f"{PROXY}/artifacts/{run_path}/victim.txt", headers=headers).status_code == 403
+    assert (run_dir / "artifacts" / "victim.txt").exists() and not (run_dir / "artifacts" / "planted.txt").exists()
