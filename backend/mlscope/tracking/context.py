@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
+import shutil
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -83,14 +86,20 @@ def default_tags() -> dict[str, str]:
     return tags
 
 
+@functools.lru_cache(maxsize=16)
 def git_tags(main_file: Path) -> dict[str, str]:
-    """Commit, branch and origin URL read straight from .git (no git binary or GitPython needed)."""
+    """Commit, branch and origin URL read straight from .git, once per script (as MLflow caches them).
+
+    As MLflow, none when the script's folder is git-ignored (asked of ``git check-ignore``
+    when git is installed; MLflow's GitPython needs it for everything).
+    """
     try:
         start = main_file.resolve()
     except OSError:
         return {}
+    folder = start if start.is_dir() else Path(os.path.abspath(main_file)).parent
     git_dir = _find_git_dir(start if start.is_dir() else start.parent)
-    if git_dir is None:
+    if git_dir is None or _ignored(folder):
         return {}
     head = _read(git_dir / "HEAD").strip()
     commit, branch = head, None
@@ -108,6 +117,17 @@ def git_tags(main_file: Path) -> dict[str, str]:
     if url:
         tags["mlflow.source.git.repoURL"] = url
     return tags
+
+
+def _ignored(folder: Path) -> bool:
+    git = shutil.which("git")
+    if git is None:
+        return False
+    try:
+        result = subprocess.run([git, "check-ignore", "-q", str(folder)], cwd=folder, capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
 
 
 def _find_git_dir(folder: Path) -> Path | None:
