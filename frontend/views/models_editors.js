@@ -1,9 +1,26 @@
 // Editors shared by the model and model-version pages: description (markdown), tags, aliases, stage.
 // Each one calls an async `onSave`-style function and shows the server's refusal in place.
-import { html, useState } from "../lib/html.js";
+import { html, useEffect, useState } from "../lib/html.js";
+import { fetchStatus } from "../lib/api.js";
 import { Markdown } from "../lib/markdown.js";
 
 export const STAGES = ["None", "Staging", "Production", "Archived"];
+
+let readOnlyCheck = null;
+
+/** True when the server was started with --read-only (its status says so): the pages then show no edit controls. */
+export function useReadOnly() {
+  const [readOnly, setReadOnly] = useState(false);
+  useEffect(() => {
+    readOnlyCheck = readOnlyCheck || fetchStatus().then((s) => Boolean(s && s.read_only)).catch(() => false);
+    let live = true;
+    readOnlyCheck.then((value) => live && setReadOnly(value));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return readOnly;
+}
 
 /** Run one write at a time: { busy, error, run(fn) }; run resolves to true when the write succeeded. */
 export function useWrite() {
@@ -41,6 +58,7 @@ export function Card({ title, count, actions, children, label }) {
 export function DescriptionEditor({ text, onSave, what }) {
   const [draft, setDraft] = useState(null);
   const write = useWrite();
+  const readOnly = useReadOnly();
   const save = async () => {
     if (await write.run(() => onSave(draft))) setDraft(null);
   };
@@ -51,7 +69,7 @@ export function DescriptionEditor({ text, onSave, what }) {
   const editing = draft !== null;
   return html`<${Card}
     title="Description"
-    actions=${!editing && html`<button class="btn" onClick=${() => setDraft(text || "")} aria-label=${`Edit the description of this ${what}`}>Edit</button>`}
+    actions=${!editing && !readOnly && html`<button class="btn" onClick=${() => setDraft(text || "")} aria-label=${`Edit the description of this ${what}`}>Edit</button>`}
   >
     ${editing
       ? html`<div class="reg-editor">
@@ -66,7 +84,7 @@ export function DescriptionEditor({ text, onSave, what }) {
         </div>`
       : text
         ? html`<${Markdown} text=${text} />`
-        : html`<div class="muted">No description. <button class="link-btn" onClick=${() => setDraft("")}>Add one</button></div>`}
+        : html`<div class="muted">No description.${!readOnly && html` <button class="link-btn" onClick=${() => setDraft("")}>Add one</button>`}</div>`}
   </${Card}>`;
 }
 
@@ -75,6 +93,7 @@ export function TagsEditor({ tags, onSet, onDelete, what }) {
   const [key, setKey] = useState("");
   const [value, setValue] = useState("");
   const write = useWrite();
+  const readOnly = useReadOnly();
   const entries = Object.entries(tags).sort(([a], [b]) => a.localeCompare(b));
   const add = async (e) => {
     e.preventDefault();
@@ -90,17 +109,17 @@ export function TagsEditor({ tags, onSet, onDelete, what }) {
           ${entries.map(
             ([k, v]) => html`<tr key=${k}>
               <td class="key wrap">${k}</td><td class="wrap">${v}</td>
-              <td class="reg-actions"><button class="btn-icon" aria-label=${`Delete tag ${k}`} title="Delete this tag"
-                onClick=${() => write.run(() => onDelete(k))} disabled=${write.busy}>✕</button></td>
+              <td class="reg-actions">${!readOnly && html`<button class="btn-icon" aria-label=${`Delete tag ${k}`} title="Delete this tag"
+                onClick=${() => write.run(() => onDelete(k))} disabled=${write.busy}>✕</button>`}</td>
             </tr>`,
           )}
         </tbody></table>`
       : html`<div class="muted">No tags.</div>`}
-    <form class="reg-row reg-add" onSubmit=${add}>
+    ${!readOnly && html`<form class="reg-row reg-add" onSubmit=${add}>
       <input class="input input-sm" placeholder="Key" aria-label="New tag key" value=${key} onInput=${(e) => setKey(e.currentTarget.value)} />
       <input class="input input-sm reg-grow" placeholder="Value" aria-label="New tag value" value=${value} onInput=${(e) => setValue(e.currentTarget.value)} />
       <button class="btn" type="submit" disabled=${write.busy || !key.trim()}>${tags[key.trim()] !== undefined ? "Update tag" : "Add tag"}</button>
-    </form>
+    </form>`}
     <${WriteError} error=${write.error} />
   </${Card}>`;
 }
@@ -110,6 +129,7 @@ export function AliasesEditor({ aliases, versions, fixedVersion, onSet, onDelete
   const [alias, setAlias] = useState("");
   const [version, setVersion] = useState("");
   const write = useWrite();
+  const readOnly = useReadOnly();
   const target = fixedVersion ?? (version || (versions.length ? String(versions[0]) : ""));
   const shown = fixedVersion === undefined ? aliases : aliases.filter((a) => String(a.version) === String(fixedVersion));
   const add = async (e) => {
@@ -124,19 +144,19 @@ export function AliasesEditor({ aliases, versions, fixedVersion, onSet, onDelete
       ${shown.map(
         (a) => html`<span class="reg-chip" key=${a.alias}>
           <span class="reg-alias">@${a.alias}</span>${fixedVersion === undefined && html`<span class="muted"> → v${a.version}</span>`}
-          <button class="btn-icon reg-chip-x" aria-label=${`Remove alias ${a.alias}`} title="Remove this alias"
-            onClick=${() => write.run(() => onDelete(a.alias))} disabled=${write.busy}>✕</button>
+          ${!readOnly && html`<button class="btn-icon reg-chip-x" aria-label=${`Remove alias ${a.alias}`} title="Remove this alias"
+            onClick=${() => write.run(() => onDelete(a.alias))} disabled=${write.busy}>✕</button>`}
         </span>`,
       )}
     </div>
-    <form class="reg-row reg-add" onSubmit=${add}>
+    ${!readOnly && html`<form class="reg-row reg-add" onSubmit=${add}>
       <input class="input input-sm" placeholder="alias" aria-label="Alias name" value=${alias} onInput=${(e) => setAlias(e.currentTarget.value)} />
       ${fixedVersion === undefined &&
       html`<select class="input input-sm select-input" aria-label="Version the alias points to" value=${target} onChange=${(e) => setVersion(e.currentTarget.value)}>
         ${versions.map((v) => html`<option value=${String(v)}>Version ${v}</option>`)}
       </select>`}
       <button class="btn" type="submit" disabled=${write.busy || !alias.trim() || !target}>${moving ? `Move from v${moving.version}` : "Set alias"}</button>
-    </form>
+    </form>`}
     <${WriteError} error=${write.error} />
   </div>`;
 }
@@ -145,6 +165,8 @@ export function AliasesEditor({ aliases, versions, fixedVersion, onSet, onDelete
 export function StageEditor({ stage, onTransition }) {
   const [archive, setArchive] = useState(false);
   const write = useWrite();
+  const readOnly = useReadOnly();
+  if (readOnly) return html`<${StageBadge} stage=${stage} />`;
   const change = (e) => {
     const next = e.currentTarget.value;
     if (next !== stage) write.run(() => onTransition(next, archive && (next === "Staging" || next === "Production")));

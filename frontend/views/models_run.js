@@ -4,7 +4,7 @@
 import { html, useEffect, useState } from "../lib/html.js";
 import { createModelVersion, createRegisteredModel, fetchRunModelVersions, searchRegisteredModels } from "../lib/api.js";
 import { hrefFor } from "../lib/router.js";
-import { StageBadge, useWrite } from "./models_editors.js";
+import { StageBadge, useReadOnly, useWrite } from "./models_editors.js";
 
 const HISTORY_TAG = "mlflow.log-model.history";
 
@@ -96,7 +96,8 @@ export function RunModelVersions({ run }) {
     return () => controller.abort();
   }, [runId, tick]);
   useEffect(() => setVersions([]), [runId]);
-  const choices = registrableModels(run);
+  const readOnly = useReadOnly();
+  const choices = readOnly ? [] : registrableModels(run);
   if (!versions.length && !choices.length) return null;
   return html`<section class="card" aria-label="Registered models">
     <div class="card-head"><h3>Registered models <span class="muted">${versions.length}</span></h3></div>
