@@ -93,7 +93,15 @@ def client() -> MlscopeClient:
 # ------------------------------------------------------------- experiments
 
 
-def create_experiment(name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None) -> str:
+def _no_trace_location(trace_location: Any) -> None:
+    if trace_location is not None:
+        from .unsupported import UnsupportedFeatureError
+
+        raise UnsupportedFeatureError("trace_location")
+
+
+def create_experiment(name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None, trace_location: Any = None) -> str:
+    _no_trace_location(trace_location)
     return client().create_experiment(name, artifact_location, tags)
 
 
@@ -128,9 +136,11 @@ def restore_experiment(experiment_id: str) -> None:
     client().restore_experiment(experiment_id)
 
 
-def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None, *, name: str | None = None) -> Experiment:
+def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None, trace_location: Any = None, *,
+                   name: str | None = None) -> Experiment:  # fmt: skip
     """Make an experiment active (by name or id), creating it by name when missing."""
     global _active_experiment_id
+    _no_trace_location(trace_location)
     experiment_name = experiment_name if experiment_name is not None else name
     if (experiment_name is None) == (experiment_id is None):
         raise MlscopeException("Must specify exactly one of: `experiment_id` or `experiment_name`.")

@@ -82,6 +82,7 @@ OTHER_FEATURES = {
     "log_stream": "streamed artifacts",
     "Image": "mlflow.Image",
     "test": "mlflow.test",
+    "trace_location": "Unity Catalog trace locations",
 }
 
 
