@@ -40,3 +40,20 @@ def test_log_figure_writes_a_matplotlib_figure_in_the_requested_format(root: Pat
     plt.close(figure)
     assert (artifact_dir() / "plots" / "curve.png").read_bytes().startswith(b"\x89PNG")
     assert b"<svg" in (artifact_dir() / "plots" / "curve.svg").read_bytes()[:500]
+
+
+def test_an_image_series_thumbnail_is_scaled_to_256_as_mlflows(root: Path, mlflow_client) -> None:
+    np = pytest.importorskip("numpy")
+    PIL = pytest.importorskip("PIL.Image")
+    picture = np.zeros((40, 100, 3), dtype=np.uint8)
+    ours = mlscope.MlscopeClient(str(root))
+    theirs = mlflow_client(root)
+    sizes = []
+    for client in (ours, theirs):
+        run_id = client.create_run("0").info.run_id
+        client.log_image(run_id, picture, key="sample", step=1)
+        folder = Path(client.get_run(run_id).info.artifact_uri.removeprefix("file://")) / "images"
+        (thumbnail,) = folder.glob("*+compressed.webp")
+        with PIL.open(thumbnail) as image:
+            sizes.append((image.format, image.size))
+    assert sizes[0] == sizes[1] == ("WEBP", (256, 102))
