@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .histories import SqlHistoryCache
+from .logged_models import SqlLoggedModelWrites
 from .run_index import SqlRunIndex
 from .store import SqlStore
 from .tracking_writes import SqlTrackingWrites
@@ -28,6 +29,7 @@ class SqlBackend:
     index: SqlRunIndex
     writes: SqlTrackingWrites
     histories: SqlHistoryCache
+    model_writes: SqlLoggedModelWrites
     artifacts_destination: Path
 
     def describe(self) -> str:
@@ -56,4 +58,4 @@ def open_sql_backend(
     store = SqlStore(uri, default_artifact_root_for(default_artifact_root, serve_artifacts), read_only=read_only)
     destination = Path(os.path.abspath(artifacts_destination or DEFAULT_DESTINATION))
     index = SqlRunIndex(store, root=destination)
-    return SqlBackend(store, index, SqlTrackingWrites(store, index), SqlHistoryCache(index), destination)
+    return SqlBackend(store, index, SqlTrackingWrites(store, index), SqlHistoryCache(index), SqlLoggedModelWrites(store), destination)
