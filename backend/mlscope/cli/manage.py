@@ -1,4 +1,4 @@
-"""``mlscope experiments|runs|doctor|demo``: manage an mlruns tree from the shell.
+"""``mlscope experiments|runs|gc|doctor|demo``: manage an mlruns tree from the shell.
 
 ``register(subparsers)`` adds the commands to the main parser; each handler
 returns the exit code. Failures print one line on stderr and exit 2.
@@ -16,6 +16,7 @@ from typing import Any
 
 from ..store import reader
 from ..store.model import Experiment
+from . import gc
 
 Handler = Callable[[argparse.Namespace], int]
 VIEWS = {"active": "ACTIVE_ONLY", "deleted": "DELETED_ONLY", "all": "ALL"}
@@ -49,6 +50,7 @@ def register(subparsers: Any) -> None:
     for name, handler, what in (("delete", _runs_delete, "soft-delete a run"), ("restore", _runs_restore, "restore a deleted run")):
         _command(runs_sub, name, what, handler).add_argument("--run-id", required=True)
 
+    gc.register(subparsers)
     _command(subparsers, "doctor", "print versions, URIs and problems with the tracking tree", _doctor)
     p = _command(subparsers, "demo", "write a realistic demo mlruns tree (~50 runs)", _demo, uri=False)
     p.add_argument("directory", nargs="?", default="./mlruns", help="where to write it (default ./mlruns)")
