@@ -132,10 +132,10 @@ def test_new_param_and_tag_are_seen(tree):
 
 
 def test_a_change_outside_the_hot_set_is_seen_within_one_lap(tree, monkeypatch):
-    from mlscope.index import run_index
+    from mlscope.index import refresh_policy
 
-    monkeypatch.setattr(run_index, "QUICK_SLICE", 1)
-    monkeypatch.setattr(run_index, "DEEP_SLICE", 0)
+    monkeypatch.setattr(refresh_policy, "QUICK_SLICE", 1)
+    monkeypatch.setattr(refresh_policy, "DEEP_SLICE", 0)
     index = built(tree)
     with open(tree / "1" / ("a" * 32) / "metrics" / "loss", "a") as f:
         f.write("9 0.01 5\n")
@@ -147,10 +147,10 @@ def test_a_change_outside_the_hot_set_is_seen_within_one_lap(tree, monkeypatch):
 def test_a_running_run_idle_for_long_is_not_checked_every_refresh(tree, monkeypatch):
     import os
 
-    from mlscope.index import run_index
+    from mlscope.index import refresh_policy
 
-    monkeypatch.setattr(run_index, "QUICK_SLICE", 0)
-    monkeypatch.setattr(run_index, "DEEP_SLICE", 0)
+    monkeypatch.setattr(refresh_policy, "QUICK_SLICE", 0)
+    monkeypatch.setattr(refresh_policy, "DEEP_SLICE", 0)
     run_dir = tree / "1" / ("b" * 32)
     for path in [run_dir / "meta.yaml", run_dir / "metrics" / "loss"]:
         os.utime(path, (1_000_000, 1_000_000))  # written in 1970: a crashed run left RUNNING
@@ -162,10 +162,10 @@ def test_a_running_run_idle_for_long_is_not_checked_every_refresh(tree, monkeypa
 
 
 def test_new_nested_metric_key_of_a_running_run_is_seen_on_the_next_refresh(tmp_path, monkeypatch):
-    from mlscope.index import run_index
+    from mlscope.index import refresh_policy
 
-    monkeypatch.setattr(run_index, "QUICK_SLICE", 0)
-    monkeypatch.setattr(run_index, "DEEP_SLICE", 0)
+    monkeypatch.setattr(refresh_policy, "QUICK_SLICE", 0)
+    monkeypatch.setattr(refresh_policy, "DEEP_SLICE", 0)
     run_dir = write_run(write_experiment(tmp_path, "1"), "c" * 32, status=1, metrics={"train/loss": "1 0.5 0\n"})
     index = built(tmp_path)
     (run_dir / "metrics" / "train" / "acc").write_text("2 0.7 0\n")
@@ -174,10 +174,10 @@ def test_new_nested_metric_key_of_a_running_run_is_seen_on_the_next_refresh(tmp_
 
 
 def test_the_quick_check_rotation_wraps_around_to_every_run(tmp_path, monkeypatch):
-    from mlscope.index import run_index
+    from mlscope.index import refresh_policy
 
-    monkeypatch.setattr(run_index, "QUICK_SLICE", 2)  # does not divide the number of runs
-    monkeypatch.setattr(run_index, "DEEP_SLICE", 0)
+    monkeypatch.setattr(refresh_policy, "QUICK_SLICE", 2)  # does not divide the number of runs
+    monkeypatch.setattr(refresh_policy, "DEEP_SLICE", 0)
     exp = write_experiment(tmp_path, "1")
     run_ids = [c * 32 for c in "abc"]
     for run_id in run_ids:

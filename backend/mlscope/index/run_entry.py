@@ -1,31 +1,23 @@
 """One run as the index keeps it: parsed data plus the signatures it was read at.
 
-Refreshing an entry re-reads only files whose signature moved; metric files
-that grew are read from where the last read stopped (appends are the common
-case while a run trains). A shallow check looks only at folder signatures,
-which move when a key is added or removed.
+Kept small because a tree may hold 100,000 runs: the watched paths are a
+shared ``Layout`` and their signatures one packed ``bytes``. A quick check
+stats those paths and compares bytes; details are (re-)read by
+``run_reads.read_details``, given what was read before so only what moved
+is read again.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from ..store import metric_files, paths, reader
-from ..store.model import Metric, Run, RunInfo
-from .signatures import Signature, signature
-
-DETAIL_FOLDERS = ("metrics", "params", "tags", "inputs", "outputs")
-
-
-@dataclass(slots=True)
-class MetricFileState:
-    path: str
-    sig: Signature
-    offset: int  # bytes consumed up to the last complete line
-    latest: Metric | None
+from ..store.model import DatasetInput, Metric, ModelRef, Run, RunInfo
+from .layout import Layout, layout_of
+from .run_reads import DetailsRecord, Previous
+from .signatures import Signature, newest_mtime, packed_signatures, signature
 
 
 @dataclass(slots=True)
@@ -35,9 +27,11 @@ class RunEntry:
     info: RunInfo
     meta_sig: Signature
     run: Run | None = None  # details (params, tags, metrics); None until loaded
-    folder_sigs: tuple[Signature, ...] = ()  # signatures of DETAIL_FOLDERS at the last deep read
-    metric_dir_sigs: tuple[tuple[str, Signature], ...] = ()  # metrics/ and its subfolders (nested keys)
-    metric_files: dict[str, MetricFileState] = field(default_factory=dict)
+    layout: Layout | None = None  # what is watched; None until details are loaded
+    sigs: bytes = b""  # packed signatures of layout.paths at the last read
+    offsets: tuple[int, ...] | None = None  # bytes consumed per metric file; None: each file up to its size
+    info_ns: int = 0  # wall time meta_sig was taken (the info read) ...
+    read_ns: int = 0  # ... and the oldest of sigs: a file changed again within its mtime's granularity could hide
     base: str = ""  # str(run_dir) + "/": string paths avoid pathlib's cost in hot loops
 
     def __post_init__(self) -> None:
@@ -57,98 +51,96 @@ class RunEntry:
         return signature(self.meta_path) != self.meta_sig
 
     def files_changed(self, metrics_only: bool = False) -> bool:
-        """Quick check: a stat per folder and per metric file, no reads.
+        """Quick check: one stat per watched folder and metric file, no reads.
 
         Catches appended metric lines, new metric keys (also under nested
         folders), and, unless metrics_only, new params, tags, inputs and
-        outputs. Param or tag values rewritten in place are left to the slow
-        deep check.
+        outputs. Values rewritten in place (a tag set again) are left to the
+        slow deep check.
         """
-        if any(signature(path) != sig for path, sig in self.metric_dir_sigs):
+        layout = self.layout
+        if layout is None:
             return True
-        if not metrics_only and self._folder_sigs() != self.folder_sigs:
+        if packed_signatures(self.base, layout.metric_paths()) != self.sigs[layout.metrics_at :]:
             return True
-        return any(signature(state.path) != state.sig for state in self.metric_files.values())
+        return not metrics_only and packed_signatures(self.base, layout.folder_paths()) != self.sigs[: layout.tags_at]
 
     @property
     def last_activity_ns(self) -> int:
         """When the run last wrote anything we track (meta.yaml or a metric file)."""
-        return max([self.meta_sig[0], *(state.sig[0] for state in self.metric_files.values())])
+        if self.layout is None:
+            return self.meta_sig[0]
+        return max(self.meta_sig[0], newest_mtime(self.sigs[self.layout.metric_files_at :]))
 
-    def _folder_sigs(self) -> tuple[Signature, ...]:
-        return tuple(signature(self.base + name) for name in DETAIL_FOLDERS)
+    def newest_mtime_ns(self) -> int:
+        return max(self.meta_sig[0], newest_mtime(self.sigs))
 
-    def load_details(self, full: bool = True) -> bool:
-        """Bring params, tags, metrics and inputs up to date; True when anything changed.
+    def racy(self, window_ns: int) -> bool:
+        """True when a file may have changed again since it was read without its signature moving.
 
-        Params and tags are re-read when their folder changed (a key came or
-        went) or when ``full``; metric files are read from where the last
-        read stopped. Raises MalformedError when a metric file holds garbage.
+        mtimes are coarse (a clock tick, up to seconds on network filesystems):
+        a file written within ``window_ns`` before it was read could be
+        rewritten in the same tick with the same size. Such runs are not
+        trusted from the persistent cache; they are read again.
         """
-        folder_sigs = self._folder_sigs()
+        if self.meta_sig[0] >= self.info_ns - window_ns:
+            return True
+        return self.layout is not None and newest_mtime(self.sigs) >= self.read_ns - window_ns
+
+    def previous(self) -> Previous | None:
+        """What read_details may reuse (None when details were never read)."""
+        run, layout = self.run, self.layout
+        if run is None or layout is None:
+            return None
+        latest = tuple(point_of(run.metrics.get(key)) for key in layout.metric_keys)
+        datasets = tuple((d.name, d.digest, d.source_type, d.source, d.schema, d.profile, d.tags) for d in run.dataset_inputs)
+        inputs = (datasets, tuple(m.model_id for m in run.model_inputs))
+        outputs = tuple((m.model_id, m.step) for m in run.model_outputs)
+        return Previous(layout, self.sigs, self.offsets, self.read_ns, run.params, run.tags, latest, inputs, outputs)
+
+    def apply(self, record: DetailsRecord, datasets: dict[Any, DatasetInput]) -> bool:
+        """Take a details record ("ok", ...); True when anything a query could see changed."""
+        _, layout_key, sigs, offsets, read_ns, params, tags, latest, inputs, outputs = record
+        layout = layout_of(*layout_key)
         previous = self.run
-        fresh = previous is None or full
-
-        def moved(i: int) -> bool:
-            return fresh or folder_sigs[i] != self.folder_sigs[i]
-
-        params = _interned(reader.read_key_values(Path(self.base + "params"))) if moved(1) else previous.params  # type: ignore[union-attr]
-        tags = _interned(reader.read_key_values(Path(self.base + "tags"))) if moved(2) else previous.tags  # type: ignore[union-attr]
-        metrics, metrics_changed = self._sync_metrics()
-        io_changed = previous is None or folder_sigs[3:] != self.folder_sigs[3:]
-        self.folder_sigs = folder_sigs
-        if previous is not None and not (metrics_changed or io_changed or params != previous.params or tags != previous.tags):
+        self.read_ns = read_ns
+        if previous is not None and sigs == self.sigs and layout is self.layout and offsets == self.offsets \
+                and params == previous.params and tags == previous.tags and self._same_details(latest, inputs, outputs):
             return False
-        if io_changed:
-            datasets, model_inputs = reader.read_inputs(self.run_dir, self.exp_dir)
-            outputs = reader.read_outputs(self.run_dir)
-        else:
-            assert previous is not None
-            datasets, model_inputs, outputs = previous.dataset_inputs, previous.model_inputs, previous.model_outputs
+        metrics = {key: Metric(key, *point) for key, point in zip(layout.metric_keys, latest, strict=True) if point is not None}
+        dataset_inputs = tuple(_shared_dataset(d, datasets) for d in inputs[0])
         info = self.info
         if not info.run_name and tags.get("mlflow.runName"):
             info = replace(info, run_name=tags["mlflow.runName"])
-        self.run = Run(info, params, tags, metrics, datasets, model_inputs, outputs, self.run_dir)
+        self.run = Run(info, params, tags, metrics, dataset_inputs, tuple(ModelRef(m) for m in inputs[1]),
+                       tuple(ModelRef(m, s) for m, s in outputs), self.run_dir)
+        self.layout, self.sigs, self.offsets = layout, sigs, offsets
         return True
 
-    def _sync_metrics(self) -> tuple[dict[str, Metric], bool]:
-        changed = False
-        seen = set()
-        for key, path in paths.key_files(Path(self.base + "metrics")):
-            key = sys.intern(key)
-            seen.add(key)
-            sig = signature(path)
-            state = self.metric_files.get(key)
-            if state is not None and state.sig == sig:
-                continue
-            appended = state is not None and sig[2] == state.sig[2] and sig[1] >= state.offset
-            start = state.offset if (appended and state is not None) else 0
-            with open(path, "rb") as handle:
-                handle.seek(start)
-                data = handle.read()
-            consumed = data.rfind(b"\n") + 1
-            if start == 0 and consumed == 0 and data.strip():
-                # One line and no newline: a 1.x file, or a torn first write. Take it if it parses.
-                try:
-                    latest = metric_files.latest_in_lines(key, data)
-                except reader.MalformedError:
-                    latest = None
-            else:
-                latest = metric_files.latest_in_lines(key, data[:consumed]) if consumed else None
-            if appended and state is not None and state.latest is not None:
-                latest = metric_files.latest_of([state.latest, latest] if latest else [state.latest])
-            self.metric_files[key] = MetricFileState(path, sig, start + consumed, latest)
-            changed = True
-        for key in [k for k in self.metric_files if k not in seen]:
-            del self.metric_files[key]
-            changed = True
-        folders = {self.base + "metrics"} | {self.base + "metrics/" + key.rsplit("/", 1)[0] for key in seen if "/" in key}
-        self.metric_dir_sigs = tuple((path, signature(path)) for path in sorted(folders))
-        if not changed and self.run is not None:
-            return self.run.metrics, False
-        return {k: s.latest for k, s in self.metric_files.items() if s.latest is not None}, True
+    def _same_details(self, latest: tuple[Any, ...], inputs: tuple[Any, ...], outputs: tuple[Any, ...]) -> bool:
+        """Latest points, inputs and outputs equal to what the entry holds (NaN equal to NaN)."""
+        held = self.previous()
+        if held is None or held.inputs != inputs or held.outputs != outputs:
+            return False
+        return all(a == b or (a is not None and b is not None and _same_point(a, b)) for a, b in zip(held.latest, latest, strict=True))
 
 
-def _interned(values: dict[str, str]) -> dict[str, str]:
-    """Keys (and short values) repeat across thousands of runs: share one string object each."""
-    return {sys.intern(k): (sys.intern(v) if len(v) <= 64 else v) for k, v in values.items()}
+def point_of(metric: Metric | None) -> tuple[Any, ...] | None:
+    if metric is None:
+        return None
+    if metric.dataset_name is not None:
+        return (metric.value, metric.timestamp, metric.step, metric.dataset_name, metric.dataset_digest)
+    return (metric.value, metric.timestamp, metric.step)
+
+
+def _same_point(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x == y or (x != x and y != y) for x, y in zip(a, b, strict=True))
+
+
+def _shared_dataset(fields: tuple[Any, ...], shared: dict[Any, DatasetInput]) -> DatasetInput:
+    """Runs of an experiment mostly use the same few datasets: one object each."""
+    key = (*fields[:6], tuple(fields[6].items()))
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = DatasetInput(*fields)
+    return found

@@ -2,10 +2,12 @@
 
 Build happens in two passes so the first page is quick on big trees: pass one
 reads every experiment and run meta.yaml (enough to list runs by start time),
-pass two loads params, tags and latest metrics. ``refresh()`` then costs one
-stat per run plus a deep look at "hot" runs (running, or changed lately) and
-a rolling slice of the others, so a change anywhere is seen within a few
-refreshes without ever rescanning the tree.
+pass two loads params, tags and latest metrics; both read over worker
+processes on big trees, and a persistent snapshot lets a restart re-read only
+the runs that changed (``startup.py``). ``refresh()`` then costs one stat per
+run plus a deep look at "hot" runs (running, or changed lately) and a rolling
+slice of the others, so a change anywhere is seen within a few refreshes
+without ever rescanning the tree.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..store import reader
-from ..store.model import DELETED, Experiment, Problem, Run
+from ..store.model import DELETED, DatasetInput, Experiment, Problem, Run, RunInfo
+from .cache_file import CacheFile
+from .read_pool import ReadPool
+from .refresh_policy import HOT_SECONDS, refresh_runs
 from .run_entry import RunEntry
+from .run_reads import InfoRecord, read_details, read_info
 from .signatures import MISSING, Signature, signature
 
-HOT_SECONDS = 120.0  # a run seen changing this recently is checked on every refresh
-ACTIVE_SECONDS = 600.0  # a RUNNING run that wrote within this is checked on every refresh
-QUICK_SLICE = 500  # other runs quick-checked per refresh, round robin (10,000 runs: a lap in 20 refreshes)
-DEEP_SLICE = 20  # runs fully re-read per refresh, round robin (catches values rewritten in place)
+SAVE_SECONDS = 300.0  # at most this long between snapshots of a changing index (when a cache is used)
 
 
 @dataclass(slots=True)
@@ -46,10 +49,17 @@ class Progress:
 
 
 class RunIndex:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: CacheFile | None = None, workers: int | None = None) -> None:
+        """``cache``: where to keep the persistent snapshot (None: no snapshot); ``workers``: reader processes."""
         self.root = root
+        self.cache = cache
+        self.cache_status = "off" if cache is None else "not loaded yet"  # what the last start did with it
         self.progress = Progress()
         self.version = 0
+        self.pool = ReadPool(workers)
+        self.saved_version = -1  # index version the cache file holds
+        self.saved_at = 0.0
+        self._datasets: dict[object, DatasetInput] = {}  # one object per distinct dataset input
         self._lock = threading.RLock()
         self._experiments: dict[str, ExperimentEntry] = {}
         self._runs: dict[str, RunEntry] = {}
@@ -148,24 +158,25 @@ class RunIndex:
     # ------------------------------------------------------------- building
 
     def build(self) -> None:
-        """Both passes, reporting progress; safe to call from a worker thread."""
-        self.progress = Progress(phase="runs")
-        exp_dirs = self._scan_experiment_dirs()
-        for exp_dir in exp_dirs:
-            self._sync_experiment(exp_dir)
-        with self._lock:
-            pending = [e for e in self._runs.values() if e.run is None]
-        self.progress.phase, self.progress.done, self.progress.total = "details", 0, len(pending)
-        self._listed.set()
-        for entry in pending:
-            with self._lock:
-                if entry.run is None and self._runs.get(entry.info.run_id) is entry:
-                    self._load_details(entry)
-            self.progress.done += 1
-        with self._lock:
-            self.version, self._next_version = 1, 2
-        self.progress.phase, self.progress.finished = "ready", time.time()
-        self._ready.set()
+        """Both passes (from the snapshot when one is valid), reporting progress; safe to call from a worker thread."""
+        from .startup import Startup
+
+        Startup(self).run()
+
+    def close(self) -> None:
+        """Stop reading (a build in progress ends early) and save the snapshot if the index changed since."""
+        self.pool.close()
+        if self._ready.is_set():
+            self.save_cache()
+
+    def save_cache(self) -> bool:
+        """Write the persistent snapshot now (when a cache is used and anything changed since the last one)."""
+        if self.cache is None or self.version == self.saved_version:
+            return False
+        from .snapshot import save
+
+        save(self)
+        return True
 
     def refresh(self) -> int:
         """Bring the index up to date; returns how many runs changed."""
@@ -182,10 +193,12 @@ class RunIndex:
             seen_exps = {exp_id for exp_dir in exp_dirs if (exp_id := self._sync_experiment(exp_dir))}
             for exp_id in [e for e in self._experiments if e not in seen_exps]:
                 changed += self._drop_experiment(exp_id)
-            changed += self._refresh_runs()
+            changed += refresh_runs(self)
             if self._dirty:
                 self.version = self._next_version
-            return changed
+        if self.cache is not None and self.version != self.saved_version and time.time() - self.saved_at > SAVE_SECONDS:
+            self.save_cache()
+        return changed
 
     # ------------------------------------------------- writes through mlscope
 
@@ -215,9 +228,9 @@ class RunIndex:
                 if entry is None:
                     continue
                 self._sync_entry(entry, check="metrics", now=now)  # meta.yaml, and metrics a stat can see
-                if deep:
-                    entry.folder_sigs = ()  # a folder's signature can miss a change within one clock tick
-                if self._load_details(entry, full=deep):  # lists metrics/ again: a new key is never missed
+                # A folder's signature can miss a change within one clock tick: list metrics/ again, and
+                # when deep re-read params, tags and inputs too.
+                if self._load_details(entry, full=deep, relist=True):
                     self._hot_until[run_id] = now + HOT_SECONDS
                     self._mark_changed(run_id)
             if self._dirty and self._ready.is_set():
@@ -233,8 +246,12 @@ class RunIndex:
                 self._report(path, "meta", "folder has no meta.yaml (not an experiment)", "experiment")
         return [p for p in active + trashed if (p / "meta.yaml").exists()]
 
-    def _sync_experiment(self, exp_dir: Path) -> str | None:
-        """Read or re-read one experiment and notice new or removed run folders."""
+    def _sync_experiment(self, exp_dir: Path, pending: list[tuple[str, str]] | None = None) -> str | None:
+        """Read or re-read one experiment and notice new or removed run folders.
+
+        New run folders are read at once, or, given ``pending``, listed there
+        as (run folder, experiment id) for a reader pool.
+        """
         exp_id = exp_dir.name
         meta_sig = signature(exp_dir / "meta.yaml")
         dir_sig = signature(exp_dir)
@@ -263,39 +280,45 @@ class RunIndex:
                     entry.dir_sig = MISSING
             self._dirty = True
         if entry.dir_sig != dir_sig:
-            self._sync_run_dirs(entry, exp_dir)
+            self._sync_run_dirs(entry, exp_dir, pending)
             entry.dir_sig = dir_sig
         return exp_id
 
-    def _sync_run_dirs(self, entry: ExperimentEntry, exp_dir: Path) -> None:
-        present = {p.name: p for p in reader.run_dirs(exp_dir)}
+    def _sync_run_dirs(self, entry: ExperimentEntry, exp_dir: Path, pending: list[tuple[str, str]] | None = None) -> None:
+        present = {p.name for p in reader.run_dirs(exp_dir)}
         for rid in [r for r in entry.run_ids if r not in present]:
             self._forget_run(rid)
             entry.run_ids.discard(rid)
-        for name, run_dir in present.items():
-            if name in entry.run_ids:
-                continue
-            if self._add_run(run_dir, exp_dir, entry.experiment.experiment_id):
-                entry.run_ids.add(name)
+        exp_id, exp_path = entry.experiment.experiment_id, entry.experiment.path
+        for name in sorted(present - entry.run_ids):
+            if pending is not None:
+                pending.append((str(exp_path / name), exp_id))
+            else:
+                self.adopt_info(read_info(str(exp_path / name), exp_id), exp_path)
 
-    def _add_run(self, run_dir: Path, exp_dir: Path, exp_id: str) -> bool:
-        meta_sig = signature(run_dir / "meta.yaml")
-        try:
-            reader.check_run_layout(run_dir)
-            info = reader.read_run_info(run_dir, exp_id)
-        except reader.MalformedError as exc:
-            self._report(run_dir, "meta", str(exc))
-            return False
-        if info.run_id in self._runs:
-            self._report(run_dir, "meta", f"run id {info.run_id} also exists at {self._runs[info.run_id].run_dir}")
-            return False
+    def adopt_info(self, record: InfoRecord, exp_dir: Path) -> RunEntry | None:
+        """Add a run from its pass-one record (see run_reads.read_info); problems are reported, not raised."""
+        name, meta_sig, fields, problem, read_ns = record
+        run_dir = exp_dir / name
+        if fields is None:
+            self._report(run_dir, "meta", problem)
+            return None
+        info = RunInfo(*fields)
+        known = self._runs.get(info.run_id)
+        if known is not None:
+            self._report(run_dir, "meta", f"run id {info.run_id} also exists at {known.run_dir}")
+            return None
+        exp_entry = self._experiments.get(info.experiment_id)
+        if exp_entry is None or exp_entry.experiment.path != exp_dir:
+            return None  # the experiment went away or moved meanwhile: the next scan finds the run again
         self._clear(run_dir, "meta")
-        entry = RunEntry(run_dir, exp_dir, info, meta_sig)
+        entry = RunEntry(run_dir, exp_dir, info, meta_sig, info_ns=read_ns)
         self._runs[info.run_id] = entry
+        exp_entry.run_ids.add(name)
         self._mark_changed(info.run_id)
         if self._ready.is_set():
             self._load_details(entry)
-        return True
+        return entry
 
     def _forget_run(self, run_id: str) -> None:
         self._runs.pop(run_id, None)
@@ -309,54 +332,17 @@ class RunIndex:
             self._forget_run(rid)
         return len(entry.run_ids) + 1
 
-    def _load_details(self, entry: RunEntry, full: bool = True) -> bool:
-        try:
-            changed = entry.load_details(full)
-        except (reader.MalformedError, OSError) as exc:
-            self._report(entry.run_dir, "details", str(exc))
+    def _load_details(self, entry: RunEntry, full: bool = True, relist: bool = False) -> bool:
+        """(Re-)read a run's details in this process; True when anything a query could see changed."""
+        record = read_details(str(entry.run_dir), str(entry.exp_dir), entry.previous(), full=full, relist=relist)
+        return self.adopt_details(entry, record)
+
+    def adopt_details(self, entry: RunEntry, record: tuple) -> bool:
+        if record[0] != "ok":
+            self._report(entry.run_dir, "details", record[1])
             return False
         self._clear(entry.run_dir, "details")
-        return changed
-
-    def _refresh_runs(self) -> int:
-        """Look only where something may have moved; never rescan the tree.
-
-        Every refresh checks the hot runs (changed in the last HOT_SECONDS, or
-        RUNNING and active in the last ACTIVE_SECONDS: crashed runs stay
-        RUNNING forever and must not cost every second), then a rotating slice
-        of QUICK_SLICE others with a quick stat check, then a small rotating
-        slice with a full re-read. A refresh with nothing changed costs a few
-        milliseconds at 10,000 runs; a change anywhere is seen within one lap.
-        """
-        now = time.time()
-        entries = list(self._runs.values())
-        active_since = int((now - ACTIVE_SECONDS) * 1e9)
-        hot = {rid: self._runs[rid] for rid, until in self._hot_until.items() if until > now and rid in self._runs}
-        hot.update(
-            (e.info.run_id, e) for e in entries if e.info.status == "RUNNING" and e.last_activity_ns >= active_since
-        )
-        quick = self._slice(entries, "_quick_cursor", QUICK_SLICE)
-        deep = self._slice(entries, "_deep_cursor", DEEP_SLICE)
-        changed = 0
-        for entry in hot.values():
-            changed += self._sync_entry(entry, check="metrics", now=now)
-        for entry in quick:
-            if entry.info.run_id not in hot:
-                changed += self._sync_entry(entry, check="files", now=now)
-        self._quick_cursor += len(quick)
-        self._deep_cursor += len(deep)
-        for entry in deep:
-            changed += self._sync_entry(entry, check="full", now=now)
-        for rid in [r for r, until in self._hot_until.items() if until <= now]:
-            del self._hot_until[rid]
-        return changed
-
-    def _slice(self, entries: list[RunEntry], cursor: str, size: int) -> list[RunEntry]:
-        """The next `size` runs after the cursor, wrapping around (the cursor is advanced by the caller)."""
-        if not entries:
-            return []
-        start = getattr(self, cursor) % len(entries)
-        return (entries[start:] + entries[:start])[:size]
+        return entry.apply(record, self._datasets)
 
     def _sync_entry(self, entry: RunEntry, *, check: str, now: float) -> bool:
         """Re-read what moved in one run; True when it changed.
@@ -367,16 +353,14 @@ class RunIndex:
         rid = entry.info.run_id
         changed = False
         if entry.meta_changed():
-            meta_sig = signature(entry.meta_path)
-            try:
-                info = reader.read_run_info(entry.run_dir, entry.info.experiment_id)
-            except reader.MalformedError as exc:
+            _, meta_sig, fields, problem, read_ns = read_info(str(entry.run_dir), entry.info.experiment_id)
+            if fields is None:
                 # Half-written or broken: keep the last good info, retry next time.
-                self._report(entry.run_dir, "meta", str(exc))
+                self._report(entry.run_dir, "meta", problem)
                 return False
             self._clear(entry.run_dir, "meta")
-            entry.meta_sig = meta_sig
-            entry.with_info(info)
+            entry.meta_sig, entry.info_ns = meta_sig, read_ns
+            entry.with_info(RunInfo(*fields))
             changed = True
         full = check == "full"
         if (full or entry.files_changed(metrics_only=check == "metrics")) and self._load_details(entry, full=full):

@@ -1,0 +1,144 @@
+"""The index's persistent snapshot: one file per tree in the user's cache directory.
+
+Where: ``$XDG_CACHE_HOME/mlscope/index/`` (else ``~/.cache/mlscope/index/``),
+named by a hash of the tree's resolved path; never inside the tree.
+
+Format: a magic line, a JSON header line, then the payload (``marshal`` of
+plain tuples, dicts, strings, numbers and bytes). The header names the cache
+format, the mlscope version, a digest of the reading code (so a change to how
+files are parsed retires every cache), the Python version and marshal format
+(marshal is only stable within one Python version), the tree's path, and the
+payload's length and BLAKE2b digest. A file from another version, for another
+tree, truncated or corrupted is refused with the reason, and the index is
+built from the tree as on a first open.
+
+Why marshal: it is the fastest way to load 100,000 runs' worth of plain data
+(several times faster than json, and it keeps strings interned). It is not
+meant for untrusted input; here the file lives in the user's own cache
+directory (created private, 0700; files 0600), the payload is only loaded
+after its digest matched, and what comes out is only ever read as data
+(marshal cannot run code; every record is type-checked as it is used).
+
+Writes are atomic (a temp file in the same directory, then rename), so a
+reader sees the old cache or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+
+FORMAT = 1
+MAGIC = b"mlscope index cache\n"
+_READING_MODULES = ("index/run_reads.py", "index/layout.py", "index/snapshot.py", "store/reader.py",
+                    "store/metric_files.py", "store/meta_yaml.py", "store/model.py")
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mlscope" / "index"
+
+
+@lru_cache(maxsize=1)
+def reader_digest() -> str:
+    """A digest of the code that decides what the cached records hold: change it and old caches retire."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.blake2b(digest_size=8)
+    for name in _READING_MODULES:
+        try:
+            digest.update((package / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
+class CacheRefused(Exception):
+    """The cache file cannot be used; the message says why (shown in the log, then ignored)."""
+
+
+class CacheFile:
+    """The snapshot file of one tree."""
+
+    def __init__(self, root: Path, directory: Path | None = None) -> None:
+        self.root = str(root)
+        self.directory = directory if directory is not None else default_cache_dir()
+        self.path = self.directory / (hashlib.sha256(self.root.encode()).hexdigest()[:24] + ".idx")
+
+    def header(self, payload: bytes) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "mlscope": __version__,
+            "reader": reader_digest(),
+            "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
+            "marshal": marshal.version,
+            "root": self.root,
+            "length": len(payload),
+            "blake2b": hashlib.blake2b(payload, digest_size=32).hexdigest(),
+        }
+
+    def load(self) -> Any:
+        """The payload, or CacheRefused naming why not (missing, other version or tree, truncated, corrupt)."""
+        try:
+            with open(self.path, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            raise CacheRefused("no cache yet") from None
+        except OSError as exc:
+            raise CacheRefused(f"cannot read {self.path}: {exc.strerror}") from None
+        if not raw.startswith(MAGIC):
+            raise CacheRefused("not an mlscope index cache")
+        end = raw.find(b"\n", len(MAGIC))
+        if end < 0:
+            raise CacheRefused("truncated header")
+        try:
+            header = json.loads(raw[len(MAGIC) : end])
+        except ValueError:
+            raise CacheRefused("unreadable header") from None
+        payload = raw[end + 1 :]
+        expected = self.header(payload)
+        for field in ("format", "mlscope", "reader", "python", "marshal", "root"):
+            if not isinstance(header, dict) or header.get(field) != expected[field]:
+                raise CacheRefused(f"made with another {field} ({header.get(field) if isinstance(header, dict) else '?'!r}, "
+                                   f"now {expected[field]!r})")
+        if header.get("length") != len(payload):
+            raise CacheRefused(f"truncated ({len(payload)} of {header.get('length')} bytes)")
+        if header.get("blake2b") != expected["blake2b"]:
+            raise CacheRefused("corrupt (checksum mismatch)")
+        try:
+            return marshal.loads(payload)
+        except (ValueError, EOFError, TypeError) as exc:
+            raise CacheRefused(f"corrupt payload ({exc})") from None
+
+    def save(self, payload_object: Any) -> int:
+        """Write atomically; returns the file's size in bytes."""
+        payload = marshal.dumps(payload_object)
+        head = MAGIC + json.dumps(self.header(payload), sort_keys=True).encode() + b"\n"
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".idx", dir=self.directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(head)
+                handle.write(payload)
+            os.replace(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return len(head) + len(payload)
+
+    def remove(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass

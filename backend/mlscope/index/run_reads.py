@@ -1,0 +1,257 @@
+"""Reading one run folder for the index, as plain records: the info pass and the details pass.
+
+On a first open both passes run in worker processes (``read_pool``), so what
+they return is plain data (tuples, dicts, strings, numbers, bytes) that
+``marshal`` ships back to the parent with keys interned once; the persistent
+cache stores the same records. At runtime a changed run is re-read in-process
+by the same functions, given its previous state so only what moved is read
+(a metric file that grew is read from where the last read stopped).
+
+Every signature is taken before what it covers is read: if a file changes
+in between, the stored signature is older than the data and the next check
+reads it again, never the other way round.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..store import metric_files, reader
+from ..store.atomic import TMP_PREFIX
+from ..store.errors import MalformedError
+from ..store.model import RunInfo
+from .layout import BASE_FOLDERS, Layout, layout_of
+from .signatures import MISSING, SIG_BYTES, Signature, pack, packed_signatures, signature, unpack
+
+InfoRecord = tuple  # (folder name, meta signature, info fields | None, problem | None, wall time of the stat in ns)
+DetailsRecord = tuple  # see read_details
+
+
+class Previous(NamedTuple):
+    """A run's details as last read: what read_details may reuse."""
+
+    layout: Layout
+    sigs: bytes
+    offsets: tuple[int, ...] | None
+    read_ns: int
+    params: dict[str, str]
+    tags: dict[str, str]
+    latest: tuple[Any, ...]  # per layout.metric_keys: a metric_files.Point or None
+    inputs: tuple[tuple[Any, ...], tuple[str, ...]]
+    outputs: tuple[tuple[str, int | None], ...]
+
+
+# ------------------------------------------------------------------- info
+
+
+def info_fields(info: RunInfo) -> tuple[Any, ...]:
+    return (info.run_id, info.experiment_id, info.run_name, info.user_id, info.status, info.start_time, info.end_time,
+            info.lifecycle_stage, info.artifact_uri, info.deleted_time)
+
+
+def read_info(run_dir: str, experiment_id: str) -> InfoRecord:
+    """Pass one for one run folder: its meta.yaml signature and RunInfo fields, or why it cannot be read."""
+    name = os.path.basename(run_dir)
+    now = time.time_ns()
+    meta_sig = signature(run_dir + "/meta.yaml")
+    path = Path(run_dir)
+    try:
+        reader.check_run_layout(path)
+        fields = info_fields(reader.read_run_info(path, experiment_id))
+    except MalformedError as exc:
+        return (name, meta_sig, None, str(exc), now)
+    run_id, exp_id, run_name, user_id, status, start, end, stage, *rest = fields
+    intern = sys.intern
+    return (name, meta_sig, (run_id, intern(exp_id), run_name, intern(user_id), intern(status), start, end, intern(stage), *rest), None, now)
+
+
+def read_infos(tasks: list[tuple[str, str]]) -> list[InfoRecord]:
+    return [read_info(run_dir, exp_id) for run_dir, exp_id in tasks]
+
+
+# ---------------------------------------------------------------- details
+
+
+def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]]:
+    """(folders below base incl. folder itself, their signatures, file keys) of one key folder, sorted.
+
+    Each folder is stat'ed before it is listed; writers' temp files are skipped.
+    """
+    folders, sigs, keys = [folder], [signature(base + folder)], []
+    stack = [(folder, "")]
+    while stack:
+        path, prefix = stack.pop()
+        try:
+            with os.scandir(base + path) as entries:
+                for entry in entries:
+                    if entry.is_dir():
+                        sub = path + "/" + entry.name
+                        folders.append(sub)
+                        sigs.append(signature(base + sub))
+                        stack.append((sub, prefix + entry.name + "/"))
+                    elif not entry.name.startswith(TMP_PREFIX):
+                        keys.append(prefix + entry.name)
+        except OSError:
+            continue
+    order = sorted(range(1, len(folders)), key=folders.__getitem__)
+    return [folders[0], *(folders[i] for i in order)], [sigs[0], *(sigs[i] for i in order)], sorted(keys)
+
+
+def _read_values(base: str, folder: str, keys: list[str], with_sigs: bool) -> tuple[dict[str, str], list[Signature]]:
+    """Values of key files (keys and short values interned: they repeat across thousands of runs)."""
+    values: dict[str, str] = {}
+    sigs: list[Signature] = []
+    intern = sys.intern
+    for key in keys:
+        try:
+            fd = os.open(base + folder + "/" + key, os.O_RDONLY)
+        except OSError:
+            if with_sigs:
+                sigs.append(MISSING)
+            continue
+        try:
+            if with_sigs:
+                st = os.fstat(fd)
+                sigs.append((st.st_mtime_ns, st.st_size, st.st_ino & ((1 << 63) - 1)))
+            data = os.read(fd, 65536)
+            if len(data) == 65536:
+                data += read_rest(fd)
+        finally:
+            os.close(fd)
+        text = data.decode("utf-8", errors="replace")
+        values[intern(key)] = intern(text) if len(text) <= 64 else text
+    return values, sigs
+
+
+def read_rest(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_metric(path: str, key: str, old: tuple[Signature, int, Any] | None) -> tuple[Signature, int, Any]:
+    """(signature, bytes consumed, latest point) of one metric file; reads only what was appended since `old`."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        sig = (st.st_mtime_ns, st.st_size, st.st_ino & ((1 << 63) - 1))
+        if old is not None and old[0] == sig:
+            return old
+        appended = old is not None and sig[2] == old[0][2] and sig[1] >= old[1]
+        start = old[1] if (appended and old is not None) else 0
+        if start:
+            os.lseek(fd, start, os.SEEK_SET)
+        data = os.read(fd, max(sig[1] - start, 0) + 1)
+        if len(data) > sig[1] - start:  # grew since the stat: take the rest too (the next check sees the new size)
+            data += read_rest(fd)
+    finally:
+        os.close(fd)
+    consumed = data.rfind(b"\n") + 1
+    if start == 0 and consumed == 0 and data.strip():
+        # One line and no newline: a 1.x file, or a torn first write. Take it if it parses.
+        try:
+            latest = metric_files.latest_point(key, data)
+        except MalformedError:
+            latest = None
+    else:
+        latest = metric_files.latest_point(key, data[:consumed]) if consumed else None
+    if appended and old is not None:
+        latest = metric_files.later_point(old[2], latest)
+    return sig, start + consumed, latest
+
+
+def read_details(run_dir: str, exp_dir: str, previous: Previous | None = None, full: bool = True, relist: bool = False) -> DetailsRecord:
+    """Pass two for one run: ("ok", layout key, sigs, offsets, read_ns, params, tags, latest, inputs, outputs),
+    or ("problem", reason) when a metric file holds garbage.
+
+    With ``previous`` (in-process, at runtime): params and tags are reused
+    unless ``full`` or their folders moved, inputs/outputs unless their
+    folder moved, and metric files whose signature did not move are not opened.
+    ``relist`` lists metrics/ again even when its signature did not move
+    (a write through mlscope may land within the signature's clock tick).
+    """
+    now = time.time_ns()
+    base = run_dir + os.sep
+    try:
+        return _read_details(base, exp_dir, previous, full or previous is None, relist or full, now)
+    except (MalformedError, OSError) as exc:
+        return ("problem", str(exc) if isinstance(exc, MalformedError) else f"cannot read run files: {exc}")
+
+
+def _read_details(base: str, exp_dir: str, previous: Previous | None, full: bool, relist: bool, now: int) -> DetailsRecord:
+    old = previous.layout if previous is not None else None
+    reused = False
+    io_sigs = [signature(base + "inputs"), signature(base + "outputs")]
+
+    # Params and tags: reused when no folder of theirs moved (unless full); tag files are stat'ed when read.
+    if previous is not None and old is not None and not full and \
+            packed_signatures(base, old.folder_paths()) == previous.sigs[: old.tags_at]:
+        folders, folder_sigs = old.folders, previous.sigs[: old.tags_at]
+        tag_keys, tag_sigs = old.tag_keys, previous.sigs[old.tags_at : old.metrics_at]
+        params, tags = previous.params, previous.tags
+        reused = True
+    else:
+        param_folders, param_folder_sigs, param_keys = _walk(base, "params")
+        tag_folders, tag_folder_sigs, tag_key_list = _walk(base, "tags")
+        params, _ = _read_values(base, "params", param_keys, with_sigs=False)
+        tags, tag_file_sigs = _read_values(base, "tags", tag_key_list, with_sigs=True)
+        folders = (*BASE_FOLDERS, *param_folders[1:], *tag_folders[1:])
+        folder_sigs = pack([param_folder_sigs[0], tag_folder_sigs[0], *io_sigs, *param_folder_sigs[1:], *tag_folder_sigs[1:]])
+        tag_keys, tag_sigs = tuple(tag_key_list), pack(tag_file_sigs)
+
+    if previous is not None and not full and pack(io_sigs) == previous.sigs[2 * SIG_BYTES : 4 * SIG_BYTES]:
+        inputs, outputs = previous.inputs, previous.outputs
+        reused = True
+    else:
+        run_path = Path(base)
+        datasets, models = reader.read_inputs(run_path, Path(exp_dir))
+        inputs = (tuple((d.name, d.digest, d.source_type, d.source, d.schema, d.profile, d.tags) for d in datasets),
+                  tuple(m.model_id for m in models))
+        outputs = tuple((m.model_id, m.step) for m in reader.read_outputs(run_path))
+
+    # Metrics: re-listed only when a metric folder moved; a file is opened only when its signature moved.
+    known: dict[str, tuple[Signature, int, Any]] = {}
+    if previous is not None and old is not None:
+        old_sigs = unpack(previous.sigs[old.metric_files_at :])
+        offsets = previous.offsets or tuple(sig[1] for sig in old_sigs)
+        known = {k: (s, o, p) for k, s, o, p in zip(old.metric_keys, old_sigs, offsets, previous.latest, strict=True)}
+    if previous is not None and old is not None and not relist and \
+            packed_signatures(base, old.metric_folders) == previous.sigs[old.metrics_at : old.metric_files_at]:
+        metric_folders, metric_keys = old.metric_folders, old.metric_keys
+        metric_folder_sigs = previous.sigs[old.metrics_at : old.metric_files_at]
+    else:
+        folder_list, folder_sig_list, key_list = _walk(base, "metrics")
+        metric_folders, metric_keys, metric_folder_sigs = tuple(folder_list), tuple(key_list), pack(folder_sig_list)
+    metric_sigs: list[Signature] = []
+    consumed: list[int] = []
+    latest: list[Any] = []
+    for key in metric_keys:
+        before = known.get(key)
+        reused = reused or before is not None
+        try:
+            sig, offset, point = _read_metric(base + "metrics/" + key, key, before)
+        except FileNotFoundError:
+            sig, offset, point = MISSING, 0, None
+        metric_sigs.append(sig)
+        consumed.append(offset)
+        latest.append(point)
+
+    layout = layout_of(tuple(folders), tuple(tag_keys), tuple(metric_folders), tuple(metric_keys))
+    sigs = folder_sigs + tag_sigs + metric_folder_sigs + pack(metric_sigs)
+    offsets = None if all(o == s[1] for o, s in zip(consumed, metric_sigs, strict=True)) else tuple(consumed)
+    read_ns = min(now, previous.read_ns) if (reused and previous is not None) else now
+    return ("ok", layout.key, sigs, offsets, read_ns, params, tags, tuple(latest), inputs, outputs)
+
+
+def read_many_details(tasks: list[tuple[str, str]]) -> list[DetailsRecord]:
+    return [read_details(run_dir, exp_dir) for run_dir, exp_dir in tasks]
+
+
+def probe_many(tasks: list[tuple[str, tuple[str, ...]]]) -> list[bytes]:
+    """Packed signatures of each (run folder + sep, watched paths): a restart's check of cached runs."""
+    return [packed_signatures(base, paths) for base, paths in tasks]
