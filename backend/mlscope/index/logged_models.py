@@ -30,6 +30,9 @@ def _models_signature(folder: Path) -> tuple[Signature, ...] | None:
 
 def logged_models_of(exp_dir: Path) -> dict[str, LoggedModel]:
     """An experiment's logged models by id (blocking: call off the event loop)."""
+    from_store = getattr(exp_dir, "logged_models", None)  # a SQL store's experiment reads its own tables
+    if from_store is not None:
+        return from_store()
     stamp = _models_signature(exp_dir / "models")
     if stamp is None:
         return {}

@@ -52,3 +52,20 @@ def test_unknown_models_and_tags_are_resource_does_not_exist(models: SqlLoggedMo
         with pytest.raises(StoreError) as error:
             call()
         assert error.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_the_dashboards_logged_model_lookup_by_experiment_folder_reads_the_database(db_uri: str, tmp_path) -> None:
+    from mlscope.index.logged_models import logged_models_of
+    from mlscope.store.sql.backend import open_sql_backend
+
+    backend = open_sql_backend(db_uri, default_artifact_root=str(tmp_path))
+    try:
+        backend.index.build()
+        experiment = backend.index.experiment("0")
+        assert logged_models_of(experiment.path) == {}
+        model = backend.model_writes.create("0", "clf", "", "", [], [])
+        assert list(logged_models_of(backend.index.experiment("0").path)) == [model.model_id]
+        backend.model_writes.delete(model.model_id)
+        assert logged_models_of(backend.index.experiment("0").path) == {}
+    finally:
+        backend.close()

@@ -27,6 +27,9 @@ MAX_HISTORY_BULK_RESULTS = 25000
 
 def history_of(index: RunIndex, run_id: str, key: str) -> list[Metric]:
     run = get_run_or_404(index, run_id)
+    from_store = getattr(index, "metric_history", None)  # a SQL store's index reads its metrics table
+    if from_store is not None:
+        return from_store(run_id, key)
     try:
         return metric_files.read_metric_history(run.path, key)
     except reader.MalformedError as exc:

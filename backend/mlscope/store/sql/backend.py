@@ -58,4 +58,4 @@ def open_sql_backend(
     store = SqlStore(uri, default_artifact_root_for(default_artifact_root, serve_artifacts), read_only=read_only)
     destination = Path(os.path.abspath(artifacts_destination or DEFAULT_DESTINATION))
     index = SqlRunIndex(store, root=destination)
-    return SqlBackend(store, index, SqlTrackingWrites(store, index), SqlHistoryCache(index), SqlLoggedModelWrites(store), destination)
+    return SqlBackend(store, index, SqlTrackingWrites(store, index), SqlHistoryCache(index), SqlLoggedModelWrites(store, index.forget_logged_models), destination)

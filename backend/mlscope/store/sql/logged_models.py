@@ -9,7 +9,8 @@ deleted (it disappears from reads). Each call is one transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -33,9 +34,17 @@ def not_found(model_id: str) -> StoreError:
 class SqlLoggedModelWrites:
     """Create, finalize, tag, parametrize and delete the logged models of one SQL store."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: SqlStore, on_change: Callable[[], None] | None = None) -> None:
         self.store = store
         self.engine = store.engine
+        self.on_change = on_change  # after each committed write (the index drops its cached models)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sa.Connection]:
+        with write_transaction(self.engine) as conn:
+            yield conn
+        if self.on_change is not None:
+            self.on_change()
 
     def _insert(self, table: sa.Table) -> sa.Insert:
         from sqlalchemy.dialects import postgresql, sqlite
@@ -77,7 +86,7 @@ class SqlLoggedModelWrites:
         writer = self.store.require_writer()
         model_id = f"m-{uuid.uuid4().hex}"
         created = now_ms()
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as conn:
             experiment = writer._active_experiment(conn, experiment_id)  # the writer's check, MLflow's message
             number = int(experiment.experiment_id)
             conn.execute(
@@ -99,7 +108,7 @@ class SqlLoggedModelWrites:
     def finalize(self, model_id: str, status: str) -> LoggedModel:
         if status not in STATUS_INT:
             raise validation.invalid(f"Invalid logged model status {status!r}")
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as conn:
             self._experiment_of(conn, model_id, live=False)
             conn.execute(
                 sa.update(t.logged_models)
@@ -111,7 +120,7 @@ class SqlLoggedModelWrites:
     def set_tags(self, model_id: str, tags: Sequence[tuple[str, str]]) -> None:
         for key, _ in tags:
             validation.check_tag_name(key)
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as conn:
             experiment_id = self._experiment_of(conn, model_id, live=False)
             statement = self._insert(t.logged_model_tags)
             statement = statement.on_conflict_do_update(index_elements=["model_id", "tag_key"], set_={"tag_value": statement.excluded.tag_value})
@@ -121,7 +130,7 @@ class SqlLoggedModelWrites:
 
     def delete_tag(self, model_id: str, key: str) -> None:
         validation.check_tag_name(key)
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as conn:
             self._experiment_of(conn, model_id, live=False)
             tags = t.logged_model_tags.c
             deleted = conn.execute(sa.delete(t.logged_model_tags).where(tags.model_id == model_id, tags.tag_key == key)).rowcount
@@ -130,7 +139,7 @@ class SqlLoggedModelWrites:
 
     def log_params(self, model_id: str, params: Sequence[tuple[str, str]]) -> None:
         params = [validation.check_param(k, v) for k, v in params]
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as conn:
             experiment_id = self._experiment_of(conn, model_id, live=False)
             rows = [{"model_id": model_id, "experiment_id": experiment_id, "param_key": k, "param_value": v} for k, v in dict(params).items()]
             if rows:
@@ -140,7 +149,7 @@ class SqlLoggedModelWrites:
                     raise validation.invalid(f"A param of logged model '{model_id}' was already logged") from None
 
     def delete(self, model_id: str) -> None:
-        with write_transaction(self.engine) as conn:
+        with self._transaction() as conn:
             self._experiment_of(conn, model_id, live=False)
             conn.execute(
                 sa.update(t.logged_models)

@@ -22,24 +22,34 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PosixPath
 
 import sqlalchemy as sa
 
 from ...index.run_index import Progress
-from ..model import DELETED, Experiment, Metric, Problem, Run, RunInfo
+from ..model import DELETED, Experiment, LoggedModel, Metric, Problem, Run, RunInfo
 from . import reads
 from . import tables as t
 from .changes import Changes, ChangeWatch
 from .engine import read_transaction
 from .store import SqlStore
 
+MODELS_TTL = 1.0  # seconds an experiment's logged models are reused before the database is asked again
 HOT_SECONDS = 120.0  # a run seen changing this recently is re-read whenever someone else wrote
 ACTIVE_SECONDS = 600.0  # a RUNNING run that logged within this is re-read whenever someone else wrote
 QUICK_SLICE = 2000  # run rows compared per refresh, round robin by run id
 DEEP_SLICE = 50  # runs whose params/tags/metrics are re-read per refresh, round robin
+
+
+class ExperimentFolder(PosixPath):
+    """A SQL experiment's ``path`` (its local artifact location, when it has one) that lists its logged models from the database.
+
+    Code that finds logged models by experiment folder (``index.logged_models.logged_models_of``) asks it.
+    """
+
+    logged_models: Callable[[], dict[str, LoggedModel]]
 
 
 class SqlRunIndex:
@@ -64,6 +74,7 @@ class SqlRunIndex:
         self._checks_left = 0  # refreshes of rotating checks still due after the last outside write
         self._quick_cursor = ""
         self._deep_cursor = 0
+        self._models: dict[str, tuple[float, dict[str, LoggedModel]]] = {}
         self._listed = threading.Event()
         self._ready = threading.Event()
         self._watch = ChangeWatch.for_engine(self.engine)
@@ -132,6 +143,25 @@ class SqlRunIndex:
         with self._lock:
             return [rid for rid, v in self._changed_at.items() if v > version]
 
+    def logged_models_of(self, experiment_id: str) -> dict[str, LoggedModel]:
+        """An experiment's live logged models by id (asked of the database at most once per MODELS_TTL)."""
+        now = time.monotonic()
+        cached = self._models.get(experiment_id)
+        if cached is not None and now - cached[0] < MODELS_TTL:
+            return cached[1]
+        models = {m.model_id: m for m in self.store.logged_models([experiment_id])}
+        self._models[experiment_id] = (now, models)
+        return models
+
+    def forget_logged_models(self) -> None:
+        """A logged model was written through this process: the next read asks the database."""
+        self._models.clear()
+
+    def _with_folder(self, experiment: Experiment) -> Experiment:
+        folder = ExperimentFolder(experiment.path)
+        folder.logged_models = lambda: self.logged_models_of(experiment.experiment_id)
+        return replace(experiment, path=folder)
+
     def run_version(self, run_id: str) -> int:
         """The index version at which the run last changed (0: unchanged since the build); caches key on it."""
         with self._lock:
@@ -152,7 +182,7 @@ class SqlRunIndex:
         self.progress = Progress(phase="runs")
         self._watch.start()
         with read_transaction(self._snapshot_engine()) as conn:
-            experiments = reads.experiments(conn)
+            experiments = [self._with_folder(e) for e in reads.experiments(conn)]
             infos = [_interned_info(info) for info in reads.run_infos(conn)]
             self._watch.mark(conn, infos)
             with self._lock:
@@ -268,6 +298,7 @@ class SqlRunIndex:
                 numbers = [n for e in experiment_ids if (n := reads.experiment_id_or_none(e)) is not None]
                 experiments = reads.experiments(conn, numbers) if numbers else []
             fresh = reads.runs(conn, sorted(run_ids)) if run_ids else []
+        experiments = [self._with_folder(e) for e in experiments]
         now = time.time()
         with self._lock:
             changed = 0
