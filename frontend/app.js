@@ -6,7 +6,7 @@ import { ErrorBoundary } from "./lib/error_boundary.js";
 import { usePageTitle } from "./lib/page_title.js";
 import { useDismiss } from "./lib/use_dismiss.js";
 import { ExperimentsSidebar, useExperiments } from "./views/experiments.js";
-import { RunsTable } from "./views/runs_table.js";
+import { ExperimentView } from "./views/experiment_view.js";
 import { LazyView } from "./views/lazy_view.js";
 
 /** Polls index progress: fast while the first build runs, slowly afterwards (to notice new problems). */
@@ -145,7 +145,7 @@ function ExperimentsScreen({ route, notice }) {
     body = html`
       ${missing.length > 0 &&
       html`<div class="notice" role="status">Not found, left out: ${missing.map((id, i) => html`${i ? ", " : ""}<code>${id}</code>`)}</div>`}
-      <${RunsTable} experimentIds=${present} route=${route} />`;
+      <${ExperimentView} experimentIds=${present} route=${route} />`;
   }
   return html`<div class="layout">
     <${ExperimentsSidebar} selected=${selected} state=${experiments} />
