@@ -70,9 +70,21 @@ def _mlscope_tree(root: Path) -> dict[str, str]:
     return _tree(root, {exp: "EXP1", exp2: "EXP2"})
 
 
+def _without_run_uuid(files: dict[str, str]) -> dict[str, str]:
+    """Our one deliberate extra line: run_uuid, which MLflow 1.x-2.x need to read a run (MLflow 3 ignores it)."""
+    return {path: re.sub(r"^run_uuid: .*\n", "", text, flags=re.M) for path, text in files.items()}
+
+
 def test_files_match_mlflow_filestore_byte_for_byte(tmp_path: Path) -> None:
     pytest.importorskip("mlflow")
-    assert _mlscope_tree(tmp_path / "ours") == _mlflow_tree(tmp_path / "theirs")
+    assert _without_run_uuid(_mlscope_tree(tmp_path / "ours")) == _mlflow_tree(tmp_path / "theirs")
+
+
+def test_run_meta_carries_run_uuid_for_older_mlflow_readers(tmp_path: Path) -> None:
+    writer = TreeWriter(tmp_path)
+    run_id = writer.create_run(writer.create_experiment("e"), "u", None, "r")
+    writer.update_run_info(run_id, "FINISHED", 1)
+    assert meta_yaml.read_yaml(writer.run_dir(run_id) / "meta.yaml")["run_uuid"] == run_id
 
 
 def test_restored_experiment_matches_mlflow_filestore(tmp_path: Path) -> None:
@@ -91,7 +103,7 @@ def test_restored_experiment_matches_mlflow_filestore(tmp_path: Path) -> None:
     writer.delete_experiment(ours)
     writer.restore_experiment(ours)
     writer.rename_experiment(ours, "e2")
-    assert _tree(tmp_path / "ours", {ours: "E"}) == _tree(tmp_path / "theirs", {theirs: "E"})
+    assert _without_run_uuid(_tree(tmp_path / "ours", {ours: "E"})) == _tree(tmp_path / "theirs", {theirs: "E"})
 
 
 def test_deleted_experiment_moves_to_trash_with_runs_marked_deleted(tmp_path: Path) -> None:

@@ -270,6 +270,7 @@ class TreeWriter:
             "lifecycle_stage": ACTIVE,
             "run_id": run_id,
             "run_name": run_name,
+            "run_uuid": run_id,  # MLflow 1.x-2.x need it to read the run; 3.x ignores it
             "source_name": "",
             "source_type": SOURCE_TYPE_LOCAL,
             "source_version": "",
@@ -314,6 +315,7 @@ class TreeWriter:
         return meta_yaml.read_yaml(self.run_dir(run_id) / "meta.yaml")
 
     def _write_run_meta(self, run_id: str, meta: dict[str, Any]) -> None:
+        meta.setdefault("run_uuid", meta.get("run_id") or run_id)  # a run MLflow 3 wrote becomes readable by MLflow 1.x-2.x too
         atomic_write(self.run_dir(run_id) / "meta.yaml", dump_yaml(meta))
 
     def check_active(self, run_id: str) -> Path:
