@@ -7,6 +7,7 @@ itself (artifacts uploaded and downloaded through the proxied artifact API).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,9 @@ def tracking(request: pytest.FixtureRequest) -> Iterator[Any]:
 def _log_sklearn_model(mlflow: Any) -> str:
     from sklearn.linear_model import LinearRegression
 
-    with mlflow.start_run() as run:
+    # An explicit experiment: an earlier test in the session may have left another one active.
+    experiment_id = mlflow.MlflowClient().create_experiment(f"registry-e2e-{uuid.uuid4().hex[:8]}")
+    with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.sklearn.log_model(LinearRegression().fit(X, Y), name="model", input_example=X[:1])
     return run.info.run_id
 
