@@ -10,7 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -38,6 +38,9 @@ from .errors import (
 from .routes import MLFLOW_PREFIXES, all_routes
 from .security import WriteGuard
 from .settings import ServerSettings
+
+if TYPE_CHECKING:
+    from ..store.sql.backend import SqlBackend
 
 log = logging.getLogger("mlscope")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -82,8 +85,13 @@ def create_app(
     allowed_hosts: Sequence[str] = (),
     cors_allowed_origins: Sequence[str] = (),
     refresh_interval: float | None = None,
+    sql_backend: SqlBackend | None = None,
 ) -> Starlette:
-    """The app for one tree; ``settings`` are mlscope server's options (the keyword shortcuts override them)."""
+    """The app for one tree; ``settings`` are mlscope server's options (the keyword shortcuts override them).
+
+    With ``sql_backend`` (store/sql) it serves that database instead: its index, writes and histories
+    take the tree's place, and ``root`` is where its proxied (mlflow-artifacts:) artifacts live.
+    """
     settings = settings or ServerSettings()
     overrides: dict[str, Any] = {}
     if allowed_hosts:
@@ -94,7 +102,7 @@ def create_app(
         overrides["refresh_interval"] = refresh_interval
     settings = replace(settings, **overrides)
     refresh_interval = settings.refresh_interval
-    index = RunIndex(root)
+    index = sql_backend.index if sql_backend is not None else RunIndex(root)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -111,6 +119,8 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if sql_backend is not None:
+                sql_backend.close()
 
     hosts = ["*"] if "*" in settings.allowed_hosts else [*LOCAL_HOSTS, *settings.allowed_hosts]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
@@ -149,12 +159,17 @@ def create_app(
     app.state.root = root
     app.state.serve_artifacts = settings.serve_artifacts
     app.state.artifact_locations = ArtifactLocations(root, settings.artifacts_destination_path)
-    app.state.writes = TrackingWrites(
-        index, proxied_artifacts=settings.serve_artifacts, default_artifact_root=settings.default_artifact_root
-    )
-    app.state.model_writes = LoggedModelWrites(app.state.writes)
+    if sql_backend is not None:
+        app.state.writes = sql_backend.writes
+        app.state.model_writes = sql_backend.model_writes
+        app.state.history_cache = sql_backend.histories
+    else:
+        app.state.writes = TrackingWrites(
+            index, proxied_artifacts=settings.serve_artifacts, default_artifact_root=settings.default_artifact_root
+        )
+        app.state.model_writes = LoggedModelWrites(app.state.writes)
     app.state.registry = Registry(root)
-    if not settings.read_only and root.is_dir():
+    if sql_backend is None and not settings.read_only and root.is_dir():
         app.state.writes.writer.ensure_root()  # an empty folder gets the Default experiment, as mlflow server's store
     return app
 
