@@ -75,3 +75,16 @@ def test_new_experiments_of_a_server_proxying_artifacts_get_mlflow_artifacts_uri
         assert run.path.name == run.run_id
     finally:
         opened.close()
+
+
+def test_histories_stamp_moves_when_the_run_changes_and_is_missing_without_the_metric(backend: SqlBackend) -> None:
+    from mlscope.index.signatures import MISSING
+
+    run = backend.writes.create_run("0", "u", 1000, "", [])
+    path = backend.index.run(run.run_id).path
+    assert backend.histories.stamp(path, "loss") == MISSING
+    backend.writes.log_metric(run.run_id, MetricPoint("loss", 1.0, 10, 0))
+    first = backend.histories.stamp(path, "loss")
+    backend.writes.log_metric(run.run_id, MetricPoint("loss", 0.5, 20, 1))
+    assert first != MISSING and backend.histories.stamp(path, "loss") != first
+    assert [(m.value, m.step) for m in backend.histories.history(path, "loss")] == [(1.0, 0), (0.5, 1)]

@@ -15,6 +15,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from ...history.cache import DEFAULT_MAX_POINTS, HistoryCache, Snapshot
+from ...index.signatures import MISSING
+from ..model import Metric
 from .run_index import SqlRunIndex
 
 
@@ -26,6 +28,19 @@ class SqlHistoryCache(HistoryCache):
         self.index = index
         self._sql_entries: OrderedDict[tuple[str, str, str], tuple[int, Snapshot]] = OrderedDict()
         self._sql_lock = threading.Lock()
+
+    def history(self, run_dir: Path, key: str) -> list[Metric]:
+        """Every point of one metric as MLflow's SQL store returns it (by timestamp, step, value); [] when absent."""
+        run_id = Path(run_dir).name
+        return self.index.metric_history(run_id, key) if self.index.run(run_id) is not None else []
+
+    def stamp(self, run_dir: Path, key: str) -> tuple[int, int, int]:
+        """What a file signature is to the file store: it moves whenever the run changes in the index;
+        MISSING when the run has no such metric (so caches built on histories know when to rebuild)."""
+        run = self.index.run(Path(run_dir).name)
+        if run is None or key not in run.metrics:
+            return MISSING
+        return (self.index.run_version(run.run_id), 0, 0)
 
     def snapshot(self, run_dir: Path, key: str, by: str = "step") -> Snapshot | None:
         run_id = Path(run_dir).name
