@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import mlflow
 import pytest
 
 from tests.reference_trees import file_store
@@ -165,7 +166,9 @@ def test_health_and_version(reference_server):
     assert httpx.get(reference_server.url + "/health").text == "OK"
     from mlscope import __version__
 
-    assert httpx.get(reference_server.url + "/version").text == __version__
+    version = httpx.get(reference_server.url + "/version")
+    assert version.text == mlflow.__version__  # the MLflow API it speaks, as mlflow server answers
+    assert version.headers["X-Mlscope-Version"] == __version__
 
 
 def test_foreign_host_header_is_refused(reference_server):

@@ -93,6 +93,20 @@ class TrackingWrites:
             raise validation.invalid(f"The run {run_id} must be in 'active' lifecycle_stage.")
         return meta
 
+    def _noted(self, run_id: str, meta: dict[str, Any], *, deep: bool = True) -> None:
+        """Tell the index a run changed; a run it has not seen (made by another process) brings its experiment."""
+        self.index.note_writes(run_ids=[run_id], deep=deep)
+        if self.index.run(run_id) is None:
+            self.index.note_writes(experiment_ids=[str(meta.get("experiment_id"))], run_ids=[run_id], deep=deep)
+
+    def refresh_run(self, run_id: str) -> None:
+        """Re-read one run into this process's index now (with several workers, another may have written it)."""
+        try:
+            meta = self.run_meta(run_id)
+        except StoreError:
+            return
+        self._noted(run_id, meta)
+
     def indexed_run(self, run_id: str) -> Run:
         run = self.index.run(run_id)
         if run is None:
@@ -197,20 +211,20 @@ class TrackingWrites:
 
     def update_run(self, run_id: str, status: str | None, end_time: int | None, run_name: str | None) -> RunInfo:
         validation.check_run_id(run_id)
-        self._active_run(run_id)
+        meta = self._active_run(run_id)
         self.writer.update_run_info(run_id, status=status, end_time=end_time, run_name=run_name or None)
-        self.index.note_writes(run_ids=[run_id])
+        self._noted(run_id, meta)
         return self.indexed_run(run_id).info
 
     def delete_run(self, run_id: str) -> None:
-        self.run_meta(run_id)
+        meta = self.run_meta(run_id)
         self.writer.delete_run(run_id)
-        self.index.note_writes(run_ids=[run_id], deep=False)
+        self._noted(run_id, meta, deep=False)
 
     def restore_run(self, run_id: str) -> None:
-        self.run_meta(run_id)
+        meta = self.run_meta(run_id)
         self.writer.restore_run(run_id)
-        self.index.note_writes(run_ids=[run_id], deep=False)
+        self._noted(run_id, meta, deep=False)
 
     # ------------------------------------------------ metrics, params, tags
 
@@ -221,7 +235,7 @@ class TrackingWrites:
         self.writer.log_metrics(run_id, [point.line_fields()])
         if point.model_id:
             self._log_model_metrics(str(meta.get("experiment_id")), run_id, [point])
-        self.index.note_writes(run_ids=[run_id], deep=False)
+        self._noted(run_id, meta, deep=False)
 
     def _log_model_metrics(self, experiment_id: str, run_id: str, points: Sequence[MetricPoint]) -> None:
         """FileStore also appends a metric logged with a model_id to that model: ``ts value step run_id [dataset]``."""
@@ -238,23 +252,23 @@ class TrackingWrites:
     def log_param(self, run_id: str, key: str, value: str) -> None:
         validation.check_run_id(run_id)
         key, value = validation.check_param(key, value)
-        self._active_run(run_id)
+        meta = self._active_run(run_id)
         self.writer.log_param(run_id, key, value)
-        self.index.note_writes(run_ids=[run_id])
+        self._noted(run_id, meta)
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         validation.check_run_id(run_id)
         validation.check_tag_name(key)
-        self._active_run(run_id)
+        meta = self._active_run(run_id)
         self.writer.set_tag(run_id, key, value)
-        self.index.note_writes(run_ids=[run_id])
+        self._noted(run_id, meta)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         validation.check_run_id(run_id)
-        self._active_run(run_id)
+        meta = self._active_run(run_id)
         validation.check_tag_name(key)
         self.writer.delete_tag(run_id, key)
-        self.index.note_writes(run_ids=[run_id])
+        self._noted(run_id, meta)
 
     def log_batch(self, run_id: str, metrics: Sequence[MetricPoint], params: Sequence[tuple[str, str]], tags: Sequence[tuple[str, str]]) -> None:
         """FileStore's order: every entity checked, then limits, then unique keys; params, metrics, tags written.
@@ -282,16 +296,16 @@ class TrackingWrites:
             self._log_model_metrics(str(meta.get("experiment_id")), run_id, metrics)
         for key, value in tags:
             self.writer.set_tag(run_id, key, value)
-        self.index.note_writes(run_ids=[run_id], deep=bool(params or tags))
+        self._noted(run_id, meta, deep=bool(params or tags))
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[str]) -> None:
         validation.check_run_id(run_id)
-        self._active_run(run_id)
+        meta = self._active_run(run_id)
         self.writer.log_inputs(run_id, datasets, models)
-        self.index.note_writes(run_ids=[run_id])
+        self._noted(run_id, meta)
 
     def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None:
         validation.check_run_id(run_id)
-        self._active_run(run_id)
+        meta = self._active_run(run_id)
         link_outputs(self.writer.run_dir(run_id), models)
-        self.index.note_writes(run_ids=[run_id])
+        self._noted(run_id, meta)

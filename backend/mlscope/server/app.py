@@ -36,7 +36,7 @@ from .errors import (
     unexpected_error_handler,
 )
 from .routes import MLFLOW_PREFIXES, all_routes
-from .security import WriteGuard
+from .security import ArtifactsOnlyGate, WriteGuard
 from .settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -133,6 +133,8 @@ def create_app(
                 allow_headers=["*"],
             )
         )
+    if settings.artifacts_only:
+        middleware.append(Middleware(ArtifactsOnlyGate))
     middleware.append(
         Middleware(
             WriteGuard,

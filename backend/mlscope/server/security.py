@@ -109,3 +109,30 @@ def _with_nosniff(send: Send) -> Send:
         await send(message)
 
     return sender
+
+
+class ArtifactsOnlyGate:
+    """``--artifacts-only``: the tracking and dashboard APIs answer 503, as mlflow server's do in that mode."""
+
+    PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/mlscope/", "/get-artifact")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(self.PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        body = (
+            f"Endpoint: {path} disabled due to the mlscope server running in `--artifacts-only` mode. "
+            "To enable tracking server functionality, run `mlscope server` without `--artifacts-only`"
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 SETTINGS_ENV = "MLSCOPE_SERVER_SETTINGS"  # how --workers hands the settings to each worker process
@@ -25,7 +25,7 @@ class ServerSettings:
     allowed_hosts: tuple[str, ...] = ()  # Host headers accepted besides localhost ("*": any)
     cors_allowed_origins: tuple[str, ...] = ()  # browser origins allowed to call the API, writes included
     refresh_interval: float = 1.0  # seconds between index refreshes (writes by other processes)
-    extra: dict[str, str] = field(default_factory=dict)  # flags accepted for compatibility, with what was ignored
+    workers: int = 1  # processes serving the tree (--workers); >1: runs a request names are re-read first
 
     @property
     def artifacts_destination_path(self) -> Path | None:

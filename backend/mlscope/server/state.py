@@ -12,6 +12,7 @@ from ..index.model_writes import LoggedModelWrites
 from ..index.tracking_writes import TrackingWrites
 from ..search.queries import RunQueries
 from ..store.artifact_uris import ArtifactLocations
+from .settings import ServerSettings
 
 
 def index_of(request: Request) -> RunIndex:
@@ -52,3 +53,8 @@ def writes_of(request: Request) -> TrackingWrites:
 
 def model_writes_of(request: Request) -> LoggedModelWrites:
     return request.app.state.model_writes
+
+
+def settings_of(request: Request) -> ServerSettings:
+    """How this server was started (read-only, artifact options...); defaults for apps built without settings."""
+    return getattr(request.app.state, "settings", None) or ServerSettings()

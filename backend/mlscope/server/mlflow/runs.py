@@ -13,7 +13,7 @@ from ...search.queries import RunQuery
 from ...store.model import Run
 from ..args import int_arg, list_arg, mlflow_message, request_args, string_arg
 from ..errors import invalid, not_found
-from ..state import index_of, queries_of, writes_of
+from ..state import index_of, queries_of, settings_of, writes_of
 from . import messages as m
 from . import run_logging
 from .endpoint import Endpoint, get, post, search
@@ -50,6 +50,8 @@ async def get_run(request: Request) -> JSONResponse:
         raise invalid("Missing value for required parameter 'run_id'.")
     index = index_of(request)
     await run_in_threadpool(index.wait_listed)
+    if settings_of(request).workers > 1:  # another worker process may have written it a moment ago
+        await run_in_threadpool(writes_of(request).refresh_run, run_id)
     run = await run_in_threadpool(get_run_or_404, index, run_id)
     return JSONResponse({"run": run_json(run)})
 

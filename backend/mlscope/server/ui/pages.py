@@ -22,12 +22,12 @@ from ...store.model import DELETED, Run
 from ..args import list_arg, request_args, string_arg
 from ..errors import invalid, not_found
 from ..mlflow.proto import float_json
-from ..state import index_of
+from ..state import index_of, settings_of
 from .rows import PARENT_TAG
 
 
 async def status(request: Request) -> JSONResponse:
-    """Index progress, so the shell can show 'indexing 1,200 / 10,000' while the first build runs."""
+    """Index progress, so the shell can show 'indexing 1,200 / 10,000' while the first build runs; and read_only."""
     index = index_of(request)
     progress = index.progress
     return JSONResponse(
@@ -39,6 +39,7 @@ async def status(request: Request) -> JSONResponse:
             "finished": int(progress.finished * 1000) if progress.finished else None,
             "ready": index.ready,
             "version": index.version,
+            "read_only": settings_of(request).read_only,  # the dashboard hides its edit controls then
         }
     )
 

@@ -1,0 +1,200 @@
+"""`mlscope ui` and `mlscope server`: serve a tree, with ``mlflow server``'s flags and their meaning.
+
+``server`` is a drop-in for ``mlflow server`` on a file store: the same flags
+(``--backend-store-uri``, ``--default-artifact-root``, ``--artifacts-destination``,
+``--serve-artifacts/--no-serve-artifacts``, ``--artifacts-only``, ``-h/--host``,
+``-p/--port``, ``-w/--workers``, ``--gunicorn-opts``/``--uvicorn-opts``/
+``--waitress-opts`` accepted and reported as ignored), and it creates a
+missing store folder as mlflow's does. ``ui`` is the same server for an
+existing tree. Several ``--workers`` processes serve one tree safely: every
+write is atomic on disk (temp file + rename, one O_APPEND write per metric
+batch, a lock around experiment creation), each worker's index re-reads the
+run it writes, and picks up the others' writes within ``refresh_interval``
+(0.25 s with several workers; a run a request names is re-read first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import ipaddress
+import os
+import socket
+import sys
+from pathlib import Path
+
+from .. import __version__
+from ..store.paths import NotLocalError, is_mlruns_root, local_path
+from .usage import UsageError
+
+DEFAULT_PORT = 5000
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+IGNORED_SERVER_OPTIONS = ("gunicorn_opts", "uvicorn_opts", "waitress_opts")
+
+
+def default_store_uri() -> str:
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if uri:
+        try:
+            local_path(uri)
+            return uri
+        except NotLocalError:
+            pass
+    return "./mlruns"
+
+
+def resolve_store(uri: str, *, create: bool = False) -> Path:
+    """The tree to serve; a tracking server (``create``) makes a missing folder, as mlflow server's store does."""
+    try:
+        root = local_path(uri)
+    except NotLocalError:
+        raise UsageError(f"--backend-store-uri '{uri}' is not a local path or file: URI; mlscope serves local mlruns folders") from None
+    if not root.exists() and create:
+        try:
+            root.mkdir(parents=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {root}: {exc.strerror}") from None
+    if not root.exists():
+        raise UsageError(f"{root} does not exist; log a run first (python -c 'import mlscope; mlscope.log_metric(\"x\", 1)') or run 'mlscope demo {root}'")
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a directory")
+    if not is_mlruns_root(root):
+        raise UsageError(f"{root} is not an mlruns folder (no experiment folders with meta.yaml)")
+    return root.resolve()
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} on {host} is already in use; pick another with --port") from None
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    return sock
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str, port: int, read_only: bool) -> str:
+    """What a user binding beyond this machine must know, in one paragraph."""
+    access = "read" if read_only else "read and write (create, change and delete runs and experiments)"
+    return (
+        f"mlscope: warning: listening on {host}:{port}, so anyone who can reach this port can {access} this tree. "
+        "Requests must still name an allowed Host (localhost unless you pass --allowed-hosts name[,name...]); "
+        "share it with --read-only to refuse every write, or bind --host 127.0.0.1 to keep it on this machine."
+    )
+
+
+def settings_from(args: argparse.Namespace) -> tuple[object, list[str]]:
+    """(ServerSettings, notes to print) from the parsed flags."""
+    from ..server.settings import ServerSettings
+
+    allowed = [h.strip() for h in (args.allowed_hosts or "").split(",") if h.strip()]
+    if not is_loopback(args.host) and args.host not in ("0.0.0.0", "::"):
+        allowed.append(args.host)
+    origins = tuple(o.strip() for o in (args.cors_allowed_origins or "").split(",") if o.strip())
+    notes = []
+    for name in IGNORED_SERVER_OPTIONS:
+        value = getattr(args, name, None)
+        if value:
+            flag = "--" + name.replace("_", "-")
+            notes.append(f"mlscope: note: {flag} '{value}' is ignored: mlscope runs its own uvicorn server (use --workers, --host and --port).")
+    workers = max(1, args.workers or 1)
+    settings = ServerSettings(
+        read_only=args.read_only,
+        serve_artifacts=args.serve_artifacts,
+        artifacts_only=args.artifacts_only,
+        default_artifact_root=args.default_artifact_root,
+        artifacts_destination=str(Path(local_path(args.artifacts_destination)).resolve()) if args.artifacts_destination else None,
+        allowed_hosts=tuple(allowed),
+        cors_allowed_origins=origins,
+        refresh_interval=1.0 if workers == 1 else 0.25,
+        workers=workers,
+    )
+    return settings, notes
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ..server.app import create_app, frontend_dir
+    from ..server.settings import SETTINGS_ENV
+    from ..server.ui.frontend_files import incomplete_frontend_message, missing_frontend_files
+
+    if args.artifacts_destination:
+        try:
+            local_path(args.artifacts_destination)
+        except NotLocalError:
+            raise UsageError(f"--artifacts-destination '{args.artifacts_destination}' is not a local path; mlscope stores artifacts in local folders") from None
+    tracking = args.command == "server" and not args.read_only
+    root = resolve_store(args.backend_store_uri or default_store_uri(), create=tracking)
+    missing = missing_frontend_files(frontend_dir())
+    if missing:
+        raise UsageError(incomplete_frontend_message(frontend_dir(), missing))
+    settings, notes = settings_from(args)
+    sock = bind_socket(args.host, args.port)
+    port = sock.getsockname()[1]
+    for note in notes:
+        print(note, file=sys.stderr)
+    if not is_loopback(args.host):
+        print(exposure_warning(args.host, port, args.read_only), file=sys.stderr)
+    shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+    mode = " (read-only)" if args.read_only else " (artifacts only)" if args.artifacts_only else ""
+    print(f"mlscope {__version__} serving {root}{mode}")
+    print(f"Open http://{shown_host}:{port} (Ctrl-C to stop)", flush=True)
+    options = {"log_level": args.log_level, "access_log": False, "timeout_graceful_shutdown": 2}
+    try:
+        if settings.workers > 1:  # type: ignore[attr-defined]
+            from uvicorn.supervisors import Multiprocess
+
+            os.environ[SETTINGS_ENV] = settings.to_env(root)  # type: ignore[attr-defined]
+            config = uvicorn.Config("mlscope.server.app:create_app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[attr-defined]
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            uvicorn.Server(uvicorn.Config(create_app(root, settings=settings), **options)).run(sockets=[sock])  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def add_serve_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
+    tracking = name == "server"
+    description = (
+        "serve an mlruns folder as an MLflow tracking server (MLflow's clients log to it) and its dashboard"
+        if tracking
+        else "serve the dashboard for an mlruns folder (also MLflow's REST API, writes included)"
+    )
+    p = subparsers.add_parser(name, help=description, description=description, add_help=False)
+    p.add_argument("--help", action="help", help="show this help and exit")
+    p.add_argument("--backend-store-uri", help="mlruns folder or file: URI (default: $MLFLOW_TRACKING_URI if local, else ./mlruns)")
+    p.add_argument("-h", "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for every interface)")
+    p.add_argument("-p", "--port", type=int, default=DEFAULT_PORT, help="port (default 5000)")
+    p.add_argument("-w", "--workers", type=int, default=1, help="worker processes serving the one tree (default 1)")
+    p.add_argument("--read-only", action="store_true", help="serve everything but refuse every write (403), for sharing")
+    p.add_argument("--default-artifact-root", help="artifact location of experiments created through the server")
+    p.add_argument(
+        "--serve-artifacts",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="proxy artifact uploads and downloads (mlflow-artifacts: URIs; default on, as in mlflow server)",
+    )
+    p.add_argument("--artifacts-destination", help="folder proxied uploads go to (default: each run's artifacts/ folder in the tree)")
+    p.add_argument("--artifacts-only", action="store_true", help="serve only the artifact proxy (and /health, /version)")
+    p.add_argument("--allowed-hosts", help="comma-separated Host header values accepted besides localhost ('*': any)")
+    p.add_argument("--cors-allowed-origins", help="comma-separated browser origins allowed to call the API, writes included")
+    for name_ in IGNORED_SERVER_OPTIONS:
+        p.add_argument("--" + name_.replace("_", "-"), help="accepted for mlflow server compatibility and ignored")
+    p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=serve)
