@@ -7,10 +7,12 @@ import { formatNumber } from "./format.js";
 /** bars: [{ id, label, value, color, href?, low?, high? }] (low/high: a whisker, e.g. a group's min–max). */
 export function BarChart({ bars, onHover, onActivate }) {
   const values = bars.flatMap((b) => [b.value, b.low, b.high]).filter((v) => Number.isFinite(v));
-  const min = Math.min(0, ...values);
-  const max = Math.max(0, ...values);
+  // Scaled by the largest magnitude first, so a span like -1e308 … 1e308 does not overflow to ∞.
+  const scale = Math.max(...values.map(Math.abs), Number.MIN_VALUE);
+  const min = Math.min(0, ...values) / scale;
+  const max = Math.max(0, ...values) / scale;
   const span = max - min || 1;
-  const pos = (v) => ((v - min) / span) * 100;
+  const pos = (v) => ((v / scale - min) / span) * 100;
   const zero = pos(0);
   return html`<div class="bar-chart" role="list" onMouseLeave=${() => onHover && onHover(null)}>
     ${bars.map((b) => {
@@ -27,7 +29,7 @@ export function BarChart({ bars, onHover, onActivate }) {
           ${Number.isFinite(b.low) && Number.isFinite(b.high) &&
           html`<span class="bar-whisker" style=${`left:${pos(b.low)}%;width:${Math.max(0.3, pos(b.high) - pos(b.low))}%`}></span>`}
         </span>
-        <span class="bar-value" title=${String(b.value)}>${finite ? formatNumber(b.value) : "—"}</span>
+        <span class="bar-value" title=${String(b.value)}>${b.value === null || b.value === undefined ? "—" : formatNumber(b.value)}</span>
       </div>`;
     })}
   </div>`;

@@ -5,13 +5,17 @@
 // (xMode "wall") or seconds since the series started (xMode "relative"). Non-finite values must be null.
 // Optional per series: runId (highlight(runId) matches every series of that run), width (line width),
 // faint (drawn thin and translucent: a group's member runs), band: { lower, upper } (a filled band
-// under the line, e.g. a group's ± std or min–max; arrays parallel to xs).
+// under the line, e.g. a group's ± std or min–max; arrays parallel to xs); nan, posInf, negInf (counts of
+// the values that are gaps: a chart of nothing but those says so).
 // Features: log y, debiased EMA smoothing with the raw line faint behind, hover readout in an HTML
 // legend (run names, values at the cursor), legend hover highlights a series, drag-to-zoom reported
 // through onZoom({min, max}) and double-click reported through onResetZoom(), resize observer.
 // onHoverSeries(runId | id | null) reports the line nearest the pointer, onClickSeries(runId | id) a click on it.
 import uPlot from "uplot";
 import { formatNumber } from "./format.js";
+import { chartAxes, formatSeconds, xRange, yRange } from "./chart_axes.js";
+
+export { formatSeconds };
 
 const PALETTE = [
   "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
@@ -56,17 +60,6 @@ export function nearestIndex(xs, x) {
   return lo;
 }
 
-export function formatSeconds(s) {
-  const sign = s < 0 ? "-" : "";
-  s = Math.abs(s);
-  if (s < 60) return `${sign}${Number(s.toFixed(s < 10 ? 1 : 0))}s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = Math.floor(s % 60);
-  if (h) return `${sign}${h}h${m ? ` ${m}m` : ""}`;
-  return `${sign}${m}m${sec ? ` ${sec}s` : ""}`;
-}
-
 function formatX(xMode, x) {
   if (x === null || x === undefined || !Number.isFinite(x)) return "";
   if (xMode === "wall") return new Date(x * 1000).toLocaleString();
@@ -88,7 +81,6 @@ function el(tag, className, text) {
 
 const SPARSE_POINTS = 40;
 const HOVER_PX = 8; // a line this close to the pointer (CSS px) is the hovered one
-const AXIS = { stroke: "#6b7280", font: "11px system-ui, sans-serif", grid: { stroke: "#eef0f3", width: 1 }, ticks: { stroke: "#e5e7eb", width: 1, size: 4 } };
 
 export function createChart(container, initial = {}) {
   let options = {
@@ -109,8 +101,10 @@ export function createChart(container, initial = {}) {
   const legend = el("div", "mchart-legend");
   const legendHead = el("div", "mchart-legend-head");
   const legendRows = el("div", "mchart-legend-rows");
-  legend.append(legendHead, legendRows);
-  root.append(canvasBox, legend);
+  const omittedNote = el("div", "mchart-omitted"); // values a log scale cannot show
+  const emptyNote = el("div", "mchart-nothing"); // every value NaN or ±∞
+  legend.append(legendHead, legendRows, omittedNote);
+  root.append(canvasBox, emptyNote, legend);
   container.append(root);
   let rows = [];
 
@@ -156,9 +150,7 @@ export function createChart(container, initial = {}) {
     const runs = prepared();
     drawnRuns = runs;
     const width = Math.max(200, Math.floor(canvasBox.clientWidth || container.clientWidth || 600));
-    const xAxis = { ...AXIS, space: 70, size: 30 };
-    if (options.xMode === "relative") xAxis.values = (u, splits) => splits.map((v) => formatSeconds(v));
-    const yAxis = { ...AXIS, size: 56, values: (u, splits) => splits.map((v) => formatNumber(v)) };
+    const [xAxis, yAxis] = chartAxes(options);
     plot = new uPlot(
       {
         mode: 2,
@@ -169,10 +161,10 @@ export function createChart(container, initial = {}) {
           x: {
             time: options.xMode === "wall",
             auto: !zoom,
-            range: (u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]), // one x: still a visible axis
+            range: xRange(options.xMode), // one x: still a visible axis
             ...(zoom ? { min: zoom.min, max: zoom.max } : {}),
           },
-          y: { auto: true, distr: options.logY ? 3 : 1 },
+          y: options.logY ? { auto: true, distr: 3 } : { auto: true, distr: 1, range: yRange },
         },
         axes: [xAxis, yAxis],
         series: uplotSeries(runs),
@@ -197,8 +189,40 @@ export function createChart(container, initial = {}) {
       plot.over.addEventListener("click", onPointerClick);
     }
     buildLegend(runs);
+    describeGaps(runs);
     if (highlighted !== null) applyHighlight();
     readout();
+  }
+
+  /**
+   * Say what cannot be drawn instead of drawing nothing: values ≤ 0 left out by a log scale are
+   * counted, and a chart whose every value is NaN or ±∞ says so.
+   */
+  function describeGaps(runs) {
+    let omitted = 0;
+    let points = 0;
+    let finite = 0;
+    const kinds = new Set();
+    runs.forEach((r, i) => {
+      const raw = series[i].ys;
+      for (let k = 0; k < raw.length; k++) {
+        points++;
+        if (raw[k] === null) continue;
+        finite++;
+        if (r.drawn[k] === null) omitted++;
+      }
+      for (const kind of ["nan", "posInf", "negInf"]) if (series[i][kind]) kinds.add(kind);
+    });
+    omittedNote.textContent = omitted ? `${omitted.toLocaleString()} value${omitted === 1 ? "" : "s"} ≤ 0 left out (log scale)` : "";
+    let nothing = "";
+    if (points && !finite) {
+      const names = { nan: "NaN", posInf: "∞", negInf: "−∞" };
+      nothing = `All values are ${[...kinds].map((k) => names[k]).join(" or ") || "NaN or ±∞"}: nothing to draw.`;
+    } else if (finite && omitted === finite) {
+      nothing = "Every value is ≤ 0: a log scale cannot show them.";
+    }
+    emptyNote.textContent = nothing;
+    root.classList.toggle("mchart-empty", Boolean(nothing));
   }
 
   /** Filled bands under the lines (drawn after the grid, before the series), split at gaps. */
@@ -399,6 +423,7 @@ export function createChart(container, initial = {}) {
     plot.setData(uplotData(runs), !zoom);
     if (zoom) plot.setScale("x", { min: zoom.min, max: zoom.max });
     rows.forEach((row, i) => (row.run = runs[i]));
+    describeGaps(runs);
     readout();
   }
 

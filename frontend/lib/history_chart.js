@@ -40,6 +40,18 @@ export async function fetchSeries({ runIds, keys, xMode, zoom, width, signal }) 
   return answers.flatMap((a) => a.series);
 }
 
+/** How many of a server value list are NaN, +∞ and −∞ (they are gaps in a chart; a chart of only those says so). */
+export function nonFiniteCounts(values) {
+  const counts = { nan: 0, posInf: 0, negInf: 0 };
+  for (const v of values) {
+    const n = toNumber(v);
+    if (Number.isNaN(n)) counts.nan++;
+    else if (n === Infinity) counts.posInf++;
+    else if (n === -Infinity) counts.negInf++;
+  }
+  return counts;
+}
+
 /** A server value list as chart numbers (non-finite values as gaps). */
 export function chartNumbers(values) {
   return values.map((v) => {
@@ -70,7 +82,9 @@ export function toChartSeries(raw, xMode, runs, keys, colorOf = null) {
     let color;
     if (colorOf) color = colorOf(s.run_id, i, Math.max(0, k));
     else color = keys.length > 1 && runs.length === 1 ? seriesColor(k) : seriesColor(i + Math.max(0, k) * 7);
-    return { id: `${s.run_id}\u0000${s.key}`, runId: s.run_id, label, color, xs, ys: chartNumbers(s.values), total: s.total, shown: s.shown };
+    const ys = chartNumbers(s.values);
+    const gaps = ys.includes(null) ? nonFiniteCounts(s.values) : {};
+    return { id: `${s.run_id}\u0000${s.key}`, runId: s.run_id, label, color, xs, ys, total: s.total, shown: s.shown, ...gaps };
   });
 }
 

@@ -7,11 +7,38 @@
 // The machinery (lib/history_chart.js) and controls (lib/chart_settings.js) are shared with the
 // experiment page's chart view.
 import { html, useMemo, useRef, useState } from "../lib/html.js";
+import { BarChart } from "../lib/bar_chart.js";
+import { toNumber } from "../lib/format.js";
 import { listParam, setQueryParams, useRoute } from "../lib/router.js";
 import { ChartControls, filterChartKeys, groupKeys, useChartSettings } from "../lib/chart_settings.js";
 import { fetchSeries, toChartSeries, useLazyChart } from "../lib/history_chart.js";
 
 export { groupKeys };
+
+/**
+ * A metric logged once per run has no line to draw: its values are compared as bars (as MLflow's run page
+ * does), each labelled with its value; NaN and ±∞ are named, never dropped.
+ */
+function singleValues(raw, series, runs) {
+  const runOf = new Map(runs.map((r) => [r.run_id, r]));
+  const bars = raw
+    .map((s, i) => ({ s, line: series[i] }))
+    .filter(({ s }) => s.values.length)
+    .map(({ s, line }) => ({
+      id: s.run_id,
+      label: line.label,
+      value: toNumber(s.values[0]),
+      color: line.color,
+      href: runOf.has(s.run_id) && runOf.get(s.run_id).experiment_id ? `#/experiments/${runOf.get(s.run_id).experiment_id}/runs/${s.run_id}` : undefined,
+    }));
+  return { bars, note: bars.length === 1 ? "a single value" : `one value per ${runs.length > 1 ? "run" : "metric"}` };
+}
+
+/** "All values are NaN" (or ∞, −∞): what a chart of only non-finite values says instead of empty axes. */
+function nothingToDraw(bars) {
+  const names = [...new Set(bars.map((b) => (Number.isNaN(b.value) ? "NaN" : b.value > 0 ? "∞" : "−∞")))];
+  return `All values are ${names.join(" or ")}: nothing to draw.`;
+}
 
 function ChartCard({ title, keys, runs, settings, selected, onSelect, colors }) {
   const cardRef = useRef(null);
@@ -23,6 +50,7 @@ function ChartCard({ title, keys, runs, settings, selected, onSelect, colors }) 
     if (!ids.length) return null;
     const raw = await fetchSeries({ runIds: ids, keys, xMode, zoom, width, signal });
     const series = toChartSeries(raw, xMode, runs, keys, colors && keys.length === 1 ? (id) => colors.get(id) : null);
+    if (!zoom && !onlyRuns && raw.length && raw.every((s) => s.total <= 1)) return singleValues(raw, series, runs);
     return { series, partial: !!onlyRuns };
   };
   const chart = useLazyChart({
@@ -43,7 +71,10 @@ function ChartCard({ title, keys, runs, settings, selected, onSelect, colors }) 
       <span class="mc-spacer"></span>
       ${chart.zoomed && html`<button class="mc-link" onClick=${chart.resetZoom} title="Double-click the chart to reset too">Reset zoom</button>`}
     </header>
-    <div class="mc-plot" ref=${plotRef}></div>
+    <div class="mc-plot" ref=${plotRef} style=${chart.bars ? "display:none" : ""}></div>
+    ${chart.bars && (chart.bars.some((b) => Number.isFinite(b.value))
+      ? html`<div class="mc-bars"><${BarChart} bars=${chart.bars} /></div>`
+      : html`<div class="mc-nothing" role="status">${nothingToDraw(chart.bars)}</div>`)}
     <footer class="mc-card-foot">
       ${chart.error ? html`<span class="mc-error">${chart.error}</span>` : html`<span class="mc-note">${chart.near ? chart.note : ""}</span>`}
     </footer>

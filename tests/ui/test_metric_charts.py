@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -147,12 +149,11 @@ def test_charts_are_grouped_by_key_prefix_and_filterable(page: Page, charts_serv
 def test_only_charts_near_the_viewport_are_drawn(page: Page, charts_server, charts_tree):
     open_charts(page, charts_server, charts_tree, "spiky")
     expect(card(page, "loss").locator("canvas")).to_have_count(1, timeout=10_000)
-    last = card(page, "many/m29")
-    assert page.locator(".mc-card canvas").count() < 31
-    expect(last.locator("canvas")).to_have_count(0)
+    last = card(page, "many/m29")  # logged once: drawn as a bar
+    assert page.locator(".mc-card .bar-row").count() < 30
+    expect(last.locator(".bar-row")).to_have_count(0)
     last.scroll_into_view_if_needed()
-    expect(last.locator("canvas")).to_have_count(1)
-    expect(last.locator(".mc-note")).to_have_text("1 of 1 points shown")
+    expect(last.locator(".bar-row .bar-value")).to_have_text("29")
 
 
 def test_chart_settings_live_in_the_url(page: Page, charts_server, charts_tree):
@@ -179,7 +180,7 @@ def test_combining_selected_metrics_draws_them_in_one_chart(page: Page, charts_s
     card(page, "many/m02").locator(".mc-select").check()
     page.get_by_role("button", name="Combine selected (2)").click()
     combined = card(page, "many/m01,many/m02")
-    expect(combined.locator(".mchart-name")).to_have_text(["many/m01", "many/m02"])
+    expect(combined.locator(".bar-label")).to_have_text(["many/m01", "many/m02"])  # values logged once: bars
     assert "chart_combine" in page.url
 
 
@@ -195,3 +196,106 @@ def test_a_point_appended_to_a_running_run_appears_within_two_seconds(page: Page
     expect(loss.locator(".mc-note")).to_have_text("4 of 4 points shown", timeout=2_000)
     expect(loss.locator(".mchart-value")).to_have_text("0.125")
     assert time.monotonic() - started <= 2.0
+
+
+# ------------------------------------------------------------------ values that are hard to draw
+
+
+@pytest.fixture(scope="module")
+def odd_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """One run whose metrics are hard to draw: logged once, only NaN or ∞, near -1e300, ≤ 0 on a log scale,
+    six decades wide, several values at one step, and a history spread over days."""
+    from mlflow.entities import Metric
+
+    root = tmp_path_factory.mktemp("odd-charts") / "mlruns"
+    client = mlflow_client(root)
+    exp = client.create_experiment("odd")
+    run = client.create_run(exp, run_name="odd-run", start_time=T0).info.run_id
+    metrics = [Metric("f1", 0.87, T0, 0), Metric("tiny", -1e300, T0, 0), Metric("inf_only", math.inf, T0, 0)]
+    metrics += [Metric("nan_only", math.nan, T0 + i, i) for i in range(2)]
+    metrics += [Metric("mixed_sign", v, T0 + i * 1000, i) for i, v in enumerate([-1.0, 0.0, 10.0, 100.0, 1000.0])]
+    metrics += [Metric("wide", 10 ** (-3 + 6 * i / 49), T0 + i * 1000, i) for i in range(50)]
+    metrics += [Metric("bigline", v, T0 + i * 1000, i) for i, v in enumerate([-1e300, -2e300, -5e299])]
+    metrics += [Metric("same_step", v, T0, 0) for v in (1.0, 2.0, 3.0)]
+    metrics += [Metric("days", float(i), T0 + i * 3 * 86_400_000, i) for i in range(5)]
+    client.log_batch(run, metrics=metrics)
+    client.set_terminated(run, "FINISHED", end_time=T0 + 60_000)
+    return root, {"exp": exp, "odd": run}
+
+
+@pytest.fixture(scope="module")
+def odd_server(odd_tree, serve):
+    return serve(odd_tree[0])
+
+
+def open_odd(page: Page, server: Any, tree: tuple[Path, dict[str, str]], key: str, query: str = "") -> Any:
+    """The run's chart of `key` alone (the chart filter), scrolled into view."""
+    sep = "&" if query else ""
+    open_charts(page, server, tree, "odd", f"?chart_q={key}{sep}{query}")
+    return card(page, key)
+
+
+def uplot_labels(chart: Any, axis: str) -> list[str]:
+    expect(chart.locator(".uplot")).to_have_attribute(f"data-{axis}-labels", re.compile(".+"))
+    return json.loads(chart.locator(".uplot").get_attribute(f"data-{axis}-labels") or "[]")
+
+
+def test_a_metric_logged_once_is_drawn_as_a_bar_with_its_value(page: Page, odd_server, odd_tree):
+    f1 = open_odd(page, odd_server, odd_tree, "f1")
+    expect(f1.locator(".bar-row .bar-value")).to_have_text("0.87")
+    assert f1.locator(".bar").bounding_box()["width"] > 100
+    page.screenshot(path="/tmp/metric_charts_single_value.png")
+
+
+def test_a_huge_negative_value_is_still_drawn(page: Page, odd_server, odd_tree):
+    tiny = open_odd(page, odd_server, odd_tree, "tiny")
+    expect(tiny.locator(".bar-row .bar-value")).to_have_text("-1.0000e+300")
+    assert tiny.locator(".bar").bounding_box()["width"] > 100
+    bigline = open_odd(page, odd_server, odd_tree, "bigline")
+    expect(bigline.locator(".mc-note")).to_have_text("3 of 3 points shown")
+    assert blue_pixels(page, "bigline") > 100
+    assert uplot_labels(bigline, "y")  # the axis has labels at ±1e300 too
+
+
+@pytest.mark.parametrize(("key", "said"), [("nan_only", "All values are NaN"), ("inf_only", "All values are ∞")])
+def test_a_chart_of_only_nan_or_infinity_says_so(page: Page, odd_server, odd_tree, key: str, said: str):
+    chart = open_odd(page, odd_server, odd_tree, key)
+    expect(chart.get_by_text(said)).to_be_visible()
+
+
+def test_log_y_labels_only_the_decades(page: Page, odd_server, odd_tree):
+    wide = open_odd(page, odd_server, odd_tree, "wide", "chart_log=1")
+    expect(wide.locator(".mc-note")).to_have_text("50 of 50 points shown")
+    labels = uplot_labels(wide, "y")
+    assert len(labels) >= 4 and set(labels) <= {"0.001", "0.01", "0.1", "1", "10", "100", "1000"}
+    page.screenshot(path="/tmp/metric_charts_log_y.png")
+
+
+def test_log_y_says_how_many_values_it_leaves_out(page: Page, odd_server, odd_tree):
+    chart = open_odd(page, odd_server, odd_tree, "mixed_sign", "chart_log=1")
+    expect(chart.locator(".mchart-omitted")).to_have_text("2 values ≤ 0 left out (log scale)")
+    page.get_by_label("Log y").uncheck()
+    expect(chart.locator(".mchart-omitted")).to_be_hidden()
+
+
+def test_wall_time_labels_keep_their_date_line(page: Page, odd_server, odd_tree):
+    days = open_odd(page, odd_server, odd_tree, "days", "chart_x=wall")
+    expect(days.locator(".mc-note")).to_have_text("5 of 5 points shown")
+    lowest_ink = page.evaluate(
+        """() => {
+            const canvas = document.querySelector('.mc-card[data-keys="days"] canvas');
+            const { width, height } = canvas;
+            const px = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+            for (let y = height - 1; y >= 0; y--)
+              for (let x = 0; x < width; x++) if (px[(y * width + x) * 4 + 3] > 0) return { y, height };
+            return null;
+        }"""
+    )
+    assert lowest_ink["height"] - lowest_ink["y"] > 4  # the date line ends above the canvas's edge, not cut by it
+    page.screenshot(path="/tmp/metric_charts_wall_time.png")
+
+
+def test_relative_time_of_values_logged_at_one_instant_has_no_negative_ticks(page: Page, odd_server, odd_tree):
+    chart = open_odd(page, odd_server, odd_tree, "same_step", "chart_x=relative")
+    labels = uplot_labels(chart, "x")
+    assert labels[0] == "0s" and not any(label.startswith("-") for label in labels)

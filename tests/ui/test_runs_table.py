@@ -103,7 +103,7 @@ def test_autocomplete_suggests_keys_and_inserts_the_chosen_one(page: Page, refer
     box = page.get_by_label("Filter runs")
     box.click()
     box.type("metrics.tr")
-    options = page.get_by_role("option")
+    options = page.get_by_role("listbox", name="Filter keys").get_by_role("option")
     expect(options.first).to_have_text("metrics.`train/loss`")
     options.first.click()
     expect(box).to_have_value("metrics.`train/loss` ")
