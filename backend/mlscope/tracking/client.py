@@ -187,7 +187,8 @@ class MlscopeClient(ArtifactsMixin, TablesMixin):
             return _done(synchronous)
         param_chunks = _chunks(params_out, validation.MAX_PARAMS_TAGS_PER_BATCH)
         tag_chunks = _chunks(tags_out, validation.MAX_PARAMS_TAGS_PER_BATCH)
-        for param_chunk, tag_chunk in zip_longest(param_chunks, tag_chunks, fillvalue=[]):
+        empty: list[tuple[str, str]] = []
+        for param_chunk, tag_chunk in zip_longest(param_chunks, tag_chunks, fillvalue=empty):
             size = max(0, min(validation.MAX_ENTITIES_PER_BATCH - len(param_chunk) - len(tag_chunk), validation.MAX_METRICS_PER_BATCH))
             self.store.log_batch(run_id, points[:size], param_chunk, tag_chunk)
             points = points[size:]
@@ -230,7 +231,11 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
 def _pairs(items: Iterable[Any] | Mapping[str, Any]) -> list[tuple[str, Any]]:
     if isinstance(items, Mapping):
         return list(items.items())
-    return [(item.key, item.value) if hasattr(item, "key") else (item[0], item[1]) for item in items]
+    pairs: list[tuple[str, Any]] = []
+    for item in items:
+        entity: Any = item
+        pairs.append((entity.key, entity.value) if hasattr(entity, "key") else (entity[0], entity[1]))
+    return pairs
 
 
 def metric_point(item: Any) -> Point:

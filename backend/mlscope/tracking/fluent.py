@@ -36,10 +36,9 @@ class ActiveRun(TrackedRun):
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if any(r.info.run_id == self.info.run_id for r in _stack()):
             end_run("FINISHED" if exc_type is None else "FAILED")
-        return False
 
 
 def _stack() -> list[ActiveRun]:
@@ -146,19 +145,21 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
         raise MlscopeException("Must specify exactly one of: `experiment_id` or `experiment_name`.")
     tracking = client()
     with _lock:
+        found: Experiment | None
         if experiment_id is not None:
-            experiment = tracking.get_experiment(str(experiment_id))
+            found = tracking.get_experiment(str(experiment_id))
         else:
             assert experiment_name is not None
-            experiment = tracking.get_experiment_by_name(experiment_name)
-            if experiment is None:
+            found = tracking.get_experiment_by_name(experiment_name)
+            if found is None:
                 try:
                     tracking.create_experiment(experiment_name)
                 except MlscopeException as exc:  # another process created it first
                     if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                         raise
-                experiment = tracking.get_experiment_by_name(experiment_name)
-                assert experiment is not None
+                found = tracking.get_experiment_by_name(experiment_name)
+        assert found is not None
+        experiment = found
         if experiment.lifecycle_stage != "active":
             raise MlscopeException(
                 f"Cannot set a deleted experiment {experiment.name!r} as the active experiment. "

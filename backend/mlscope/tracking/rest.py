@@ -122,7 +122,7 @@ class HttpClient:
             url += "?" + urllib.parse.urlencode(_query(params), doseq=True)
         retries = int(_env_number("MLFLOW_HTTP_REQUEST_MAX_RETRIES", 7))
         timeout = _env_number("MLFLOW_HTTP_REQUEST_TIMEOUT", 120)
-        start = data.tell() if hasattr(data, "tell") and hasattr(data, "seek") else None
+        start = data.tell() if data is not None and not isinstance(data, bytes) else None  # a file is re-read on retry
         for attempt in range(retries + 1):
             request = urllib.request.Request(url, data=data, method=method, headers={**self._headers, **(headers or {})})
             if length is not None:
