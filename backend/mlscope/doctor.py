@@ -54,7 +54,8 @@ def report() -> tuple[list[str], list[str]]:
     import mlscope
 
     from .tracking import fluent
-    from .tracking.context import root_for_uri
+    from .tracking.context import is_server_uri, root_for_uri
+    from .tracking.rest import HttpClient
     from .tracking.validation import MlscopeException
 
     uname = platform.uname()
@@ -81,6 +82,13 @@ def report() -> tuple[list[str], list[str]]:
             lines.append(f"{key}: {os.environ[key]}")
     lines.append("mlscope dependencies:")
     lines.extend(f"  {name}: {version}" for name, version in _dependencies())
+    if is_server_uri(uri):  # runs go to a tracking server: say whether it answers, not what a folder holds
+        try:
+            HttpClient(uri).request("GET", "/health", retries=0).read()
+            lines.append(f"Tracking server: {uri} (answers /health)")
+        except MlscopeException as exc:
+            warnings.append(f"the tracking server at {uri} does not answer: {exc}")
+        return lines, warnings
     try:
         root = root_for_uri(uri)
     except MlscopeException as exc:

@@ -97,3 +97,20 @@ def test_doctor_warns_about_a_remote_tracking_uri(root: Path) -> None:
     out = io.StringIO()
     mlscope.doctor(file=out)
     assert "WARNING" in out.getvalue() and "not a local path" in out.getvalue()
+
+
+def test_doctor_says_whether_a_tracking_server_answers(root: Path, mlscope_server_process) -> None:
+    mlscope.set_tracking_uri(mlscope_server_process.url)
+    out = io.StringIO()
+    mlscope.doctor(file=out)
+    assert f"Tracking server: {mlscope_server_process.url} (answers /health)" in out.getvalue() and "WARNING" not in out.getvalue()
+
+
+def test_doctor_warns_when_the_tracking_server_does_not_answer(root: Path) -> None:
+    from tests.tracking_servers import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    mlscope.set_tracking_uri(url)
+    out = io.StringIO()
+    mlscope.doctor(file=out)
+    assert f"WARNING: the tracking server at {url} does not answer" in out.getvalue()

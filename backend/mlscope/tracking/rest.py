@@ -115,12 +115,12 @@ class HttpClient:
         return result
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, data: bytes | IO[bytes] | None = None,
-                headers: Mapping[str, str] | None = None, length: int | None = None) -> Response:  # fmt: skip
-        """Send with retries; raise RestException (or MlscopeException) for any status but 2xx."""
+                headers: Mapping[str, str] | None = None, length: int | None = None, retries: int | None = None) -> Response:  # fmt: skip
+        """Send with retries (MLFLOW_HTTP_REQUEST_MAX_RETRIES unless given); raise RestException (or MlscopeException) for any status but 2xx."""
         url = self.base_url + urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~")
         if params:
             url += "?" + urllib.parse.urlencode(_query(params), doseq=True)
-        retries = int(_env_number("MLFLOW_HTTP_REQUEST_MAX_RETRIES", 7))
+        retries = int(_env_number("MLFLOW_HTTP_REQUEST_MAX_RETRIES", 7)) if retries is None else retries
         timeout = _env_number("MLFLOW_HTTP_REQUEST_TIMEOUT", 120)
         start = data.tell() if data is not None and not isinstance(data, bytes) else None  # a file is re-read on retry
         for attempt in range(retries + 1):
