@@ -88,28 +88,47 @@ RUN_COLUMNS = (
 )  # fmt: skip
 
 
-def run_info(row: sa.Row) -> RunInfo:
+def run_info(row: Sequence[Any]) -> RunInfo:
+    """A RunInfo from a row of RUN_COLUMNS, in their order."""
+    run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri, deleted_time = row
     return RunInfo(
-        run_id=row.run_uuid,
-        experiment_id=str(row.experiment_id),
-        run_name=row.name or "",
-        user_id=row.user_id or "",
-        status=row.status or "RUNNING",
-        start_time=row.start_time,
-        end_time=row.end_time,
-        lifecycle_stage=row.lifecycle_stage or ACTIVE,
-        artifact_uri=row.artifact_uri or "",
-        deleted_time=row.deleted_time,
+        run_id=run_uuid,
+        experiment_id=str(experiment_id),
+        run_name=name or "",
+        user_id=user_id or "",
+        status=status or "RUNNING",
+        start_time=start_time,
+        end_time=end_time,
+        lifecycle_stage=lifecycle_stage or ACTIVE,
+        artifact_uri=artifact_uri or "",
+        deleted_time=deleted_time,
     )
+
+
+def scan(conn: Connection, query: sa.Select) -> Iterator[tuple[Any, ...]]:
+    """The query's rows as the driver's plain tuples, in the connection's transaction.
+
+    Whole-table reads (an index build: hundreds of thousands of rows) spend most
+    of their time wrapping rows; the driver's cursor is about 4x faster. The
+    statement's few literals (constants, run ids) are rendered inline by SQLAlchemy.
+    """
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(5000):
+            yield from batch
+    finally:
+        cursor.close()
 
 
 def run_infos(conn: Connection, run_ids: Sequence[str] | None = None) -> list[RunInfo]:
     """Run rows (all when run_ids is None), without params/tags/metrics."""
     if run_ids is None:
-        return [run_info(row) for row in conn.execute(sa.select(*RUN_COLUMNS))]
+        return [run_info(row) for row in scan(conn, sa.select(*RUN_COLUMNS))]
     found = []
     for part in chunks(list(run_ids)):
-        found.extend(run_info(row) for row in conn.execute(sa.select(*RUN_COLUMNS).where(t.runs.c.run_uuid.in_(part))))
+        found.extend(run_info(row) for row in scan(conn, sa.select(*RUN_COLUMNS).where(t.runs.c.run_uuid.in_(part))))
     return found
 
 
@@ -150,16 +169,17 @@ class RunDetails:
             return query if part is None else query.where(column.in_(part))
 
         intern = sys.intern
-        for run_id, key, value in conn.execute(where(sa.select(t.params.c.run_uuid, t.params.c.key, t.params.c.value), t.params.c.run_uuid)):
+        for run_id, key, value in scan(conn, where(sa.select(t.params.c.run_uuid, t.params.c.key, t.params.c.value), t.params.c.run_uuid)):
             self.params[run_id][intern(key)] = _shared(value)
-        for run_id, key, value in conn.execute(where(sa.select(t.tags.c.run_uuid, t.tags.c.key, t.tags.c.value), t.tags.c.run_uuid)):
+        for run_id, key, value in scan(conn, where(sa.select(t.tags.c.run_uuid, t.tags.c.key, t.tags.c.value), t.tags.c.run_uuid)):
             self.tags[run_id][intern(key)] = _shared(value) if value is not None else ""
         lm = t.latest_metrics.c
-        for run_id, key, value, timestamp, step, is_nan in conn.execute(
+        for run_id, key, value, timestamp, step, is_nan in scan(
+            conn,
             where(sa.select(lm.run_uuid, lm.key, lm.value, lm.timestamp, lm.step, lm.is_nan), lm.run_uuid)
         ):
             key = intern(key)
-            self.metrics[run_id][key] = Metric(key, metric_value(value, is_nan), timestamp or 0, step)
+            self.metrics[run_id][key] = Metric(key, metric_value(float(value), bool(is_nan)), timestamp or 0, step)
         self._load_inputs(conn, part)
 
     def _load_inputs(self, conn: Connection, part: Sequence[str] | None) -> None:
@@ -171,30 +191,24 @@ class RunDetails:
         )
         if part is not None:
             query = query.where(i.destination_id.in_(part))
-        rows = conn.execute(query).all()
+        rows = list(scan(conn, query))
         input_tags: dict[str, dict[str, str]] = defaultdict(dict)
-        input_ids = [row.input_uuid for row in rows]
+        input_ids = [row[0] for row in rows]
         tag_query = sa.select(it.input_uuid, it.name, it.value)
         tag_parts: Iterable[Sequence[str] | None] = [None] if part is None else chunks(input_ids)
         for tag_part in tag_parts:
             query_part = tag_query if tag_part is None else tag_query.where(it.input_uuid.in_(tag_part))
-            for input_uuid, name, value in conn.execute(query_part):
+            for input_uuid, name, value in scan(conn, query_part):
                 input_tags[input_uuid][name] = value
-        for row in rows:
-            tags = input_tags.get(row.input_uuid, {})
-            identity = (row.name, row.digest, row.dataset_source_type, row.dataset_source, row.dataset_schema, row.dataset_profile, tuple(sorted(tags.items())))
+        for input_uuid, run_id, name, digest, source_type, source, schema, profile in rows:
+            tags = input_tags.get(input_uuid, {})
+            identity = (name, digest, source_type, source, schema, profile, tuple(sorted(tags.items())))
             dataset = self._inputs.get(identity)
             if dataset is None:
                 dataset = self._inputs[identity] = DatasetInput(
-                    name=row.name,
-                    digest=row.digest,
-                    source_type=row.dataset_source_type,
-                    source=row.dataset_source,
-                    schema=row.dataset_schema or "",
-                    profile=row.dataset_profile or "",
-                    tags=tags,
+                    name=name, digest=digest, source_type=source_type, source=source, schema=schema or "", profile=profile or "", tags=tags
                 )
-            self.datasets[row.destination_id].append(dataset)
+            self.datasets[run_id].append(dataset)
         model_query = sa.select(i.source_type, i.source_id, i.destination_id, i.step).where(i.source_type.in_(("RUN_INPUT", "RUN_OUTPUT")))
         if part is not None:
             model_query = model_query.where(i.source_id.in_(part))
