@@ -30,9 +30,14 @@ function baseCell(col, row) {
     case "version":
       return html`<span class="mono" title=${row.commit}>${row.commit ? row.commit.slice(0, 7) : ""}</span>`;
     case "models": {
+      // Registered versions first (linked to their pages, as MLflow's column shows them), then logged models.
       const registered = row.registered_models || [];
-      const labels = [...registered.map(modelLabel), ...row.models.filter((m) => !registered.some((r) => r.model_id && r.model_id === m.model_id)).map(modelLabel)];
-      return html`<span title=${labels.join("\n")}>${labels.join(", ")}</span>`;
+      const logged = row.models.filter((m) => !registered.some((r) => r.model_id && r.model_id === m.model_id));
+      const labels = [...registered.map(modelLabel), ...logged.map(modelLabel)];
+      return html`<span class="models-cell" title=${labels.join("\n")}>
+        ${registered.map((v, i) => html`${i ? ", " : ""}<a href=${hrefFor(["models", v.name, "versions", v.version])}>${modelLabel(v)}</a>`)}
+        ${logged.length > 0 && html`${registered.length ? ", " : ""}${logged.map(modelLabel).join(", ")}`}
+      </span>`;
     }
     case "dataset": {
       const text = row.datasets.map((d) => `${d.name} (${d.digest})`).join(", ");

@@ -49,9 +49,19 @@ function storageKey(experimentIds) {
   return "mlscope.columns." + [...experimentIds].sort().join(",");
 }
 
-/** Default: the first few metrics and params, as a wide experiment must not open with 1,000 columns. */
+/** The keys most active runs have, commonest first (ties by name); keys only deleted runs have are left out. */
+export function commonestKeys(keys, counts, limit) {
+  if (!counts) return keys.slice(0, limit);
+  return keys
+    .filter((k) => counts[k] > 0)
+    .sort((a, b) => counts[b] - counts[a] || a.localeCompare(b))
+    .slice(0, limit);
+}
+
+/** Default: the six metrics and params most runs have, as a wide experiment must not open with 1,000 columns. */
 export function defaultColumns(keys) {
-  return { metrics: keys.metrics.slice(0, 6), params: keys.params.slice(0, 6), tags: [] };
+  const counts = keys.counts || {};
+  return { metrics: commonestKeys(keys.metrics, counts.metrics, 6), params: commonestKeys(keys.params, counts.params, 6), tags: [] };
 }
 
 /** Chosen key columns for these experiments, remembered per experiment set; null until known. */

@@ -24,11 +24,12 @@ function freshStore(resetKey, colKey) {
 }
 
 /**
- * The table's rows for `request` (experiment_ids, filter, order_by, run_view_type, extended, params, metrics, tags).
+ * The table's rows for `request` (experiment_ids, filter, order_by, run_view_type, model_versions, extended, params,
+ * metrics, tags).
  * Nothing is fetched until `ready` (the columns are known), so the first page is asked for once, with its columns.
  */
 export function useRunRows(request, ready = true) {
-  const resetKey = JSON.stringify([request.experiment_ids, request.filter, request.order_by, request.run_view_type, request.extended]);
+  const resetKey = JSON.stringify([request.experiment_ids, request.filter, request.order_by, request.run_view_type, request.model_versions, request.extended]);
   const colKey = JSON.stringify([request.params, request.metrics, request.tags]);
   const [, setTick] = useState(0);
   const bump = () => setTick((t) => t + 1);

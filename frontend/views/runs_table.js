@@ -6,7 +6,7 @@ import { hrefFor, setQueryParams } from "../lib/router.js";
 import { useVirtualRows } from "../lib/virtual_list.js";
 import { BASE_COLUMNS, ColumnChooser, HEADER_HEIGHT, keyColumns, ROW_HEIGHT, SELECT_WIDTH, useChosenColumns } from "./runs_columns.js";
 import { firstDirectionAsc, HeaderRow, Row } from "./runs_cells.js";
-import { combinedFilter, DEFAULT_SORT, LIFECYCLES, runsViewState, TIME_RANGES } from "./runs_url.js";
+import { combinedFilter, DEFAULT_SORT, LIFECYCLES, MODEL_VERSION_FILTERS, runsViewState, TIME_RANGES } from "./runs_url.js";
 import { SearchBox } from "./search_box.js";
 import { useRunRows } from "./runs_data.js";
 import { useLive } from "./use_live.js";
@@ -58,7 +58,7 @@ function TableMessage({ data, view, experimentIds, onRetry }) {
     </div>`;
   }
   if (data.count !== 0) return null;
-  if (view.userFilter || view.datasets.length) {
+  if (view.userFilter || view.datasets.length || view.modelVersionsQuery) {
     return html`<div class="empty" role="status"><strong>No runs match this filter.</strong>
       <button class="link-btn" onClick=${() => setQueryParams({ searchFilter: undefined, datasetsFilter: undefined })}>Clear the filter</button></div>`;
   }
@@ -96,6 +96,7 @@ export function RunsTable({ experimentIds, route, decorate = {} }) {
     filter: combinedFilter(userFilter, since, view.datasets),
     order_by: [`${sortKey} ${sortAsc ? "ASC" : "DESC"}`],
     run_view_type: viewType,
+    model_versions: view.modelVersionsQuery,
     extended: true,
     params: chosen ? chosen.params : [],
     metrics: chosen ? chosen.metrics : [],
@@ -155,6 +156,7 @@ export function RunsTable({ experimentIds, route, decorate = {} }) {
     filter: request.filter,
     order_by: request.order_by,
     run_view_type: viewType,
+    model_versions: view.modelVersionsQuery,
     extended: "true",
     params: request.params,
     metrics: request.metrics,
@@ -175,6 +177,9 @@ export function RunsTable({ experimentIds, route, decorate = {} }) {
       </select>
       <select class="input select-input" aria-label="Run lifecycle" value=${view.lifecycleValue} onChange=${(e) => setQueryParams({ lifecycleFilter: e.currentTarget.value === "Active" ? undefined : e.currentTarget.value })}>
         ${LIFECYCLES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+      </select>
+      <select class="input select-input" aria-label="Model versions" value=${view.modelVersions} onChange=${(e) => setQueryParams({ modelVersionFilter: e.currentTarget.value === "All Runs" ? undefined : e.currentTarget.value })}>
+        ${MODEL_VERSION_FILTERS.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
       </select>
       <${ColumnChooser} keys=${keys} chosen=${chosen} onChange=${setChosen} />
     </div>

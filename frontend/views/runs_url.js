@@ -14,6 +14,13 @@ export const TIME_RANGES = [
   ["LAST_YEAR", "Last year", 360 * 86400e3], // MLflow's LAST_YEAR is 360 days
 ];
 
+/** MLflow's modelVersionFilter values: [value, label, what the table asks the server for]. */
+export const MODEL_VERSION_FILTERS = [
+  ["All Runs", "With and without model versions", undefined],
+  ["With Model Versions", "With model versions", "with"],
+  ["Without Model Versions", "Without model versions", "without"],
+];
+
 /** Lifecycle choices: [value written to the URL (MLflow's where it has one), label, run_view_type]. */
 export const LIFECYCLES = [
   ["Active", "Active", "ACTIVE_ONLY"],
@@ -85,13 +92,12 @@ export function runsViewState(query) {
   const lifecycle = viewTypeOf(query.get("lifecycleFilter"));
   const startTime = query.get("startTime") || "ALL";
   const range = TIME_RANGES.find((t) => t[0] === startTime);
-  const modelVersions = query.get("modelVersionFilter");
+  const versionsParam = (query.get("modelVersionFilter") || "").trim();
+  const versions = MODEL_VERSION_FILTERS.find((f) => f[0].toLowerCase() === versionsParam.toLowerCase().replace(/_/g, " "));
   const notes = [];
   if (lifecycle.unknown) notes.push(`Unknown lifecycle filter "${lifecycle.unknown}": showing active runs.`);
   if (!range) notes.push(`Unknown time range "${startTime}": showing all times.`);
-  if (modelVersions && !/^all[ _]runs$/i.test(modelVersions.trim())) {
-    notes.push(`MLflow's model-version filter ("${modelVersions}") is not applied here: showing runs with and without model versions.`);
-  }
+  if (versionsParam && !versions) notes.push(`Unknown model-version filter "${versionsParam}": showing all runs.`);
   const orderByKey = query.get("orderByKey") || DEFAULT_SORT;
   return {
     userFilter: query.get("searchFilter") || "",
@@ -102,6 +108,8 @@ export function runsViewState(query) {
     timeRange: range ? range[0] : "ALL",
     span: range ? range[2] : 0,
     datasets: datasetsOf(query.get("datasetsFilter")),
+    modelVersions: versions ? versions[0] : MODEL_VERSION_FILTERS[0][0],
+    modelVersionsQuery: versions ? versions[2] : undefined,
     notes,
   };
 }

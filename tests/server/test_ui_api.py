@@ -217,3 +217,20 @@ def test_unknown_run_is_a_404_and_a_missing_id_a_400(ref: Any) -> None:
     client, _ = ref
     assert client.get("/api/mlscope/run", params={"run_id": "nope"}).status_code == 404
     assert client.get("/api/mlscope/run").status_code == 400
+
+
+def test_keys_count_the_active_runs_that_have_each_param_and_metric(ref: Any) -> None:
+    client, ids = ref
+    counts = client.get("/api/mlscope/keys", params={"experiment_ids": ids["experiment"]}).json()["counts"]
+    assert counts["params"]["lr"] == 5  # the deleted run's lr is not counted
+    assert counts["metrics"]["loss"] == 4 and counts["metrics"]["peak"] == 1
+
+
+def test_search_rows_list_registered_versions_and_reject_an_unknown_version_filter(ref: Any) -> None:
+    client, ids = ref
+    body = client.post(SEARCH, json={"experiment_ids": [ids["experiment"]], "model_versions": "with"}).json()
+    assert body["runs"] == [] and body["total"] == 0  # nothing is registered in the reference tree
+    rows = client.post(SEARCH, json={"experiment_ids": [ids["experiment"]]}).json()["runs"]
+    assert all(row["registered_models"] == [] for row in rows)
+    bad = client.post(SEARCH, json={"experiment_ids": [ids["experiment"]], "model_versions": "some"})
+    assert bad.status_code == 400 and "model_versions" in bad.json()["message"]

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
+from tests.reference_trees import mlflow_client
 from tests.ui.synthetic import write_experiment, write_synthetic_tree
 
 
@@ -138,7 +139,8 @@ def test_column_chooser_adds_a_column_and_remembers_it(page: Page, reference_ser
 def test_metric_columns_show_latest_values(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
     open_table(page, reference_server, ids["experiment"])
     row = page.locator(".trow", has_text="parent-sweep")
-    expect(row.locator(".col-metrics").first).to_have_text("0.69")  # acc is the first metric column
+    expect(row.locator(".col-metrics").first).to_have_text("0.05")  # loss, the commonest metric, is the first metric column
+    expect(row.locator(".col-metrics").nth(1)).to_have_text("0.69")  # acc
 
 
 def test_selected_runs_lead_to_compare(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
@@ -290,3 +292,47 @@ def test_a_filter_with_no_match_says_so_even_when_scrolled_sideways(page: Page, 
     box = message.bounding_box()
     assert box is not None and 0 <= box["x"] < 900
     page.screenshot(path="/tmp/runs_table_no_match.png")
+
+
+# ------------------------------------------------------------------ registered model versions and default columns
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory: pytest.TempPathFactory, serve: Any) -> tuple[LiveServer, dict[str, Any]]:
+    """Three runs; the newest has version 1 of 'iris-classifier' registered from it (MLflow's own registry write)."""
+    root = tmp_path_factory.mktemp("registered") / "mlruns"
+    info = write_synthetic_tree(root, 3, children_every=0)
+    client = mlflow_client(root)
+    client.create_registered_model("iris-classifier")
+    newest = info["run_ids"][0]
+    client.create_model_version("iris-classifier", f"runs:/{newest}/model", run_id=newest)
+    return serve(root), {**info, "registered_run": newest}
+
+
+def test_registered_model_versions_appear_in_the_models_column(page: Page, registered: tuple[LiveServer, dict[str, Any]]) -> None:
+    server, info = registered
+    open_table(page, server, info["experiment"])
+    cell = page.locator(f".trow[data-run-id='{info['registered_run']}'] .col-models")
+    link = cell.get_by_role("link", name="iris-classifier v1")
+    expect(link).to_have_attribute("href", "#/models/iris-classifier/versions/1")
+    others = [r for r in info["run_ids"] if r != info["registered_run"]]
+    expect(page.locator(f".trow[data-run-id='{others[0]}'] .col-models")).to_have_text("")
+
+
+def test_mlflow_model_version_filter_keeps_runs_with_or_without_versions(page: Page, registered: tuple[LiveServer, dict[str, Any]]) -> None:
+    server, info = registered
+    open_table(page, server, info["experiment"], "?modelVersionFilter=With+Model+Versions")
+    expect(page.locator(".trow[data-run-id]")).to_have_count(1)
+    expect(page.locator(f".trow[data-run-id='{info['registered_run']}']")).to_be_visible()
+    page.get_by_label("Model versions").select_option("Without Model Versions")
+    expect(page.locator(".trow[data-run-id]")).to_have_count(2)
+    assert "modelVersionFilter=Without+Model+Versions" in page.url
+
+
+def test_default_columns_are_the_keys_most_runs_have(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    open_table(page, reference_server, ids["experiment"])
+    metric_headers = page.locator(".th-metrics .th-label").all_inner_texts()
+    param_headers = page.locator(".th-params .th-label").all_inner_texts()
+    # loss: 4 active runs, acc: 2, the others 1 each (ties by name); lr: 5 active runs (and a deleted one), optimizer 3, batch_size 2
+    assert metric_headers[:2] == ["loss", "acc"]
+    assert param_headers[:3] == ["lr", "optimizer", "batch_size"]

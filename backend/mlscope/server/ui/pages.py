@@ -7,6 +7,7 @@ with its parent, children and logged-model names) in one request each.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
@@ -76,15 +77,22 @@ async def experiments(request: Request) -> JSONResponse:
     return JSONResponse({"experiments": body})
 
 
-def keys_of(index: RunIndex, experiment_ids: list[str]) -> dict[str, list[str]]:
-    params: set[str] = set()
-    metrics: set[str] = set()
+def keys_of(index: RunIndex, experiment_ids: list[str]) -> dict[str, Any]:
+    """Every key, and how many active runs have each param and metric (the table's default columns are the commonest)."""
+    params: Counter[str] = Counter()
+    metrics: Counter[str] = Counter()
     tags: set[str] = set()
     for run in index.runs(experiment_ids or None, details=True):
-        params.update(run.params)
-        metrics.update(run.metrics)
+        active = run.info.lifecycle_stage != DELETED
+        params.update({key: active for key in run.params})
+        metrics.update({key: active for key in run.metrics})
         tags.update(run.tags)
-    return {"params": sorted(params), "metrics": sorted(metrics), "tags": sorted(tags)}
+    return {
+        "params": sorted(params),
+        "metrics": sorted(metrics),
+        "tags": sorted(tags),
+        "counts": {"params": dict(params), "metrics": dict(metrics)},
+    }
 
 
 async def keys(request: Request) -> JSONResponse:

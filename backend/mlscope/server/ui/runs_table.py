@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,11 +26,15 @@ from ...index import RunIndex
 from ...search import make_page_token
 from ...search.queries import RunQueries, RunQuery
 from ...store.model import Run
+from ...store.registry_model import ModelVersion
 from ..args import int_arg, list_arg, page_offset, request_args, string_arg
 from ..errors import invalid
 from ..mlflow.proto import float_json
+from ..mlflow.registry import registry_of
 from ..state import queries_of
 from .rows import COMMIT_TAG, PARENT_TAG, Columns, models_for, row_json
+
+VersionsOf = Callable[[str], Sequence[ModelVersion]]
 
 DEFAULT_PAGE = 200
 MAX_PAGE = 1000
@@ -100,9 +104,28 @@ def _experiment_dirs(index: RunIndex, runs: list[Run]) -> dict[str, Any]:
     return dirs
 
 
-def table_page(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
-    """One page of rows (top-level, children of one parent, or chosen run ids) and the counts."""
+def _model_versions_arg(args: dict[str, Any]) -> str | None:
+    """MLflow's modelVersionFilter as the table sends it: "with" or "without" registered versions (None: all runs)."""
+    value = (string_arg(args, "model_versions") or "all").lower()
+    if value not in ("all", "with", "without"):
+        raise invalid(f"Invalid value {value!r} for parameter 'model_versions': expected all, with or without.")
+    return None if value == "all" else value
+
+
+def _with_versions(runs: list[Run], model_versions: str | None, versions_of: VersionsOf | None) -> list[Run]:
+    if not model_versions or versions_of is None:
+        return runs
+    return [r for r in runs if bool(versions_of(r.info.run_id)) == (model_versions == "with")]
+
+
+def table_page(queries: RunQueries, args: dict[str, Any], versions_of: VersionsOf | None = None) -> dict[str, Any]:
+    """One page of rows (top-level, children of one parent, or chosen run ids) and the counts.
+
+    `versions_of(run_id)` gives the model versions registered from a run: each row lists them (MLflow's
+    Models column), and `model_versions` keeps only the runs with or without any.
+    """
     query = parse_query(args)
+    model_versions = _model_versions_arg(args)
     columns = parse_columns(args)
     max_results = int_arg(args, "max_results", default=DEFAULT_PAGE, low=1, high=MAX_PAGE) or DEFAULT_PAGE
     offset = page_offset(args)
@@ -110,7 +133,7 @@ def table_page(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
     run_ids = set(list_arg(args, "run_ids"))
     nest = _bool_arg(args, "nest") if "nest" in args else True
     index = queries.index
-    matches = Matches(queries.matches(query))
+    matches = Matches(_with_versions(queries.matches(query), model_versions, versions_of))
     if run_ids:
         candidates = [r for r in matches.runs if r.info.run_id in run_ids]
     elif parent_run_id:
@@ -123,6 +146,10 @@ def table_page(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
     for run in page:
         row = row_json(run, columns, models)
         row["child_count"] = matches.child_counts.get(run.info.run_id, 0) if nest else 0
+        if versions_of is not None:
+            row["registered_models"] = [
+                {"name": v.name, "version": v.version, "model_id": v.model_id} for v in versions_of(run.info.run_id)
+            ]
         rows.append(row)
     body: dict[str, Any] = {"runs": rows, "total": len(matches.runs), "count": len(candidates), "version": index.version}
     if offset + max_results < len(candidates):
@@ -133,7 +160,8 @@ def table_page(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
 async def search_table(request: Request) -> JSONResponse:
     """POST /api/mlscope/runs/search: compact rows for the runs table."""
     args = await request_args(request)
-    return JSONResponse(await run_in_threadpool(table_page, queries_of(request), args))
+    registry = registry_of(request)
+    return JSONResponse(await run_in_threadpool(table_page, queries_of(request), args, registry.versions_of_run))
 
 
 # ------------------------------------------------------------------- export
@@ -180,17 +208,17 @@ def csv_lines(runs: list[Run], columns: Columns, models: dict[str, Any]) -> Iter
         yield flush()
 
 
-def export_plan(queries: RunQueries, args: dict[str, Any]) -> tuple[list[Run], Columns, dict[str, Any]]:
+def export_plan(queries: RunQueries, args: dict[str, Any], versions_of: VersionsOf | None = None) -> tuple[list[Run], Columns, dict[str, Any]]:
     query = parse_query(args)
     columns = parse_columns(args)
-    runs = queries.index.with_details(queries.matches(query))
+    runs = queries.index.with_details(_with_versions(queries.matches(query), _model_versions_arg(args), versions_of))
     return runs, columns, models_for(runs, _experiment_dirs(queries.index, runs))
 
 
 async def export_csv(request: Request) -> StreamingResponse:
     """GET /api/mlscope/runs/export.csv: every matching run (not only loaded rows), chosen columns."""
     args = await request_args(request)
-    runs, columns, models = await run_in_threadpool(export_plan, queries_of(request), args)
+    runs, columns, models = await run_in_threadpool(export_plan, queries_of(request), args, registry_of(request).versions_of_run)
     return StreamingResponse(
         csv_lines(runs, columns, models),
         media_type="text/csv; charset=utf-8",
