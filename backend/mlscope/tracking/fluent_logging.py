@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..store.atomic import now_ms
 from . import tables
 from .client import RunOperations
 from .entities import Dataset as DatasetEntity
@@ -33,28 +34,41 @@ def log_params(params: Mapping[str, Any], synchronous: bool | None = None, run_i
 
 def log_metric(key: str, value: float, step: int | None = None, synchronous: bool | None = None, timestamp: int | None = None,
                run_id: str | None = None, model_id: str | None = None, dataset: Any = None) -> RunOperations | None:  # fmt: skip
-    """One metric point; with ``dataset=`` the point names the dataset, which becomes a run input if it is not one yet."""
-    return log_metrics({key: value}, step, synchronous, run_id, timestamp, model_id, dataset)
+    """One metric point (MLflow's log-metric call); with ``dataset=`` it names the dataset, which becomes a run input."""
+    run, model_ids, name, digest = _metric_context(run_id, step or 0, model_id, dataset)
+    return client().log_metric(run.info.run_id, key, value, timestamp or None, step or 0, synchronous=synchronous,
+                               dataset_name=name, dataset_digest=digest, model_id=model_ids[0])  # fmt: skip
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None, synchronous: bool | None = None, run_id: str | None = None,
                 timestamp: int | None = None, model_id: str | None = None, dataset: Any = None) -> RunOperations | None:  # fmt: skip
+    """Several metrics at one step, in one log-batch call (one point per metric and logged model, as MLflow)."""
+    run, model_ids, name, digest = _metric_context(run_id, step or 0, model_id, dataset)
+    tracking = client()
+    timestamp = timestamp or now_ms()  # one time for every point of the call (0 means now, as in MLflow)
+    if model_ids != [None]:  # metrics of logged models: log-batch carries no model id, so one call per point
+        for key, value in metrics.items():
+            for mid in model_ids:
+                tracking.log_metric(run.info.run_id, key, value, timestamp, step or 0, dataset_name=name, dataset_digest=digest, model_id=mid)
+        return RunOperations() if synchronous is False else None
+    points = [(key, value, timestamp, step or 0, name, digest) for key, value in metrics.items()]
+    return tracking.log_batch(run.info.run_id, metrics=points, synchronous=synchronous)
+
+
+def _metric_context(run_id: str | None, step: int, model_id: str | None, dataset: Any) -> tuple[Any, list[str | None], str | None, str | None]:
+    """The run, the logged models the points belong to (given, else those the run output at this step) and the
+    dataset's name and digest, linking the dataset to the run first when it is not one of its inputs (as MLflow)."""
     tracking = client()
     run = active_or_new_run() if run_id is None else tracking.get_run(run_id)
-    step = step or 0
     model_ids: list[str | None] = [model_id] if model_id else [m.model_id for m in run.outputs.model_outputs if m.step == step] or [None]
-    name, digest = (dataset.name, dataset.digest) if dataset is not None else (None, None)
-    if dataset is not None and (name, digest) not in {(d.dataset.name, d.dataset.digest) for d in run.inputs.dataset_inputs}:
+    if dataset is None:
+        return run, model_ids, None, None
+    name, digest = dataset.name, dataset.digest
+    if (name, digest) not in {(d.dataset.name, d.dataset.digest) for d in run.inputs.dataset_inputs}:
         entity = dataset if isinstance(dataset, DatasetEntity) or not hasattr(dataset, "_to_mlflow_entity") else dataset._to_mlflow_entity()
         tracking.log_inputs(run.info.run_id, [DatasetInput(entity, [])])
         run.inputs.dataset_inputs.append(DatasetInput(entity, []))  # as MLflow: the in-memory run remembers it
-    points = [(key, value, timestamp, step, name, digest) for key, value in metrics.items()]
-    if model_ids != [None]:  # metrics of a logged model: one call per point and model (MLflow's log_metric stops at the first)
-        for point in points:
-            for mid in model_ids[:1] if len(points) == 1 else model_ids:
-                tracking.log_metric(run.info.run_id, *point[:4], dataset_name=name, dataset_digest=digest, model_id=mid)
-        return RunOperations() if synchronous is False else None
-    return tracking.log_batch(run.info.run_id, metrics=points, synchronous=synchronous)
+    return run, model_ids, name, digest
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
