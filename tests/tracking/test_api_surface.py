@@ -108,3 +108,9 @@ def test_the_server_and_store_never_import_the_tracking_client() -> None:
 def test_a_trace_location_is_refused_with_the_same_error(root: Path) -> None:
     with pytest.raises(mlscope.exceptions.UnsupportedFeatureError):
         mlscope.create_experiment("x", trace_location=object())
+
+
+def test_run_info_answers_to_mlflows_older_run_uuid(root: Path) -> None:
+    with mlscope.start_run() as run:
+        pass
+    assert run.info.run_uuid == run.info.run_id == mlscope.get_run(run.info.run_id).info.run_uuid

@@ -54,6 +54,11 @@ class RunInfo:
     artifact_uri: str
     deleted_time: int | None = None
 
+    @property
+    def run_uuid(self) -> str:
+        """MLflow's older name for run_id, which scripts written for MLflow 1.x still read."""
+        return self.run_id
+
 
 @dataclass(frozen=True, slots=True)
 class DatasetInput:
