@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..store.paths import NotLocalError, is_mlruns_root, local_path
+from . import sql_store
 from .usage import UsageError
 
 DEFAULT_PORT = 5000
@@ -33,14 +34,8 @@ IGNORED_SERVER_OPTIONS = ("gunicorn_opts", "uvicorn_opts", "waitress_opts")
 
 
 def default_store_uri() -> str:
-    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
-    if uri:
-        try:
-            local_path(uri)
-            return uri
-        except NotLocalError:
-            pass
-    return "./mlruns"
+    """MLflow's order: $MLFLOW_TRACKING_URI (a folder or a database), else ./mlruns, else ./mlflow.db, else ./mlruns."""
+    return sql_store.default_store_uri()
 
 
 def resolve_store(uri: str, *, create: bool = False) -> Path:
@@ -139,11 +134,14 @@ def serve(args: argparse.Namespace) -> int:
         except NotLocalError:
             raise UsageError(f"--artifacts-destination '{args.artifacts_destination}' is not a local path; mlscope stores artifacts in local folders") from None
     tracking = args.command == "server" and not args.read_only
-    root = resolve_store(args.backend_store_uri or default_store_uri(), create=tracking)
+    uri = args.backend_store_uri or default_store_uri()
+    database = sql_store.is_sql_uri(uri)  # sqlite:///..., postgresql://...: MLflow's SQL schema (store/sql)
+    root = None if database else resolve_store(uri, create=tracking)
     missing = missing_frontend_files(frontend_dir())
     if missing:
         raise UsageError(incomplete_frontend_message(frontend_dir(), missing))
     settings, notes = settings_from(args)
+    sql_app, opened = sql_store.open_sql_app(uri, settings) if database else (None, str(root))
     sock = bind_socket(args.host, args.port)
     port = sock.getsockname()[1]
     for note in notes:
@@ -152,14 +150,16 @@ def serve(args: argparse.Namespace) -> int:
         print(exposure_warning(args.host, port, args.read_only), file=sys.stderr)
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     mode = " (read-only)" if args.read_only else " (artifacts only)" if args.artifacts_only else ""
-    print(f"mlscope {__version__} serving {root}{mode}")
+    print(f"mlscope {__version__} serving {opened}{mode}")
     print(f"Open http://{shown_host}:{port} (Ctrl-C to stop)", flush=True)
     options = {"log_level": args.log_level, "access_log": False, "timeout_graceful_shutdown": 2}
     try:
-        if settings.workers > 1:  # type: ignore[attr-defined]
+        if sql_app is not None:
+            uvicorn.Server(uvicorn.Config(sql_app, **options)).run(sockets=[sock])
+        elif settings.workers > 1:  # type: ignore[attr-defined]
             from uvicorn.supervisors import Multiprocess
 
-            os.environ[SETTINGS_ENV] = settings.to_env(root)  # type: ignore[attr-defined]
+            os.environ[SETTINGS_ENV] = settings.to_env(root)  # type: ignore[attr-defined,arg-type]
             config = uvicorn.Config("mlscope.server.app:create_app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[attr-defined]
             Multiprocess(config, sockets=[sock]).run()
         else:
@@ -178,7 +178,11 @@ def add_serve_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     )
     p = subparsers.add_parser(name, help=description, description=description, add_help=False)
     p.add_argument("--help", action="help", help="show this help and exit")
-    p.add_argument("--backend-store-uri", help="mlruns folder or file: URI (default: $MLFLOW_TRACKING_URI if local, else ./mlruns)")
+    p.add_argument(
+        "--backend-store-uri",
+        help="mlruns folder, file: URI, sqlite:///path/mlflow.db or postgresql://user:password@host:port/db "
+        "(default: $MLFLOW_TRACKING_URI, else ./mlruns if it exists, else ./mlflow.db if it exists, else ./mlruns)",
+    )
     p.add_argument("-h", "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for every interface)")
     p.add_argument("-p", "--port", type=int, default=DEFAULT_PORT, help="port (default 5000)")
     p.add_argument("-w", "--workers", type=int, default=1, help="worker processes serving the one tree (default 1)")

@@ -160,7 +160,10 @@ def create_app(
     app.state.queries = RunQueries(index)
     app.state.root = root
     app.state.serve_artifacts = settings.serve_artifacts
-    app.state.artifact_locations = ArtifactLocations(root, settings.artifacts_destination_path)
+    if sql_backend is not None:
+        app.state.artifact_locations = sql_backend.artifact_locations
+    else:
+        app.state.artifact_locations = ArtifactLocations(root, settings.artifacts_destination_path)
     if sql_backend is not None:
         app.state.writes = sql_backend.writes
         app.state.model_writes = sql_backend.model_writes

@@ -13,8 +13,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..artifact_uris import ArtifactLocations
 from .histories import SqlHistoryCache
 from .logged_models import SqlLoggedModelWrites
+from .reads import NO_PATH
 from .run_index import SqlRunIndex
 from .store import SqlStore
 from .tracking_writes import SqlTrackingWrites
@@ -31,6 +33,11 @@ class SqlBackend:
     histories: SqlHistoryCache
     model_writes: SqlLoggedModelWrites
     artifacts_destination: Path
+
+    @property
+    def artifact_locations(self) -> ArtifactLocations:
+        """Proxied (mlflow-artifacts:) paths live under the artifacts destination, by MLflow's rule (no tree to check runs in)."""
+        return ArtifactLocations(NO_PATH, self.artifacts_destination)
 
     def describe(self) -> str:
         return self.store.describe()
