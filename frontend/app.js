@@ -5,6 +5,7 @@ import { fetchProblems, fetchStatus } from "./lib/api.js";
 import { ErrorBoundary } from "./lib/error_boundary.js";
 import { usePageTitle } from "./lib/page_title.js";
 import { useDismiss } from "./lib/use_dismiss.js";
+import { ThemeToggle } from "./lib/theme.js";
 import { ExperimentsSidebar, useExperiments } from "./views/experiments.js";
 import { ExperimentView } from "./views/experiment_view.js";
 import { LazyView } from "./views/lazy_view.js";
@@ -228,6 +229,7 @@ function App() {
       <${IndexProgress} status=${status} />
       <span class="spacer"></span>
       <${ProblemsButton} problems=${problems} />
+      <${ThemeToggle} />
     </header>
     <${Routes} route=${route} />
   </div>`;

@@ -14,6 +14,7 @@
 import uPlot from "uplot";
 import { formatNumber } from "./format.js";
 import { chartAxes, formatSeconds, xRange, yRange } from "./chart_axes.js";
+import { THEME_EVENT } from "./theme.js";
 
 export { formatSeconds };
 
@@ -434,6 +435,10 @@ export function createChart(container, initial = {}) {
     if (rebuild) build();
   }
 
+  // Another theme: the canvas is redrawn in its colours (the axes read them when built).
+  const onTheme = () => plot && build();
+  window.addEventListener(THEME_EVENT, onTheme);
+
   const resizer = new ResizeObserver(() => {
     if (!plot) return;
     const width = Math.max(200, Math.floor(canvasBox.clientWidth));
@@ -443,6 +448,7 @@ export function createChart(container, initial = {}) {
 
   function destroy() {
     resizer.disconnect();
+    window.removeEventListener(THEME_EVENT, onTheme);
     cancelAnimationFrame(frame);
     if (plot) plot.destroy();
     plot = null;

@@ -4,6 +4,7 @@
 import { html, useEffect, useMemo, useRef, useState } from "../lib/html.js";
 import { useDismiss } from "../lib/use_dismiss.js";
 import { formatNumber, toNumber } from "../lib/format.js";
+import { useTheme } from "../lib/theme.js";
 
 let echartsModule = null;
 function loadECharts() {
@@ -14,8 +15,13 @@ loadECharts(); // start fetching the library with this view, in parallel with th
 
 const MISSING = "—";
 const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#b5de2b"];
-const TEXT = "#6b7280";
-const GRID = "#e5e7eb";
+/** The plots' colours in the current theme (CSS variables of styles/base.css). */
+function themeColors() {
+  const css = getComputedStyle(document.documentElement);
+  const read = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  return { text: read("--muted", "#6b7280"), strong: read("--text-soft", "#374151"), grid: read("--border", "#e5e7eb"),
+    line: read("--muted", "#9ca3af"), accent: read("--accent", "#2563eb") };
+}
 
 /** Every param and metric as a plottable dimension: { id: "params.lr", kind, key, label }. */
 export function dimensionsOf(runs) {
@@ -116,13 +122,13 @@ function useChart(onReady) {
   return [ref, chart];
 }
 
-const PARAM_NAME = { color: "#374151", fontSize: 12, fontWeight: 500 };
-const METRIC_NAME = { color: "#2563eb", fontSize: 12, fontWeight: 600 };
-
 function parallelOption(runs, shown, specs, colors) {
+  const theme = themeColors();
+  const PARAM_NAME = { color: theme.strong, fontSize: 12, fontWeight: 500 };
+  const METRIC_NAME = { color: theme.accent, fontSize: 12, fontWeight: 600 };
   return {
     animation: false,
-    parallel: { left: 48, right: 72, top: 36, bottom: 28, parallelAxisDefault: parallelAxisDefault() },
+    parallel: { left: 48, right: 72, top: 36, bottom: 28, parallelAxisDefault: parallelAxisDefault(theme) },
     parallelAxis: shown.map((d, i) => {
       const spec = specs[i];
       const base = { dim: i, name: d.key, nameTextStyle: d.kind === "metrics" ? METRIC_NAME : PARAM_NAME, realtime: true };
@@ -157,6 +163,7 @@ export function ParallelCoordinates({ runs, dims, axes, colorMetric, runColors, 
   const shown = useMemo(() => axes.map((id) => dims.find((d) => d.id === id)).filter(Boolean), [axesKey, dims]);
   const specs = useMemo(() => shown.map((d) => axisOf(runs, d.id)), [runs, shown]);
   const { colors, range } = useMemo(() => lineColors(runs, colorMetric, runColors), [runs, colorMetric, runColors]);
+  const theme = useTheme();
   const latest = useRef({});
   latest.current = { runs, shown, specs, colors, onBrush };
 
@@ -185,7 +192,7 @@ export function ParallelCoordinates({ runs, dims, axes, colorMetric, runColors, 
     if (!chart) return;
     chart.setOption(parallelOption(runs, shown, specs, colors));
     report();
-  }, [specs, colors]);
+  }, [specs, colors, theme]);
 
   const active = brushed ? runs.filter((r) => brushed.has(r.run_id)).length : runs.length;
   return html`<div class="cmp-plot">
@@ -199,25 +206,26 @@ export function ParallelCoordinates({ runs, dims, axes, colorMetric, runColors, 
   </div>`;
 }
 
-function parallelAxisDefault() {
+function parallelAxisDefault(theme) {
   return {
     nameLocation: "end",
     nameGap: 14,
-    axisLine: { lineStyle: { color: "#9ca3af" } },
-    axisTick: { lineStyle: { color: "#9ca3af" } },
-    axisLabel: { color: TEXT, fontSize: 11, hideOverlap: true },
+    axisLine: { lineStyle: { color: theme.line } },
+    axisTick: { lineStyle: { color: theme.line } },
+    axisLabel: { color: theme.text, fontSize: 11, hideOverlap: true },
     areaSelectStyle: { width: 16, borderWidth: 1, color: "rgba(37,99,235,0.15)", borderColor: "#2563eb", opacity: 1 },
   };
 }
 
 function scatterAxis(spec, dim) {
+  const theme = themeColors();
   const common = {
     name: dim ? dim.label : "",
     nameLocation: "middle",
-    nameTextStyle: { color: "#374151", fontSize: 12 },
-    axisLabel: { color: TEXT, fontSize: 11, hideOverlap: true },
-    axisLine: { lineStyle: { color: "#9ca3af" } },
-    splitLine: { lineStyle: { color: GRID } },
+    nameTextStyle: { color: theme.strong, fontSize: 12 },
+    axisLabel: { color: theme.text, fontSize: 11, hideOverlap: true },
+    axisLine: { lineStyle: { color: theme.line } },
+    splitLine: { lineStyle: { color: theme.grid } },
   };
   if (!spec) return { ...common, type: "value" };
   if (spec.type === "category") return { ...common, type: "category", data: spec.categories, nameGap: 28 };
@@ -229,6 +237,7 @@ export function ScatterPlot({ runs, dims, x, y, runColors, brushed }) {
   const [ref, chart] = useChart();
   const dx = dims.find((d) => d.id === x);
   const dy = dims.find((d) => d.id === y);
+  const theme = useTheme();
   useEffect(() => {
     if (!chart) return;
     const sx = dx ? axisOf(runs, dx.id) : null;
@@ -261,7 +270,7 @@ export function ScatterPlot({ runs, dims, x, y, runColors, brushed }) {
       { notMerge: true },
     );
     ref.current.dataset.points = String(points.length);
-  }, [chart, runs, dx, dy, runColors, brushed]);
+  }, [chart, runs, dx, dy, runColors, brushed, theme]);
   return html`<div class="cmp-chart cmp-scatter" ref=${ref}></div>`;
 }
 

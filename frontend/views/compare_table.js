@@ -235,7 +235,7 @@ class Row extends Component {
 function dimRule(dimmed) {
   const cols = [];
   dimmed.forEach((dim, i) => dim && cols.push(`.cmp-table td.c${i}`));
-  return cols.length ? `${cols.join(",")} { color: #c4c8d0; }` : "";
+  return cols.length ? `${cols.join(",")} { color: var(--faint); }` : "";
 }
 
 /** The table itself. `rows` are already filtered by visibleRows; `brushed` (Set|null) dims runs outside a plot brush. */

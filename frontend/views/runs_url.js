@@ -16,7 +16,7 @@ export const TIME_RANGES = [
 
 /** MLflow's modelVersionFilter values: [value, label, what the table asks the server for]. */
 export const MODEL_VERSION_FILTERS = [
-  ["All Runs", "With and without model versions", undefined],
+  ["All Runs", "All runs", undefined],
   ["With Model Versions", "With model versions", "with"],
   ["Without Model Versions", "Without model versions", "without"],
 ];
