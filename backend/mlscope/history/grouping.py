@@ -1,17 +1,22 @@
 """Group statistics of many runs' histories: mean or median per x with ± std and min–max bands.
 
 Runs log at their own steps (or times), so their points are first put on one
-shared grid of equal-width x buckets: each run's points in a bucket become
-that run's mean, min and max there (min/max keep a one-step spike of one run
-in the group's min–max band, as the single-run downsampler keeps it in a
-line). The group's line and bands are then statistics across runs per bucket.
-When the x range holds no more integer steps than there are buckets, each
-bucket is exactly one step and the statistics are exact per-step values.
+shared grid of x buckets: each run's points in a bucket become that run's
+mean, min and max there (min/max keep a one-step spike of one run in the
+group's min–max band, as the single-run downsampler keeps it in a line). The
+group's line and bands are statistics across runs per bucket. When the x
+range holds no more steps than there are buckets, each bucket is exactly one
+step and the statistics are exact per-step values.
 
-Per-run bucket summaries are small (a few floats per bucket) and cached by
-(metric file signature, grid): regrouping the same runs another way, or
-switching mean/median or the band, reads nothing and costs one pass over
-runs x buckets. Non-finite values (NaN, ±inf) are left out of every statistic.
+Grids are aligned: bucket widths are powers of two (x is an integer, a step
+or milliseconds) and bucket edges are multiples of the width. That is what
+makes the caches work. Each run's points are summarised once per metric file
+version on its own fine base grid (at most BASE_BUCKETS buckets of sum,
+count, min, max); any coarser aligned grid, whatever the chart's width or
+zoom, is merged from that summary without reading the file again, and the
+merged result is cached per grid, so regrouping the same runs another way, or
+switching mean/median or the band, costs one pass over runs x buckets.
+Non-finite values (NaN, ±inf) are left out of every statistic.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import math
 import threading
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,63 +38,70 @@ from .cache import HistoryCache, Snapshot
 XMode = Literal["step", "time", "relative"]
 Center = Literal["mean", "median"]
 
-DEFAULT_MAX_BUCKETS = 2_000_000  # bucket summaries held over all runs (5 floats each: ~80 MB at most)
-MAX_EXTENTS = 200_000
+BASE_BUCKETS = 512  # a run's base summary: the finest grid kept per metric file (merged into coarser ones)
+DEFAULT_MAX_BUCKETS = 4_000_000  # buckets held over all cached summaries (6 floats each: ~190 MB at most)
 INF = math.inf
 
 
 @dataclass(frozen=True, slots=True)
 class Grid:
-    """Equal-width x buckets: bucket i covers [x0 + i*width, x0 + (i+1)*width).
+    """Buckets [x0 + i*width, x0 + (i+1)*width) for i < count; width a power of two, x0 a multiple of it."""
 
-    Integer grids (steps) end before their last edge; real-valued grids (times)
-    also put a point exactly on the last edge into the last bucket.
-    """
-
-    x0: float
-    width: float
+    x0: int
+    width: int
     count: int
-    integer: bool
 
-    def edge(self, i: int) -> float:
+    def edge(self, i: int) -> int:
         return self.x0 + self.width * i
 
 
-def grid_for(low: float, high: float, buckets: int, integer: bool) -> Grid:
-    """A grid over [low, high] with at most ``buckets`` buckets; steps get integer widths (one step each when they fit)."""
-    buckets = max(1, buckets)
-    if integer:
-        first, last = math.floor(low), math.floor(high)
-        span = last - first + 1
-        width = max(1, math.ceil(span / buckets))
-        return Grid(float(first), float(width), max(1, math.ceil(span / width)), True)
-    if not high > low:
-        return Grid(low, 1.0, 1, False)
-    return Grid(low, (high - low) / buckets, buckets, False)
+def grid_for(low: float, high: float, buckets: int) -> Grid:
+    """The aligned grid over [low, high] with the narrowest power-of-two width giving at most ``buckets``
+    buckets (or 2, when one aligned bucket cannot hold the range)."""
+    low_i, high_i = math.floor(low), math.floor(max(low, high))
+    width = 1
+    # Once a bucket is as wide as the range, it straddles at most one edge: 2 buckets (not 1) is the least.
+    while (high_i // width) - (low_i // width) + 1 > max(1, buckets) and width <= high_i - low_i:
+        width *= 2
+    x0 = (low_i // width) * width
+    return Grid(x0, width, (high_i - x0) // width + 1)
 
 
 @dataclass(frozen=True, slots=True)
-class RunBuckets:
-    """One run's points on a grid, per bucket: mean (NaN where it has no finite point), min and max
-    (+inf / -inf there), and the x of its first and last point (+inf / -inf there)."""
+class Summary:
+    """One run's points on a grid, per bucket: sum and count of finite values, min and max (+inf / -inf
+    where it has none), the x of its first and last point (+inf / -inf there); ``points`` in range."""
 
-    mean: array
+    grid: Grid
+    sums: array
+    counts: array
     low: array
     high: array
     first_x: array
     last_x: array
-    points: int  # points of the run inside the grid's range
+    points: int
+
+    def mean(self) -> list[float]:
+        return [s / c if c else math.nan for s, c in zip(self.sums, self.counts, strict=True)]
 
 
-def bucket_run(xs: Sequence[float], values: Sequence[float], length: int, grid: Grid, offset: float = 0.0) -> RunBuckets:
+def summarise(xs: Sequence[float], values: Sequence[float], length: int, grid: Grid, offset: float = 0) -> Summary:
     """Summarise the sorted points xs[:length] (x = xs[i] - offset) on ``grid``; non-finite values are skipped."""
+    if length and offset == 0 and _consecutive(xs, length):
+        dense = _summarise_consecutive(int(xs[0]), values, length, grid)
+        if dense is not None:
+            return dense
+    return summarise_points(xs, values, length, grid, offset)
+
+
+def summarise_points(xs: Sequence[float], values: Sequence[float], length: int, grid: Grid, offset: float = 0) -> Summary:
+    """``summarise`` for any sorted points: a bisect and a slice per bucket."""
     n = grid.count
-    mean = array("d", [math.nan]) * n
+    sums, counts = array("d", [0.0]) * n, array("d", [0.0]) * n
     low, first_x = array("d", [INF]) * n, array("d", [INF]) * n
     high, last_x = array("d", [-INF]) * n, array("d", [-INF]) * n
     start = bisect_left(xs, grid.x0 + offset, 0, length)
-    end = grid.edge(n) + offset
-    stop = bisect_left(xs, end, start, length) if grid.integer else bisect_right(xs, end, start, length)
+    stop = bisect_left(xs, grid.edge(n) + offset, start, length)
     lo = start
     for b in range(n):
         if lo >= stop:
@@ -102,10 +114,85 @@ def bucket_run(xs: Sequence[float], values: Sequence[float], length: int, grid: 
                 chunk = [v for v in chunk if math.isfinite(v)]
                 total = math.fsum(chunk)
             if chunk:
-                mean[b], low[b], high[b] = total / len(chunk), min(chunk), max(chunk)
+                sums[b], counts[b], low[b], high[b] = total, len(chunk), min(chunk), max(chunk)
                 first_x[b], last_x[b] = xs[lo] - offset, xs[hi - 1] - offset
         lo = hi
-    return RunBuckets(mean, low, high, first_x, last_x, stop - start)
+    return Summary(grid, sums, counts, low, high, first_x, last_x, stop - start)
+
+
+def _consecutive(xs: Sequence[float], length: int) -> bool:
+    """Whether xs[:length] are the consecutive integers xs[0], xs[0] + 1, ... (a run logging every step)."""
+    first = xs[0]
+    if xs[length - 1] - first != length - 1 or first != int(first):
+        return False
+    return list(xs[:length]) == list(range(int(first), int(first) + length))
+
+
+def _summarise_consecutive(x_first: int, values: Sequence[float], length: int, grid: Grid) -> Summary | None:
+    """``summarise`` for points at consecutive steps: buckets are fixed-size runs of values, reduced in C
+    (zip of one iterator w times). None when a value is not finite (the general path skips those)."""
+    n, w = grid.count, grid.width
+    lo = max(0, grid.x0 - x_first)
+    hi = min(length, grid.edge(n) - x_first)
+    sums, counts = array("d", [0.0]) * n, array("d", [0.0]) * n
+    low, first_x = array("d", [INF]) * n, array("d", [INF]) * n
+    high, last_x = array("d", [-INF]) * n, array("d", [-INF]) * n
+    if hi <= lo:
+        return Summary(grid, sums, counts, low, high, first_x, last_x, 0)
+    chunk = values[lo:hi]
+    if not math.isfinite(sum(chunk)):
+        return None
+    b0 = (x_first + lo - grid.x0) // w
+    start = x_first + lo
+    if w == 1:  # one point per bucket: the values are the statistics
+        m = hi - lo
+        sums[b0 : b0 + m] = low[b0 : b0 + m] = high[b0 : b0 + m] = array("d", chunk)
+        counts[b0 : b0 + m] = array("d", [1.0]) * m
+        first_x[b0 : b0 + m] = last_x[b0 : b0 + m] = array("d", range(start, start + m))
+        return Summary(grid, sums, counts, low, high, first_x, last_x, m)
+    head = min(hi, grid.edge(b0 + 1) - x_first) - lo  # points in the first (maybe partial) bucket
+    pieces: list[Sequence[float]] = [chunk[:head]]
+    body = chunk[head:]
+    full = len(body) // w
+    pieces.extend(zip(*[iter(body[: full * w])] * w, strict=False))
+    if len(body) > full * w:
+        pieces.append(body[full * w :])
+    ends = [start + head - 1] + [start + head + (i + 1) * w - 1 for i in range(len(pieces) - 1)]
+    ends[-1] = x_first + hi - 1
+    sums[b0 : b0 + len(pieces)] = array("d", map(sum, pieces))
+    counts[b0 : b0 + len(pieces)] = array("d", map(len, pieces))
+    low[b0 : b0 + len(pieces)] = array("d", map(min, pieces))
+    high[b0 : b0 + len(pieces)] = array("d", map(max, pieces))
+    firsts = [start] + [start + head + i * w for i in range(len(pieces) - 1)]
+    first_x[b0 : b0 + len(pieces)] = array("d", firsts)
+    last_x[b0 : b0 + len(pieces)] = array("d", ends)
+    return Summary(grid, sums, counts, low, high, first_x, last_x, hi - lo)
+
+
+def coarsen(base: Summary, grid: Grid) -> Summary | None:
+    """``base`` merged onto a coarser aligned grid (None when the grid is finer than the base's)."""
+    fine = base.grid
+    if grid.width < fine.width or grid.width % fine.width:
+        return None
+    n, ratio = grid.count, grid.width // fine.width
+    sums, counts = array("d", [0.0]) * n, array("d", [0.0]) * n
+    low, first_x = array("d", [INF]) * n, array("d", [INF]) * n
+    high, last_x = array("d", [-INF]) * n, array("d", [-INF]) * n
+    shift = (grid.x0 - fine.x0) // fine.width  # base index of the grid's first bucket (may be < 0 or beyond)
+    points = 0
+    for b in range(n):
+        a = max(0, shift + b * ratio)
+        z = min(fine.count, shift + (b + 1) * ratio)
+        if a >= z:
+            continue
+        count = sum(base.counts[a:z])
+        if not count:
+            continue
+        sums[b], counts[b] = sum(base.sums[a:z]), count
+        low[b], high[b] = min(base.low[a:z]), max(base.high[a:z])
+        first_x[b], last_x[b] = min(base.first_x[a:z]), max(base.last_x[a:z])
+        points += int(count)
+    return Summary(grid, sums, counts, low, high, first_x, last_x, points)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +214,13 @@ def empty_series() -> GroupSeries:
     return GroupSeries([], [], [], [], [], [], [], 0, 0)
 
 
-def aggregate(members: Sequence[RunBuckets], center: Center = "mean") -> GroupSeries:
-    """Statistics across the members' bucket summaries (buckets no member has are left out)."""
+def aggregate(members: Sequence[Summary], center: Center = "mean") -> GroupSeries:
+    """Statistics across the members' summaries on one grid (buckets no member has are left out)."""
     out = GroupSeries([], [], [], [], [], [], [], len(members), sum(m.points for m in members))
     if not members:
         return out
     columns = zip(
-        zip(*(m.mean for m in members), strict=True),
+        zip(*(m.mean() for m in members), strict=True),
         map(min, zip(*(m.low for m in members), strict=True)),
         map(max, zip(*(m.high for m in members), strict=True)),
         map(min, zip(*(m.first_x for m in members), strict=True)),
@@ -163,24 +250,24 @@ def _median(values: list[float]) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class _Extent:
+class _Base:
     sig: Signature
-    first: float  # x of the first point (relative: 0)
+    summary: Summary
+    first: float  # x of the run's first and last point
     last: float
     offset: float  # subtracted from x (relative: the run's first timestamp)
 
 
 class GroupHistories:
-    """Group statistics over the app's HistoryCache, with per-run bucket summaries cached by file signature."""
+    """Group statistics over the app's HistoryCache, with per-run summaries cached by metric-file signature."""
 
     def __init__(self, histories: HistoryCache, max_buckets: int = DEFAULT_MAX_BUCKETS) -> None:
         self.histories = histories
         self.max_buckets = max_buckets
-        self._extents: OrderedDict[tuple[str, str, str], _Extent] = OrderedDict()
-        self._buckets: OrderedDict[tuple[str, str, str, Grid], tuple[Signature, RunBuckets]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str, Grid | None], tuple[Signature, _Base | Summary]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
-        self.bucketed = 0  # run summaries computed from points (cache misses), for tests and benchmarks
+        self.read = 0  # run histories summarised from their points (cache misses), for tests and benchmarks
 
     def series(
         self,
@@ -201,78 +288,91 @@ class GroupHistories:
         x_min/x_max narrow the grid to a zoomed range.
         """
         snaps: dict[str, Snapshot] = {}
-        extents: dict[str, _Extent] = {}
+        bases: dict[str, _Base] = {}
         for group in groups:
             for run in group:
-                ext = self._extent(run, key, x, snaps)
-                if ext is not None:
-                    extents[run.info.run_id] = ext
-        if not extents:
+                base = self._base(run, key, x, snaps)
+                if base is not None:
+                    bases[run.info.run_id] = base
+        if not bases:
             return None, [empty_series() for _ in groups]
-        low = x_min if x_min is not None else min(e.first for e in extents.values())
-        high = x_max if x_max is not None else max(e.last for e in extents.values())
-        grid = grid_for(low, max(low, high), buckets, integer=x == "step")
+        low = x_min if x_min is not None else min(b.first for b in bases.values())
+        high = x_max if x_max is not None else max(b.last for b in bases.values())
+        grid = grid_for(low, high, buckets)
         result = []
         for group in groups:
-            members = [
-                self._run_buckets(run, key, x, grid, extents[run.info.run_id], snaps)
-                for run in group
-                if run.info.run_id in extents
-            ]
+            members = [self._on_grid(run, key, x, grid, bases[run.info.run_id], snaps) for run in group if run.info.run_id in bases]
             result.append(aggregate(members, center))
         return grid, result
+
+    def _get(self, cache_key: tuple[str, str, str, Grid | None], sig: Signature) -> _Base | Summary | None:
+        with self._lock:
+            known = self._cache.get(cache_key)
+            if known is None or known[0] != sig:
+                return None
+            self._cache.move_to_end(cache_key)
+            return known[1]
+
+    def _put(self, cache_key: tuple[str, str, str, Grid | None], sig: Signature, value: _Base | Summary, size: int) -> None:
+        with self._lock:
+            old = self._cache.pop(cache_key, None)
+            if old is not None:
+                self._held -= _size(old[1])
+            self._cache[cache_key] = (sig, value)
+            self._held += size
+            while self._held > self.max_buckets and len(self._cache) > 1:
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._held -= _size(dropped)
 
     def _snapshot(self, run: Run, key: str, x: XMode) -> Snapshot | None:
         if run.path.name != run.info.run_id:  # an entry without its own folder has no metric files to read
             return None
         return self.histories.snapshot(run.path, key, "step" if x == "step" else "time")
 
-    def _extent(self, run: Run, key: str, x: XMode, snaps: dict[str, Snapshot]) -> _Extent | None:
+    def _base(self, run: Run, key: str, x: XMode, snaps: dict[str, Snapshot]) -> _Base | None:
+        """The run's base summary (its own fine grid over its whole history), read only when the file changed."""
         path = metric_files.metric_path(run.path, key)
         sig = signature(path) if path is not None else MISSING
         if sig == MISSING:
             return None
-        cache_key = (str(run.path), key, x)
-        with self._lock:
-            known = self._extents.get(cache_key)
-            if known is not None and known.sig == sig:
-                self._extents.move_to_end(cache_key)
-                return known
+        cache_key = (str(run.path), key, x, None)
+        known = self._get(cache_key, sig)
+        if isinstance(known, _Base):
+            return known
         snap = self._snapshot(run, key, x)
         if snap is None or snap.length == 0:
             return None
         snaps[run.info.run_id] = snap
         xs = snap.steps if x == "step" else snap.timestamps
-        offset = float(snap.timestamps[0]) if x == "relative" else 0.0
-        ext = _Extent(sig, float(xs[0]) - offset, float(xs[snap.length - 1]) - offset, offset)
+        offset = snap.timestamps[0] if x == "relative" else 0
+        first, last = xs[0] - offset, xs[snap.length - 1] - offset
+        summary = summarise(xs, snap.values, snap.length, grid_for(first, last, BASE_BUCKETS), offset)
+        base = _Base(sig, summary, first, last, offset)
         with self._lock:
-            self._extents[cache_key] = ext
-            while len(self._extents) > MAX_EXTENTS:
-                self._extents.popitem(last=False)
-        return ext
+            self.read += 1
+        self._put(cache_key, sig, base, summary.grid.count)
+        return base
 
-    def _run_buckets(
-        self, run: Run, key: str, x: XMode, grid: Grid, ext: _Extent, snaps: dict[str, Snapshot]
-    ) -> RunBuckets:
+    def _on_grid(self, run: Run, key: str, x: XMode, grid: Grid, base: _Base, snaps: dict[str, Snapshot]) -> Summary:
+        """The run on ``grid``: cached, else merged from its base summary, else (a finer zoom) from its points."""
+        if base.summary.grid == grid:
+            return base.summary
         cache_key = (str(run.path), key, x, grid)
-        with self._lock:
-            known = self._buckets.get(cache_key)
-            if known is not None and known[0] == ext.sig:
-                self._buckets.move_to_end(cache_key)
-                return known[1]
-        snap = snaps.get(run.info.run_id) or self._snapshot(run, key, x)
-        if snap is None:
-            return bucket_run([], [], 0, grid)
-        xs = snap.steps if x == "step" else snap.timestamps
-        summary = bucket_run(xs, snap.values, snap.length, grid, ext.offset)
-        with self._lock:
-            self.bucketed += 1
-            old = self._buckets.pop(cache_key, None)
-            if old is not None:
-                self._held -= len(old[1].mean)
-            self._buckets[cache_key] = (ext.sig, summary)
-            self._held += grid.count
-            while self._held > self.max_buckets and len(self._buckets) > 1:
-                _, (_, dropped) = self._buckets.popitem(last=False)
-                self._held -= len(dropped.mean)
+        known = self._get(cache_key, base.sig)
+        if isinstance(known, Summary):
+            return known
+        summary = coarsen(base.summary, grid)
+        if summary is None:
+            snap = snaps.get(run.info.run_id) or self._snapshot(run, key, x)
+            if snap is None:
+                return summarise([], [], 0, grid)
+            with self._lock:
+                self.read += 1
+            xs = snap.steps if x == "step" else snap.timestamps
+            summary = summarise(xs, snap.values, snap.length, grid, base.offset)
+        self._put(cache_key, base.sig, summary, grid.count)
         return summary
+
+
+def _size(value: _Base | Summary) -> int:
+    return (value.summary if isinstance(value, _Base) else value).grid.count
