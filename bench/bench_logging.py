@@ -4,21 +4,23 @@ Run from the repository root:  .venv/bin/python -m bench.bench_logging [--scale 
 
 Both servers start empty, on the same machine, as subprocesses; the client is
 MLflow 3.17.2's ``MlflowClient`` (``MLFLOW_TRACKING_URI=http://127.0.0.1:<port>``),
-one call after the other, each into its own run:
+one call after the other:
 1. 1,000 ``log_metric`` calls,
 2. 100 ``log_batch`` calls of 1,000 metrics each,
 3. 100 ``log_artifact`` uploads of a 1 KiB file (through the artifact proxy),
 and prints calls/s for both and the ratio (mlscope / MLflow; target >= 3).
+The calls go in blocks of a tenth, alternating between the servers, so both
+see the same machine load; the servers' CPU time per call (``/proc``, over
+every process of the server) is printed too, as it does not depend on load.
 
 MLflow's client itself costs milliseconds per call (request headers resolved
 through Databricks probes, retries set-up, proto conversion), so the same calls
-are also made against a stub server that answers instantly: that is the ceiling
-any server can reach through this client. The second table sends the same
-requests with a bare keep-alive ``http.client`` connection, which measures the
-servers alone. Then the read-your-writes latency: from a ``log-metric`` 200
-until ``runs/search`` filtering on that value returns the run (median and max).
-Every count is checked afterwards (nothing lost): metric histories have every
-point, the artifact listing every file.
+are also made against a stub server that answers at once: the most any server
+can reach through this client. The second table sends the same requests over
+a bare keep-alive ``http.client`` connection: the servers alone. Then the
+read-your-writes latency: from a ``log-metric`` 200 until ``runs/search``
+filtering on that value returns the run (median and max). Every write is
+checked afterwards: metric histories hold every point, listings every file.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,7 @@ os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.measure import Client, Server, free_port  # noqa: E402
+from bench.measure import Client, Server, _descendants, free_port  # noqa: E402
 
 BENCH = REPO / "bench"
 LOG_METRIC_CALLS = 1000
@@ -52,8 +55,11 @@ BATCH_SIZE = 1000
 ARTIFACT_CALLS = 100
 ARTIFACT_BYTES = 1024
 VISIBILITY_SAMPLES = 20
+BLOCKS = 10  # each row runs in this many blocks, alternating between the servers
 TARGET_RATIO = 3.0
 ROWS = ("log_metric", "log_batch", "log_artifact")
+KINDS = ("client", "http")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def mlflow_executable() -> Path | None:
@@ -74,7 +80,7 @@ def start(name: str, cmd: list[str], port: int, folder: Path) -> Server:
     return server
 
 
-def mlscope(folder: Path) -> Server:
+def mlscope_server(folder: Path) -> Server:
     (folder / "mlruns").mkdir(parents=True)
     port = free_port()
     exe = REPO / ".venv" / "bin" / "mlscope"
@@ -82,19 +88,24 @@ def mlscope(folder: Path) -> Server:
     return start("mlscope", [*base, "server", "--backend-store-uri", str(folder / "mlruns"), "--port", str(port)], port, folder)
 
 
-def mlflow(folder: Path, exe: Path) -> Server:
+def mlflow_server(folder: Path, exe: Path) -> Server:
     folder.mkdir(parents=True)
     port = free_port()
     cmd = [str(exe), "server", "--backend-store-uri", "./mlruns", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     return start("mlflow", cmd, port, folder)
 
 
-def rate(calls: int, call: Callable[[int], Any]) -> float:
-    """Calls per second of ``calls`` sequential calls."""
-    started = time.perf_counter()
-    for i in range(calls):
-        call(i)
-    return calls / (time.perf_counter() - started)
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and everything below it (MLflow runs uvicorn as a child)."""
+    total = 0
+    for each in _descendants(pid):
+        try:
+            with open(f"/proc/{each}/stat", "rb") as handle:
+                fields = handle.read().decode("ascii", "replace").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
 
 
 def batch_metrics(i: int, size: int) -> list[dict[str, Any]]:
@@ -110,36 +121,101 @@ def write_files(folder: Path, count: int) -> list[Path]:
     return files
 
 
-# ----------------------------------------------------------- through MLflow's client
+@dataclass
+class Target:
+    """One server under test, its runs, and the time and CPU its calls took, by (kind, row)."""
+
+    name: str
+    port: int
+    pid: int | None
+    counts: dict[str, int]
+    files: list[Path]
+    runs: dict[str, str] = field(default_factory=dict)
+    seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    cpu: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from mlflow import MlflowClient
+
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.client = MlflowClient(self.url)
+        self.http = Client(self.port)
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        self.runs["experiment"] = self.client.create_experiment(f"bench-logging-{time.time_ns()}")
+        for row in ROWS:
+            self.runs[row] = self.client.create_run(self.runs["experiment"]).info.run_id
+            self.client.log_metric(self.runs[row], "warm-up", 0.0)  # connection and first-write costs out of the timing
+        self.client.log_artifact(self.runs["log_artifact"], str(self.files[0]), "warm-up")
+        self.proxied = self._proxied_root(self.runs["log_artifact"])
+        self.blobs = [path.read_bytes() for path in self.files]
+
+    def _proxied_root(self, run_id: str) -> str | None:
+        uri = self.client.get_run(run_id).info.artifact_uri
+        return uri.split(":", 1)[1].strip("/") if uri.startswith("mlflow-artifacts:") else None
+
+    def call(self, kind: str, row: str) -> Callable[[int], None]:
+        """The i-th call of a row, through MLflow's client or as a bare HTTP request."""
+        runs, size = self.runs, self.counts["batch_size"]
+        if kind == "client":
+            from mlflow.entities import Metric
+
+            return {
+                "log_metric": lambda i: self.client.log_metric(runs["log_metric"], "loss", 1.0 / (i + 1), step=i),
+                "log_batch": lambda i: self.client.log_batch(runs["log_batch"], metrics=[Metric(**m) for m in batch_metrics(i, size)]),
+                "log_artifact": lambda i: self.client.log_artifact(runs["log_artifact"], str(self.files[i]), "small"),
+            }[row]
+
+        def post(path: str, body: dict[str, Any]) -> None:
+            _, status, answer = self.http.post(path, body)
+            assert status == 200, (path, status, answer)
+
+        def metric(i: int) -> None:
+            post("/api/2.0/mlflow/runs/log-metric", {"run_id": runs["log_metric"], "key": "raw", "value": 0.5, "timestamp": int(time.time() * 1000), "step": i})
+
+        def upload(i: int) -> None:
+            self.conn.request("PUT", f"/api/2.0/mlflow-artifacts/artifacts/{self.proxied}/raw/file-{i:04d}.txt", body=self.blobs[i])
+            response = self.conn.getresponse()
+            response.read()
+            assert response.status == 200, response.status
+
+        return {
+            "log_metric": metric,
+            "log_batch": lambda i: post("/api/2.0/mlflow/runs/log-batch", {"run_id": runs["log_batch"], "metrics": batch_metrics(i, size)}),
+            "log_artifact": upload,
+        }[row]
+
+    def run_block(self, kind: str, row: str, calls: range) -> None:
+        call = self.call(kind, row)
+        cpu_before = cpu_seconds(self.pid) if self.pid else 0.0
+        started = time.perf_counter()
+        for i in calls:
+            call(i)
+        key = (kind, row)
+        self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - started
+        if self.pid:
+            self.cpu[key] = self.cpu.get(key, 0.0) + cpu_seconds(self.pid) - cpu_before
+
+    def close(self) -> None:
+        self.http.close()
+        self.conn.close()
 
 
-def client_rates(url: str, counts: dict[str, int], files: list[Path]) -> tuple[dict[str, float], dict[str, str]]:
-    """calls/s of the three logging calls through MlflowClient, and the run each went into."""
-    from mlflow import MlflowClient
-    from mlflow.entities import Metric
-
-    client = MlflowClient(url)
-    experiment_id = client.create_experiment(f"bench-logging-{time.time_ns()}")
-    runs: dict[str, str] = {}
-    rates: dict[str, float] = {}
+def interleaved(targets: list[Target], counts: dict[str, int]) -> None:
+    """Every row, in blocks that alternate between the targets (which one goes first alternates too)."""
     for row in ROWS:
-        runs[row] = client.create_run(experiment_id).info.run_id
-        client.log_metric(runs[row], "warm-up", 0.0)  # connection and first-write costs out of the timing
-    rates["log_metric"] = rate(counts["log_metric"], lambda i: client.log_metric(runs["log_metric"], "loss", 1.0 / (i + 1), step=i))
-    size = counts["batch_size"]
-
-    def batch(i: int) -> None:
-        client.log_batch(runs["log_batch"], metrics=[Metric(**m) for m in batch_metrics(i, size)], synchronous=True)
-
-    rates["log_batch"] = rate(counts["log_batch"], batch)
-    client.log_artifact(runs["log_artifact"], str(files[0]), "warm-up")
-    rates["log_artifact"] = rate(counts["log_artifact"], lambda i: client.log_artifact(runs["log_artifact"], str(files[i]), "small"))
-    runs["experiment"] = experiment_id
-    return rates, runs
+        for kind in KINDS:
+            total = counts[row]
+            edges = [round(total * b / BLOCKS) for b in range(BLOCKS + 1)]
+            for block in range(BLOCKS):
+                calls = range(edges[block], edges[block + 1])
+                order = targets if block % 2 == 0 else targets[::-1]
+                for target in order:
+                    if calls:
+                        target.run_block(kind, row, calls)
 
 
 @contextmanager
-def stub_server() -> Iterator[str]:
+def stub_server() -> Iterator[int]:
     """A server that answers every logging call at once: what MLflow's client costs by itself."""
     import uvicorn
     from starlette.applications import Starlette
@@ -171,96 +247,40 @@ def stub_server() -> Iterator[str]:
     while not server.started:
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield int(sock.getsockname()[1])
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
 
 
-# -------------------------------------------------------------- the servers alone
-
-
-def put(conn: http.client.HTTPConnection, path: str, data: bytes) -> int:
-    conn.request("PUT", path, body=data, headers={"Content-Type": "text/plain"})
-    response = conn.getresponse()
-    response.read()
-    return response.status
-
-
-def server_rates(port: int, counts: dict[str, int], runs: dict[str, str], files: list[Path]) -> dict[str, float]:
-    """calls/s of the same requests on a bare keep-alive connection (no client library in the way)."""
-    client = Client(port)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    try:
-        def check(answer: tuple[float, int, Any]) -> None:
-            assert answer[1] == 200, answer
-
-        def metric(i: int) -> None:
-            body = {"run_id": runs["log_metric"], "key": "raw", "value": 0.5, "timestamp": int(time.time() * 1000), "step": i}
-            check(client.post("/api/2.0/mlflow/runs/log-metric", body))
-
-        def batch(i: int) -> None:
-            check(client.post("/api/2.0/mlflow/runs/log-batch", {"run_id": runs["log_batch"], "metrics": batch_metrics(i, counts["batch_size"])}))
-
-        uri = run_artifact_uri(port, runs["log_artifact"])
-        blobs = [path.read_bytes() for path in files]
-
-        def upload(i: int) -> None:
-            assert put(conn, f"/api/2.0/mlflow-artifacts/artifacts/{uri}/raw/file-{i:04d}.txt", blobs[i]) == 200
-
-        return {"log_metric": rate(counts["log_metric"], metric), "log_batch": rate(counts["log_batch"], batch),
-                "log_artifact": rate(counts["log_artifact"], upload)}
-    finally:
-        client.close()
-        conn.close()
-
-
-def run_artifact_uri(port: int, run_id: str) -> str:
-    """The path behind the artifact proxy of a run's artifact_uri (mlflow-artifacts:/<exp>/<run>/artifacts)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", f"/api/2.0/mlflow/runs/get?run_id={run_id}")
-        uri = json.loads(conn.getresponse().read())["run"]["info"]["artifact_uri"]
-    finally:
-        conn.close()
-    assert uri.startswith("mlflow-artifacts:"), uri
-    return uri.split(":", 1)[1].strip("/")
-
-
 # -------------------------------------------------------------- visibility, losses
 
 
-def visibility(port: int, experiment_id: str, run_id: str, samples: int) -> list[float]:
+def visibility(target: Target, samples: int) -> list[float]:
     """ms from a log-metric 200 until runs/search filtering on the new value returns the run."""
-    http = Client(port)
     latencies = []
-    try:
-        for i in range(samples):
-            value = 1000.0 + i + 0.5
-            body = {"run_id": run_id, "key": "probe", "value": value, "timestamp": int(time.time() * 1000), "step": i}
-            _, status, _ = http.post("/api/2.0/mlflow/runs/log-metric", body)
-            answered = time.perf_counter()
-            assert status == 200, status
-            query = {"experiment_ids": [experiment_id], "filter": f"metrics.probe = {value}", "max_results": 10}
-            while True:
-                _, status, found = http.post("/api/2.0/mlflow/runs/search", query)
-                if status == 200 and found.get("runs"):
-                    latencies.append((time.perf_counter() - answered) * 1000)
-                    break
-                if time.perf_counter() - answered > 30:
-                    latencies.append(float("inf"))
-                    break
-    finally:
-        http.close()
+    for i in range(samples):
+        value = 1000.0 + i + 0.5
+        body = {"run_id": target.runs["log_metric"], "key": "probe", "value": value, "timestamp": int(time.time() * 1000), "step": i}
+        _, status, _ = target.http.post("/api/2.0/mlflow/runs/log-metric", body)
+        answered = time.perf_counter()
+        assert status == 200, status
+        query = {"experiment_ids": [target.runs["experiment"]], "filter": f"metrics.probe = {value}", "max_results": 10}
+        while True:
+            _, status, found = target.http.post("/api/2.0/mlflow/runs/search", query)
+            if status == 200 and found.get("runs"):
+                latencies.append((time.perf_counter() - answered) * 1000)
+                break
+            if time.perf_counter() - answered > 30:
+                latencies.append(float("inf"))
+                break
     return latencies
 
 
-def lost_writes(url: str, counts: dict[str, int], runs: dict[str, str]) -> list[str]:
-    """What the server does not give back of the client's and the raw writes (empty when all arrived)."""
-    from mlflow import MlflowClient
-
-    client = MlflowClient(url)
+def lost_writes(target: Target) -> list[str]:
+    """What the server does not give back of the client's and the bare writes (empty when all arrived)."""
+    client, counts, runs = target.client, target.counts, target.runs
     problems = []
     for key in ("loss", "raw"):
         history = client.get_metric_history(runs["log_metric"], key)
@@ -277,20 +297,13 @@ def lost_writes(url: str, counts: dict[str, int], runs: dict[str, str]) -> list[
     return problems
 
 
-def bench_server(port: int, counts: dict[str, int], files: list[Path]) -> dict[str, Any]:
-    url = f"http://127.0.0.1:{port}"
-    through_client, runs = client_rates(url, counts, files)
-    alone = server_rates(port, counts, runs, files)
-    return {"client": through_client, "server": alone,
-            "visibility_ms": visibility(port, runs["experiment"], runs["log_metric"], counts["visibility"]),
-            "lost": lost_writes(url, counts, runs)}
-
-
 # ------------------------------------------------------------------------ report
 
 
-def fmt_rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+def fmt(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}" if value >= 100 or digits == 0 and value >= 10 else f"{value:,.{max(digits, 1)}f}"
 
 
 def fmt_ms(values: list[float] | None) -> str:
@@ -299,34 +312,44 @@ def fmt_ms(values: list[float] | None) -> str:
     return f"median {statistics.median(values):.1f} ms, max {max(values):.1f} ms"
 
 
-def labels(counts: dict[str, int]) -> dict[str, str]:
-    return {"log_metric": f"{counts['log_metric']:,} log_metric calls",
-            "log_batch": f"{counts['log_batch']:,} log_batch calls of {counts['batch_size']:,} metrics",
-            "log_artifact": f"{counts['log_artifact']:,} log_artifact uploads (1 KiB)"}
+def summarize(target: Target | None, counts: dict[str, int]) -> dict[str, Any] | None:
+    if target is None:
+        return None
+    rates = {f"{kind}/{row}": counts[row] / target.seconds[(kind, row)] for kind in KINDS for row in ROWS}
+    cpu_ms = {f"{kind}/{row}": 1000 * target.cpu[(kind, row)] / counts[row] for kind in KINDS for row in ROWS if (kind, row) in target.cpu}
+    return {"calls_per_s": rates, "server_cpu_ms_per_call": cpu_ms}
 
 
-def table(kind: str, ours: dict[str, Any], theirs: dict[str, Any] | None, counts: dict[str, int], ceiling: dict[str, float] | None) -> list[str]:
-    head = "| " + ("MLflow client call" if kind == "client" else "same request, bare HTTP") + " | mlscope calls/s | MLflow calls/s | ratio |"
-    lines = [head + (" client alone (stub server) |" if ceiling else ""), "|---|---:|---:|---:|" + ("---:|" if ceiling else "")]
-    for key, label in labels(counts).items():
-        mine, other = ours[kind][key], (theirs[kind][key] if theirs else None)
-        ratio = f"{mine / other:.1f}x" if other else "-"
-        lines.append(f"| {label} | {fmt_rate(mine)} | {fmt_rate(other)} | {ratio} |" + (f" {fmt_rate(ceiling[key])} |" if ceiling else ""))
-    return lines
-
-
-def report(ours: dict[str, Any], theirs: dict[str, Any] | None, counts: dict[str, int], ceiling: dict[str, float] | None) -> str:
-    lines = table("client", ours, theirs, counts, ceiling) + [""] + table("server", ours, theirs, counts, None) + [""]
-    lines.append(f"log-metric 200 -> visible in runs/search ({len(ours['visibility_ms'])} samples): "
+def report(ours: dict[str, Any], theirs: dict[str, Any] | None, counts: dict[str, int], ceiling: dict[str, float]) -> str:
+    labels = {"log_metric": f"{counts['log_metric']:,} log_metric calls",
+              "log_batch": f"{counts['log_batch']:,} log_batch calls of {counts['batch_size']:,} metrics",
+              "log_artifact": f"{counts['log_artifact']:,} log_artifact uploads (1 KiB)"}
+    lines: list[str] = []
+    for kind, title in (("client", "MLflow client call"), ("http", "same request, bare HTTP")):
+        extra = " client alone (stub server) calls/s |" if kind == "client" else ""
+        lines += [f"| {title} | mlscope calls/s | MLflow calls/s | ratio | server CPU ms/call mlscope / MLflow | CPU ratio |{extra}",
+                  "|---|---:|---:|---:|---:|---:|" + ("---:|" if extra else "")]
+        for row in ROWS:
+            key = f"{kind}/{row}"
+            mine, other = ours["calls_per_s"][key], (theirs["calls_per_s"][key] if theirs else None)
+            cpu_mine = ours["server_cpu_ms_per_call"].get(key)
+            cpu_other = theirs["server_cpu_ms_per_call"].get(key) if theirs else None
+            ratio = f"{mine / other:.1f}x" if other else "-"
+            cpu_ratio = f"{cpu_other / cpu_mine:.1f}x" if cpu_mine and cpu_other else "-"
+            stub = f" {fmt(ceiling[row])} |" if extra else ""
+            lines.append(f"| {labels[row]} | {fmt(mine)} | {fmt(other)} | {ratio} | {fmt(cpu_mine, 2)} / {fmt(cpu_other, 2)} | {cpu_ratio} |{stub}")
+        lines.append("")
+    lines.append(f"log-metric 200 -> visible in runs/search ({counts['visibility']} samples): "
                  f"mlscope {fmt_ms(ours['visibility_ms'])}; MLflow {fmt_ms(theirs['visibility_ms'] if theirs else None)}")
     for name, result in (("mlscope", ours), ("MLflow", theirs)):
         if result is not None:
             lost = result["lost"]
             lines.append(f"{name}: " + ("every write read back (histories, artifact listings)" if not lost else "LOST: " + "; ".join(lost)))
     if theirs:
-        for kind, what in (("client", "through MLflow's client"), ("server", "server alone")):
-            below = [key for key in ROWS if ours[kind][key] < TARGET_RATIO * theirs[kind][key]]
+        for kind, what in (("client", "calls/s through MLflow's client"), ("http", "calls/s over bare HTTP")):
+            below = [row for row in ROWS if ours["calls_per_s"][f"{kind}/{row}"] < TARGET_RATIO * theirs["calls_per_s"][f"{kind}/{row}"]]
             lines.append(f"target >= {TARGET_RATIO:.0f}x MLflow's server, {what}: " + ("met on every row" if not below else "NOT met for " + ", ".join(below)))
+    lines.append(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     return "\n".join(lines)
 
 
@@ -342,27 +365,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     counts = {"log_metric": scaled(LOG_METRIC_CALLS), "log_batch": scaled(LOG_BATCH_CALLS), "batch_size": BATCH_SIZE,
               "log_artifact": scaled(ARTIFACT_CALLS), "visibility": max(3, scaled(VISIBILITY_SAMPLES))}
     exe = None if args.no_mlflow else mlflow_executable()
-    scratch = Path(tempfile.mkdtemp(prefix="mlscope-bench-logging-"))
-    results: dict[str, Any] = {}
-    try:
-        files = write_files(scratch / "files", counts["log_artifact"])
-        with stub_server() as url:
-            results["ceiling"], _ = client_rates(url, counts, files)
-        for name in ("mlscope", "mlflow"):
-            if name == "mlflow" and exe is None:
-                continue
-            server = mlscope(scratch / name) if name == "mlscope" else mlflow(scratch / name, exe)  # type: ignore[arg-type]
-            try:
-                results[name] = bench_server(server.port, counts, files)
-            finally:
-                server.stop()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     if not args.no_mlflow and exe is None:
         print("MLflow's server is not installed (make bench creates bench/.mlflow-venv): mlscope only")
-    print(report(results["mlscope"], results.get("mlflow"), counts, results["ceiling"]), flush=True)
+    scratch = Path(tempfile.mkdtemp(prefix="mlscope-bench-logging-"))
+    servers: list[Server] = []
+    targets: list[Target] = []
+    try:
+        files = write_files(scratch / "files", counts["log_artifact"])
+        with stub_server() as port:
+            stub = Target("stub", port, None, counts, files)
+            for row in ROWS:
+                stub.run_block("client", row, range(counts[row]))
+            ceiling = {row: counts[row] / stub.seconds[("client", row)] for row in ROWS}
+            stub.close()
+        servers.append(mlscope_server(scratch / "mlscope"))
+        if exe is not None:
+            servers.append(mlflow_server(scratch / "mlflow", exe))
+        targets = [Target(s.name, s.port, s.proc.pid if s.proc else None, counts, files) for s in servers]
+        interleaved(targets, counts)
+        results: dict[str, Any] = {}
+        for target in targets:
+            results[target.name] = summarize(target, counts)
+            results[target.name]["visibility_ms"] = visibility(target, counts["visibility"])
+            results[target.name]["lost"] = lost_writes(target)
+    finally:
+        for target in targets:
+            target.close()
+        for server in servers:
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(report(results["mlscope"], results.get("mlflow"), counts, ceiling), flush=True)
     if os.environ.get("MLSCOPE_BENCH_JSON"):
-        Path(os.environ["MLSCOPE_BENCH_JSON"]).write_text(json.dumps({"counts": counts, **results}, default=str))
+        Path(os.environ["MLSCOPE_BENCH_JSON"]).write_text(json.dumps({"counts": counts, "ceiling": ceiling, **results}, default=str))
     return results
 
 

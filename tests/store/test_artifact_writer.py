@@ -95,6 +95,13 @@ def test_a_folder_cannot_be_overwritten_by_a_file(root: Path) -> None:
         begin_upload(root, "folder")
 
 
+def test_a_broken_link_cannot_be_used_as_a_folder(root: Path) -> None:
+    os.symlink(root / "nowhere", root / "dangling")
+    with pytest.raises(StoreError, match="link to nothing"):
+        begin_upload(root, "dangling/a.txt")
+    delete_artifacts(root, "dangling/a.txt")  # nothing there to delete
+
+
 def test_a_file_cannot_be_used_as_a_folder(root: Path) -> None:
     write_artifact(root, "a.txt", b"x")
     with pytest.raises(StoreError, match="not a folder"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
+import stat
 import uuid
 from pathlib import Path
 
@@ -27,18 +27,11 @@ def _inside(path: str, real_root: str) -> bool:
     return path == real_root or path.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
-def _default_file_mode() -> int:
-    """The mode ``open()`` gives new files (0666 less the umask); mkstemp makes them 0600."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _default_file_mode()
-
-
 def _safe_folder(root: Path, parts: tuple[str, ...], *, create: bool) -> Path | None:
-    """The real folder ``root/parts`` (made when ``create``), refusing any step that leaves the root."""
+    """The real folder ``root/parts`` (made when ``create``), refusing any step that leaves the root.
+
+    Plain folders are checked with one ``lstat`` each; only a symlink on the way is resolved.
+    """
     if create:
         root.mkdir(parents=True, exist_ok=True)
     elif not root.is_dir():
@@ -47,17 +40,26 @@ def _safe_folder(root: Path, parts: tuple[str, ...], *, create: bool) -> Path | 
     folder = real_root
     for part in parts:
         step = os.path.join(folder, part)
-        if create:
+        try:
+            info = os.lstat(step)
+        except FileNotFoundError:
+            if not create:
+                return None
             with contextlib.suppress(FileExistsError):
                 os.mkdir(step)
-        real = os.path.realpath(step)
-        if not _inside(real, real_root):
-            raise UnsafePathError("Invalid path: it leads outside the artifact root")
-        if not os.path.isdir(real):
-            if os.path.exists(real):
-                raise StoreError(f"Cannot write below '{part}': it is a file, not a folder")
-            return None
-        folder = real
+            info = os.lstat(step)
+        if stat.S_ISLNK(info.st_mode):
+            step = os.path.realpath(step)
+            if not _inside(step, real_root):
+                raise UnsafePathError("Invalid path: it leads outside the artifact root")
+            if not os.path.exists(step):
+                if create:
+                    raise StoreError(f"Cannot write below '{part}': it is a link to nothing")
+                return None
+            info = os.stat(step)
+        if not stat.S_ISDIR(info.st_mode):
+            raise StoreError(f"Cannot write below '{part}': it is a file, not a folder")
+        folder = step
     return Path(folder)
 
 
@@ -75,9 +77,9 @@ class StagedArtifact:
         self.final = folder / clean.name
         if self.final.is_dir() and not self.final.is_symlink():
             raise StoreError(f"Artifact path refers to a directory, not a file: '{clean}'")
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=TEMP_ARTIFACT_PREFIX)
-        self.temp = Path(temp)
-        self._file = os.fdopen(fd, "wb")
+        self.temp = folder / f"{TEMP_ARTIFACT_PREFIX}{uuid.uuid4().hex}"
+        # O_EXCL: never an existing file or link; mode 0666 less the umask, as open() and MLflow give uploads.
+        self._file = os.fdopen(os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb")
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
@@ -88,7 +90,6 @@ class StagedArtifact:
         """Publish the file under its final name (replacing an older one, or a symlink, never following it)."""
         try:
             self._file.close()
-            os.chmod(self.temp, _FILE_MODE)
             os.replace(self.temp, self.final)
         except BaseException:
             self.abort()
