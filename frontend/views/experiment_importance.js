@@ -1,6 +1,6 @@
 // Param importance for one metric over the runs in view (importance=<metric> in the URL): params ranked by
-// the share of the metric's spread they explain on their own (server: analysis/importance.py), with
-// Pearson's correlation for numeric params; runs without the metric are left out and counted.
+// the share of the runs' ranking on the metric they explain on their own (server: analysis/importance.py),
+// with Spearman's rank correlation for numeric params; runs without the metric are left out and counted.
 import { html, useEffect, useState } from "../lib/html.js";
 import { fetchParamImportance } from "../lib/api.js";
 import { setQueryParams } from "../lib/router.js";
@@ -46,8 +46,8 @@ export function ImportancePanel({ metric, metricKeys, runIds, onAddScatter }) {
     html`<table class="importance-table">
       <thead><tr>
         <th>Param</th>
-        <th title="Share of the metric's spread across runs this param explains on its own (adjusted for its number of values)">Importance</th>
-        <th title="Pearson's correlation with the metric (numeric params)">Correlation</th>
+        <th title="Share of how the runs rank on the metric that this param explains on its own (epsilon squared on ranks, adjusted for its number of values)">Importance</th>
+        <th title="Spearman's rank correlation with the metric (numeric params)">Correlation</th>
         <th title="Distinct values among the runs used">Values</th>
       </tr></thead>
       <tbody>

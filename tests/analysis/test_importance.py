@@ -30,7 +30,8 @@ def sweep(n: int = 40, seed: int = 3) -> list[Run]:
 def test_the_param_that_determines_the_metric_ranks_first() -> None:
     result = param_importance(sweep(), "score")
     assert result.params[0].key == "lr"
-    assert result.params[0].importance > 0.9
+    # On ranks, three groups that never overlap explain all but the ranks' spread inside each group.
+    assert result.params[0].importance > 0.75
 
 
 def test_a_noise_param_explains_almost_nothing() -> None:
@@ -46,7 +47,7 @@ def test_a_noise_param_with_a_new_value_in_every_run_is_not_rewarded_for_it() ->
 
 def test_numeric_params_get_a_correlation_with_its_sign_and_categorical_ones_none() -> None:
     ranked = {p.key: p for p in param_importance(sweep(), "score").params}
-    assert ranked["lr"].kind == "numeric" and ranked["lr"].correlation is not None and ranked["lr"].correlation < -0.5
+    assert ranked["lr"].kind == "numeric" and ranked["lr"].correlation is not None and ranked["lr"].correlation < -0.8
     assert ranked["opt"].kind == "categorical" and ranked["opt"].correlation is None
 
 
@@ -80,3 +81,17 @@ def test_epsilon_squared_is_zero_when_groups_do_not_differ() -> None:
 def test_pearson_is_none_without_variance() -> None:
     assert pearson([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]) is None
     assert pearson([1.0, 2.0, 3.0], [2.0, 4.0, 6.0]) == 1.0
+
+
+def test_one_diverged_run_does_not_make_its_odd_param_the_most_important() -> None:
+    runs = [run(i, {"opt": "adam" if i % 2 else "sgd", "warmup": "no"}, 1.0 + (i % 2) + 0.01 * (i % 7)) for i in range(20)]
+    runs.append(run(20, {"opt": "adam", "warmup": "yes"}, 1e12))  # diverged: its loss dwarfs every other
+    ranked = param_importance(runs, "score").params
+    assert ranked[0].key == "opt"
+    assert next(p for p in ranked if p.key == "warmup").importance < 0.1
+
+
+def test_correlation_is_spearmans_so_a_monotonic_curve_is_plus_or_minus_one() -> None:
+    runs = [run(i, {"x": str(i)}, math.exp(i)) for i in range(12)]
+    (x,) = param_importance(runs, "score").params
+    assert x.correlation == 1.0

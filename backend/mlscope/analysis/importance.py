@@ -1,18 +1,20 @@
-"""Which params matter for a metric: variance explained (importance) and linear correlation, per param.
+"""Which params matter for a metric: variance explained (importance) and rank correlation, per param.
 
-Importance is the share of the metric's variance across runs that a param
+Importance is the share of the spread of the metric across runs that a param
 explains on its own, adjusted for how many values it takes (epsilon squared
 of a one-way analysis of variance): runs are split by the param's value (a
 numeric param with many distinct values into quantile bins), and
 
     importance = (SS_between - (k - 1) * SS_within / (n - k)) / SS_total,  clamped to [0, 1]
 
-for n runs in k groups. The adjustment is what keeps a noise param, such as a
-random seed with a different value in every run, near 0, where the plain
-ratio would grow with the number of values. It needs no model fit (no
-randomness, no optional dependency) and reads as "this param alone explains
-x % of the spread of the metric". Correlation is Pearson's r between a
-numeric param and the metric (None for categorical params). Runs without a
+for n runs in k groups. It is computed on the metric's ranks, not its values
+(the Kruskal-Wallis form), so a few diverged runs with a loss of 1e6 do not
+decide it. The adjustment keeps a noise param, such as a random seed with a
+different value in every run, near 0, where the plain ratio would grow with
+the number of values. It needs no model fit (no randomness, no optional
+dependency) and reads as "this param alone explains x % of how runs rank on
+the metric". Correlation is Spearman's rho (Pearson's r of the ranks) between
+a numeric param and the metric, None for categorical params. Runs without a
 finite value of the metric are left out and counted.
 """
 
@@ -57,7 +59,7 @@ def param_importance(runs: Sequence[Run], metric: str, params: Iterable[str] | N
     if len(used) < MIN_RUNS:
         note = f"Needs at least {MIN_RUNS} runs with a value of {metric}; {len(used)} of the runs in view have one."
         return ImportanceResult(metric, len(used), missing, [], note)
-    ys = [run.metrics[metric].value for run in used]
+    ys = ranks([run.metrics[metric].value for run in used])
     mean = math.fsum(ys) / len(ys)
     total = math.fsum((y - mean) ** 2 for y in ys)
     ranked = [_rank_param(key, [run.params.get(key) for run in used], ys, total) for key in keys]
@@ -75,7 +77,7 @@ def _rank_param(key: str, values: list[str | None], ys: list[float], total: floa
         return ParamImportance(key, "categorical", epsilon_squared(labels, ys, total), None, distinct, present)
     labels = _bins(numbers)
     pairs = [(x, y) for x, y in zip(numbers, ys, strict=True) if x is not None]
-    correlation = pearson([x for x, _ in pairs], [y for _, y in pairs])
+    correlation = pearson(ranks([x for x, _ in pairs]), ranks([y for _, y in pairs]))
     return ParamImportance(key, "numeric", epsilon_squared(labels, ys, total), correlation, distinct, present)
 
 
@@ -126,6 +128,21 @@ def epsilon_squared(labels: Sequence[str], ys: Sequence[float], total: float) ->
     within = max(0.0, total - between)
     value = (between - (k - 1) * within / (n - k)) / total
     return min(1.0, max(0.0, value))
+
+
+def ranks(values: Sequence[float]) -> list[float]:
+    """Ranks 1..n of the values, ties sharing their average rank."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    out = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            out[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return out
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:

@@ -268,7 +268,7 @@ def importance(index: RunIndex, args: dict[str, Any]) -> dict[str, Any]:
     result = param_importance(index.with_details(runs), metric or "", params)
     return {
         "metric": result.metric,
-        "method": "variance explained (epsilon squared), Pearson correlation",
+        "method": "variance of the metric's ranks explained (epsilon squared), Spearman correlation",
         "used": result.used,
         "missing": result.missing + len(unknown),
         "note": result.note,
