@@ -237,7 +237,7 @@ export function createChart(container, initial = {}) {
     for (const r of runs) {
       if (!r.bandDrawn) continue;
       const dim = highlighted !== null && highlighted !== r.id && highlighted !== r.runId;
-      ctx.fillStyle = withAlpha(r.color, dim ? 0.04 : 0.16);
+      ctx.fillStyle = withAlpha(r.color, dim ? 0.03 : 0.11);
       const { lower, upper } = r.bandDrawn;
       let i = 0;
       while (i < r.xs.length) {
