@@ -382,3 +382,23 @@ def test_parallel_coordinates_and_scatter_charts_can_be_added_and_removed(page: 
         remove.first.click()
     expect(page.locator(".cmp-parcoords")).to_have_count(0)
     page.screenshot(path="/tmp/experiment_charts.png")
+
+
+# ------------------------------------------------------------------ live
+
+
+def test_new_points_and_new_metrics_of_runs_in_view_appear_without_a_reload(page: Page, serve, tmp_path: Path) -> None:
+    root = tmp_path / "mlruns"
+    live_ids = write_chart_tree(root)
+    live_server = serve(root)
+    with page.expect_response("**/api/mlscope/events*"):  # the live feed is connected
+        open_charts(page, live_server, live_ids, chart_n=1)
+    (name,) = legend_names(page, "train/loss")
+    note = card(page, "train/loss").locator(".mc-note")
+    expect(note).to_have_text(f"{STEPS} of {STEPS} points shown")
+    run_dir = root / live_ids["experiment"] / live_ids["runs"][name]
+    with open(run_dir / "metrics" / "train" / "loss", "a") as handle:
+        handle.write(f"{10**12} 0.01 {STEPS}\n")
+    expect(note).to_have_text(f"{STEPS + 1} of {STEPS + 1} points shown", timeout=5_000)
+    (run_dir / "metrics" / "val" / "f1").write_text(f"{10**12} 0.5 0\n")
+    expect(card(page, "val/f1")).to_be_visible(timeout=5_000)
