@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,16 +26,17 @@ from sqlalchemy.engine import Connection
 from .. import reader
 from ..errors import MalformedError, StoreError
 from ..meta_yaml import read_yaml
-from ..metric_files import parse_metric_line
+from ..metric_files import metric_columns, parse_metric_line
 from ..paths import key_files
 from ..registry_reader import read_registry
 from . import tables as t
-from .engine import write_transaction
+from .engine import WRITE_OPTION
 from .store import SqlStore
-from .writes import stored_value
+from .writes import FLOAT_MAX, stored_value
 
 SOURCE_TYPES = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 1000: "UNKNOWN"}
 LOGGED_MODEL_STATUS = {"LOGGED_MODEL_STATUS_UNSPECIFIED": 0, "LOGGED_MODEL_PENDING": 1, "LOGGED_MODEL_READY": 2, "LOGGED_MODEL_UPLOAD_FAILED": 3}
+INF = float("inf")
 INT32_MAX = 2**31 - 1  # PostgreSQL's INTEGER experiment ids
 FLUSH_ROWS = 100_000
 
@@ -62,7 +64,8 @@ def tree_to_sql(root: Path, store: SqlStore, progress: Progress | None = None) -
     experiment_dirs = _experiment_dirs(root)
     run_total = sum(len(reader.run_dirs(d)) for d in experiment_dirs)
     say(f"copying {len(experiment_dirs)} experiments and {run_total:,} runs from {root}")
-    with write_transaction(writer.engine) as conn:
+    # One transaction (BEGIN IMMEDIATE on SQLite: the engine's write option); the bulk-load settings wrap it.
+    with writer.engine.connect() as conn, _bulk_load_settings(conn), conn.execution_options(**{WRITE_OPTION: True}).begin():
         _require_empty(conn, replace_default=any(d.name == "0" for d in experiment_dirs))
         baseline = _row_counts(conn)
         rows = Rows(conn)
@@ -90,6 +93,24 @@ def tree_to_sql(root: Path, store: SqlStore, progress: Progress | None = None) -
     _verify(store, report, baseline)
     say(f"runs {done:,}/{run_total:,}: done")
     return report
+
+
+@contextmanager
+def _bulk_load_settings(conn: Connection) -> Iterator[None]:
+    """SQLite, this connection only, set outside the transaction and reset after: a page cache that holds the
+    indexes being filled (the metrics primary key is inserted out of order), and no fsync per page write (the
+    copy is still one transaction; a power cut mid-copy may leave the new file unusable, to be copied again)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    for pragma in ("PRAGMA cache_size = -262144", "PRAGMA synchronous = OFF", "PRAGMA temp_store = MEMORY"):
+        driver.execute(pragma)  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        for pragma in ("PRAGMA cache_size = -2000", "PRAGMA synchronous = FULL", "PRAGMA temp_store = DEFAULT"):
+            driver.execute(pragma)  # type: ignore[union-attr]
 
 
 def _experiment_dirs(root: Path) -> list[Path]:
@@ -232,38 +253,53 @@ def _copy_run(run_dir: Path, experiment_id: int, datasets: set[str], rows: Rows,
 
 
 def _copy_history(key: str, path: str, run_id: str, rows: Rows, report: CopyReport) -> None:
+    """One metric file's points as rows (exact duplicates dropped), and its latest point by MLflow's SQL rule."""
+    metrics = rows.pending["metrics"]
     seen: set[tuple[int, int, float, bool]] = set()
-    latest: tuple[int, int, float, bool] | None = None
-    for point in _points(key, path, report):
-        value, is_nan = stored_value(point.value)
-        identity = (point.timestamp, point.step, value, is_nan)
+    latest: tuple[int, float, int, bool] | None = None  # (step, value, timestamp, is_nan): max by (step, timestamp, value)
+    before = len(metrics)
+    for timestamp, raw, step in _points(key, path, report):
+        if raw != raw:
+            value, is_nan = 0.0, True
+        elif raw in (INF, -INF):
+            value, is_nan = (FLOAT_MAX if raw > 0 else -FLOAT_MAX), False
+        else:
+            value, is_nan = raw, False
+        identity = (timestamp, step, value, is_nan)
         if identity in seen:
             report.duplicate_metric_points += 1
             continue
         seen.add(identity)
-        # (key, value, timestamp, run_uuid, step, is_nan)
-        rows.add("metrics", (key, value, point.timestamp, run_id, point.step, is_nan))
-        if latest is None or (point.step, point.timestamp, value) > (latest[1], latest[0], latest[2]):
-            latest = identity
+        metrics.append((key, value, timestamp, run_id, step, is_nan))  # the metrics table's column order
+        if latest is None or (step, timestamp, value) > (latest[0], latest[2], latest[1]):
+            latest = (step, value, timestamp, is_nan)
+    rows.size += len(metrics) - before
     if latest is not None:
-        timestamp, step, value, is_nan = latest
+        step, value, timestamp, is_nan = latest
         rows.add("latest_metrics", (key, value, timestamp, step, is_nan, run_id))
 
 
-def _points(key: str, path: str, report: CopyReport) -> Iterator[Any]:
+def _points(key: str, path: str, report: CopyReport) -> Iterator[tuple[int, float, int]]:
+    """(timestamp, value, step) of every complete line; column-wise in C when every line is ``ts value step``."""
     try:
         with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8", errors="replace")
+            data = handle.read()
     except OSError as exc:
         report.skipped.append(f"{path}: {exc.strerror}")
         return
-    for line in text.split("\n"):
+    columns = metric_columns(data)
+    if columns is not None:
+        yield from zip(*columns, strict=True)
+        return
+    for line in data.decode("utf-8", errors="replace").split("\n"):
         if not line.strip():
             continue
         try:
-            yield parse_metric_line(key, line)
+            point = parse_metric_line(key, line)
         except MalformedError as exc:
             report.skipped.append(f"{path}: {exc}")
+            continue
+        yield point.timestamp, point.value, point.step
 
 
 def _copy_links(run_dir: Path, run_id: str, datasets: set[str], rows: Rows, report: CopyReport) -> None:
