@@ -331,8 +331,12 @@ class GroupHistories:
 
     def _base(self, run: Run, key: str, x: XMode, snaps: dict[str, Snapshot]) -> _Base | None:
         """The run's base summary (its own fine grid over its whole history), read only when the file changed."""
-        path = metric_files.metric_path(run.path, key)
-        sig = signature(path) if path is not None else MISSING
+        stamp = getattr(self.histories, "stamp", None)  # a SQL store's histories: moves when the run changes
+        if stamp is not None:
+            sig = stamp(run.path, key)
+        else:
+            path = metric_files.metric_path(run.path, key)
+            sig = signature(path) if path is not None else MISSING
         if sig == MISSING:
             return None
         cache_key = (str(run.path), key, x, None)

@@ -174,3 +174,15 @@ def test_twenty_clients_logging_through_two_replicas_lose_nothing(new_db, tmp_pa
             assert [m.step for m in oracle.get_metric_history(run_id, f"w{worker}")] == list(range(15))
             run = oracle.get_run(run_id)
             assert (run.data.metrics[f"w{worker}"], run.data.params[f"p{worker}"], run.data.tags[f"t{worker}"]) == (14, "x", "14")
+
+
+def test_chart_group_statistics_are_computed_from_the_database_histories(served: SqlServer, mlflow_db: MlflowDatabase) -> None:
+    runs = mlflow_db.store.search_runs(mlflow_db.experiment_ids, "", ViewType.ACTIVE_ONLY, 1000)
+    members = [r.info.run_id for r in runs if "train/loss" in r.data.metrics][:6]
+    body = {"groups": [{"id": "g", "run_ids": members}], "keys": ["train/loss"]}
+    answer = httpx.post(served.url + "/api/mlscope/charts/group-histories", json=body)
+    assert answer.status_code == 200, answer.text
+    [series] = answer.json()["series"]
+    assert series["runs"] == len(members)
+    at_step_2 = series["center"][series["x"].index(2)]  # every run logged train/loss = 99 at step 2
+    assert at_step_2 == 99.0
