@@ -154,7 +154,7 @@ class Target:
         uri = self.client.get_run(run_id).info.artifact_uri
         return uri.split(":", 1)[1].strip("/") if uri.startswith("mlflow-artifacts:") else None
 
-    def call(self, kind: str, row: str) -> Callable[[int], None]:
+    def call(self, kind: str, row: str) -> Callable[[int], object]:
         """The i-th call of a row, through MLflow's client or as a bare HTTP request."""
         runs, size = self.runs, self.counts["batch_size"]
         if kind == "client":
