@@ -55,3 +55,20 @@ def test_migrate_refuses_what_it_cannot_copy_in_one_line(tree: Path, tmp_path: P
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_migrate_a_database_back_into_a_new_folder_mlflow_reads(tree: Path, tmp_path: Path, capsys) -> None:
+    from mlflow.entities import ViewType
+
+    from tests.reference_trees import file_store
+
+    database = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["migrate", str(tree), database]) == 0
+    assert main(["migrate", database, str(tmp_path / "back")]) == 0
+    out = capsys.readouterr().out
+    assert f"into {tmp_path / 'back'}" in out
+    original, back = file_store(tree), file_store(tmp_path / "back")
+    ids = [e.experiment_id for e in original.search_experiments(view_type=ViewType.ALL)]
+    runs = {r.info.run_id: r for r in back.search_runs(ids, "", ViewType.ALL, max_results=1000)}
+    for run in original.search_runs(ids, "", ViewType.ALL, max_results=1000):
+        assert (runs[run.info.run_id].data.params, runs[run.info.run_id].data.tags) == (run.data.params, run.data.tags)

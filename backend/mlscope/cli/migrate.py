@@ -1,7 +1,8 @@
-"""`mlscope migrate SRC DST`: copy an mlruns folder into MLflow's SQL schema (SQLite file or PostgreSQL).
+"""`mlscope migrate SRC DST`: copy an mlruns folder into MLflow's SQL schema (SQLite file or PostgreSQL), or back.
 
-The copy is one transaction (a failure leaves DST as it was), progress is
-printed as it goes, and the row counts are verified once it is committed.
+Into a database the copy is one transaction (a failure leaves DST as it was)
+and its row counts are verified once committed; into a folder it is built
+under a temporary name and renamed into place. Progress is printed as it goes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def migrate(args: argparse.Namespace) -> int:
     from ..store.sql.engine import is_sql_uri
 
     source, destination = args.source, args.destination
+    if is_sql_uri(source):
+        return _database_to_folder(source, destination)
     if not is_sql_uri(destination):
         raise MigrateError(
             f"DST '{destination}' is not a database URI: mlscope migrate copies an mlruns folder into "
@@ -74,10 +77,40 @@ def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_to_folder(source: str, destination: str) -> int:
+    try:
+        target = local_path(destination)
+    except NotLocalError:
+        raise MigrateError(f"DST '{destination}' is not a local folder: a database is copied into a new mlruns folder") from None
+    try:
+        from ..store.errors import StoreError
+        from ..store.sql.store import SqlStore
+        from ..store.sql.to_tree import sql_to_tree
+    except ImportError:
+        raise MigrateError("SQL stores need SQLAlchemy: pip install 'mlscope[sql]' (or 'mlscope[postgres]')") from None
+    started = time.perf_counter()
+    try:
+        store = SqlStore(source, os.path.abspath("mlruns"), read_only=True)
+        try:
+            counts = sql_to_tree(store, target, progress=lambda message: print(message, flush=True))
+        finally:
+            store.close()
+    except StoreError as exc:
+        raise MigrateError(exc.message) from None
+    except OSError as exc:
+        raise MigrateError(f"cannot write {target}: {exc.strerror}; nothing was written") from None
+    print(
+        f"copied {counts['experiments']:,} experiments, {counts['runs']:,} runs, {counts['params']:,} params, "
+        f"{counts['tags']:,} tags, {counts['metrics']:,} metric points, {counts['logged_models']:,} logged models "
+        f"into {Path(target).resolve()} in {time.perf_counter() - started:.1f} s (artifacts stay where their URIs point)"
+    )
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("migrate", help="copy an mlruns folder into a SQLite or PostgreSQL database (MLflow's schema)")
-    p.add_argument("source", metavar="SRC", help="the mlruns folder (path or file: URI)")
-    p.add_argument("destination", metavar="DST", help="sqlite:///path/mlflow.db or postgresql://user:password@host:port/db")
+    p = subparsers.add_parser("migrate", help="copy an mlruns folder into a database (MLflow's SQL schema), or a database into a new folder")
+    p.add_argument("source", metavar="SRC", help="an mlruns folder, or sqlite:///path/mlflow.db / postgresql://user:password@host:port/db")
+    p.add_argument("destination", metavar="DST", help="a database URI (for a folder SRC), or a new mlruns folder (for a database SRC)")
     p.set_defaults(func=_run)
 
 
