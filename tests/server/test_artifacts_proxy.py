@@ -308,6 +308,9 @@ def mlflow_written(reference: ServerProcess, tmp_path_factory: pytest.TempPathFa
     source = tmp_path_factory.mktemp("mlflow-source")
     (source / "notes.txt").write_text("logged through mlflow server")
     client.log_artifact(run.info.run_id, str(source / "notes.txt"), "docs")
+    model = client.create_logged_model(experiment_id, name="served-model", source_run_id=run.info.run_id)
+    (source / "MLmodel").write_text("flavors: {}\n")
+    client.log_model_artifact(model.model_id, str(source / "MLmodel"))
     client.set_terminated(run.info.run_id)
     return reference.cwd / "mlruns", experiment_id, run.info.run_id
 
@@ -335,6 +338,19 @@ def served(root: Path, **options: Any) -> Iterator[httpx.Client]:
             yield client
     finally:
         server.stop()
+
+
+def test_a_logged_model_written_through_mlflow_server_serves_its_mlartifacts(
+    mlflow_written: tuple[Path, str, str], serve: Callable[..., LiveServer]
+) -> None:
+    root, experiment_id, run_id = mlflow_written
+    [model_dir] = [p for p in (root / experiment_id / "models").iterdir() if (p / "meta.yaml").is_file()]
+    assert "mlflow-artifacts:/" in (model_dir / "meta.yaml").read_text()
+    with httpx.Client(base_url=serve(root).url, timeout=30) as client:
+        listed = client.get("/api/mlscope/artifacts/list", params={"run_id": run_id, "model_id": model_dir.name, "path": ""}).json()
+        assert [f["path"] for f in listed["files"]] == ["MLmodel"]
+        got = client.get("/api/mlscope/artifacts/file", params={"run_id": run_id, "model_id": model_dir.name, "path": "MLmodel"})
+        assert got.text == "flavors: {}\n"
 
 
 def test_an_explicit_artifacts_destination_is_read_and_written(mlflow_written: tuple[Path, str, str]) -> None:
