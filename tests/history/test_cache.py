@@ -125,3 +125,49 @@ def test_sorting_by_time_orders_by_timestamp(run_dir: Path):
     _write(run_dir / "metrics" / "loss", "300 1.0 0\n100 2.0 1\n200 3.0 2\n")
     snap = HistoryCache().snapshot(run_dir, "loss", "time")
     assert snap is not None and list(snap.timestamps) == [100, 200, 300] and list(snap.steps) == [1, 2, 0]
+
+
+# ------------------------------------------- MLflow's get-history endpoints
+
+
+def test_history_lists_points_in_file_order_as_mlflow_returns_them(run_dir: Path):
+    _write(run_dir / "metrics" / "loss", "100 3.0 2\n101 1.0 0\n102 2.0 1\n")
+    points = HistoryCache().history(run_dir, "loss")
+    assert [(p.timestamp, p.value, p.step) for p in points] == [(100, 3.0, 2), (101, 1.0, 0), (102, 2.0, 1)]
+
+
+def test_history_keeps_the_dataset_of_five_field_lines(run_dir: Path):
+    _write(run_dir / "metrics" / "loss", "100 3.0 0\n101 1.0 1 eval set d1g35t\n")
+    points = HistoryCache().history(run_dir, "loss")
+    assert (points[0].dataset_name, points[1].dataset_name, points[1].dataset_digest) == (None, "eval set", "d1g35t")
+
+
+def test_history_after_an_append_reads_only_the_new_bytes(run_dir: Path):
+    cache = HistoryCache()
+    _write(run_dir / "metrics" / "loss", _lines(0, 1000))
+    assert len(cache.history(run_dir, "loss")) == 1000
+    read_before = cache.reads
+    _write(run_dir / "metrics" / "loss", _lines(1000, 1001))
+    assert cache.history(run_dir, "loss")[-1].step == 1000
+    assert cache.reads - read_before == len(_lines(1000, 1001))
+
+
+def test_history_shares_its_reads_with_the_charts(run_dir: Path):
+    cache = HistoryCache()
+    _write(run_dir / "metrics" / "loss", _lines(0, 100))
+    cache.snapshot(run_dir, "loss")
+    read_before = cache.reads
+    assert len(cache.history(run_dir, "loss")) == 100
+    assert cache.reads == read_before
+
+
+def test_history_of_a_file_with_a_garbage_line_is_refused(run_dir: Path):
+    from mlscope.store.errors import MalformedError
+
+    _write(run_dir / "metrics" / "loss", "100 1.0 0\nthis is not a metric\n")
+    with pytest.raises(MalformedError, match="loss"):
+        HistoryCache().history(run_dir, "loss")
+
+
+def test_history_of_a_missing_metric_is_empty(run_dir: Path):
+    assert HistoryCache().history(run_dir, "nope") == []

@@ -13,11 +13,16 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..index.signatures import MISSING, Signature, signature
 from ..store import metric_files, reader
+from ..store.model import Metric
+
+T = TypeVar("T")
 
 DEFAULT_MAX_POINTS = 5_000_000  # ~120 MB of arrays (3 x 8 bytes per point)
 
@@ -35,6 +40,8 @@ class SeriesData:
     values: array = field(default_factory=lambda: array("d"))
     timestamps: array = field(default_factory=lambda: array("q"))
     skipped: int = 0  # lines that could not be parsed (reported, not fatal)
+    error: str | None = None  # why the first skipped line could not be parsed (MLflow's endpoints refuse such files)
+    datasets: dict[int, tuple[str, str]] = field(default_factory=dict)  # point index -> (dataset name, digest), 5-field lines
     _sorted: dict[str, tuple[array, array, array]] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -54,9 +61,12 @@ class SeriesData:
                     continue
                 try:
                     point = metric_files.parse_metric_line(key, line)
-                except reader.MalformedError:
+                except reader.MalformedError as exc:
                     self.skipped += 1
+                    self.error = self.error or str(exc)
                     continue
+                if point.dataset_name is not None:
+                    self.datasets[len(self.values)] = (point.dataset_name, point.dataset_digest or "")
                 self.steps.append(point.step)
                 self.values.append(point.value)
                 self.timestamps.append(point.timestamp)
@@ -120,6 +130,34 @@ class HistoryCache:
 
     def snapshot(self, run_dir: Path, key: str, by: str = "step") -> Snapshot | None:
         """The current history of one metric sorted ``by`` "step" or "time"; None when the run has no such metric."""
+        current = self._current(run_dir, key, lambda data: data.ordered(by))
+        if current is None:
+            return None
+        data, length, (steps, values, timestamps) = current
+        return Snapshot(steps, values, timestamps, length, data.skipped)
+
+    def history(self, run_dir: Path, key: str) -> list[Metric]:
+        """Every point of one metric in file order, as MLflow's get-history endpoints return them.
+
+        Served from the same cache as the charts, so a repeated or live call
+        reads only what was appended. An empty list when the run has no such
+        metric; MalformedError when the file holds a line that is not a
+        metric (MLflow's FileStore refuses such a file too).
+        """
+        current = self._current(run_dir, key, lambda data: (data.steps, data.values, data.timestamps, dict(data.datasets)))
+        if current is None:
+            return []
+        data, length, (steps, values, timestamps, datasets) = current
+        if data.error is not None:
+            raise reader.MalformedError(data.error)
+        points = [Metric(key, values[i], timestamps[i], steps[i]) for i in range(length)]
+        for i, (name, digest) in datasets.items():
+            if i < length:
+                points[i] = Metric(key, values[i], timestamps[i], steps[i], name, digest)
+        return points
+
+    def _current(self, run_dir: Path, key: str, view: Callable[[SeriesData], T]) -> tuple[SeriesData, int, T] | None:
+        """Bring one history up to date and take ``view`` of it under its lock (with its length then)."""
         path = metric_files.metric_path(run_dir, key)
         if path is None:
             return None
@@ -140,14 +178,14 @@ class HistoryCache:
             if sig != entry.sig:
                 self._update(entry, str(path), key, sig)
             data = entry.data
-            steps, values, timestamps = data.ordered(by)
-            snap = Snapshot(steps, values, timestamps, len(data), data.skipped)
-            grown = len(data) - before
+            seen = view(data)
+            length = len(data)
+            grown = length - before
         if grown:
             with self._lock:
                 self._points += grown
                 self._evict(keep=cache_key)
-        return snap
+        return data, length, seen
 
     def _update(self, entry: _Entry, path: str, key: str, sig: Signature) -> None:
         """Read what was appended since the last read, or the whole file when it was replaced."""

@@ -26,6 +26,7 @@ class ServerSettings:
     cors_allowed_origins: tuple[str, ...] = ()  # browser origins allowed to call the API, writes included
     refresh_interval: float = 1.0  # seconds between index refreshes (writes by other processes)
     workers: int = 1  # processes serving the tree (--workers); >1: runs a request names are re-read first
+    index_cache: bool = False  # keep the index's snapshot in the user's cache directory (the CLI's default; --no-index-cache)
 
     @property
     def artifacts_destination_path(self) -> Path | None:

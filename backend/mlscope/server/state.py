@@ -9,6 +9,7 @@ from starlette.requests import Request
 from ..history import HistoryCache
 from ..index import RunIndex
 from ..index.model_writes import LoggedModelWrites
+from ..index.run_json import RunJsonCache
 from ..index.tracking_writes import TrackingWrites
 from ..search.queries import RunQueries
 from ..store.artifact_uris import ArtifactLocations
@@ -29,6 +30,17 @@ def history_cache(request: Request) -> HistoryCache:
     cache = getattr(state, "history_cache", None)
     if cache is None:
         cache = state.history_cache = HistoryCache()
+    return cache
+
+
+def run_json_cache(request: Request) -> RunJsonCache:
+    """Runs' proto-JSON encoded once per change of the run (MLflow's runs/search and runs/get splice it)."""
+    state = request.app.state
+    cache = getattr(state, "run_json_cache", None)
+    if cache is None:
+        from .mlflow.proto import run_json
+
+        cache = state.run_json_cache = RunJsonCache(run_json)
     return cache
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from ...index import RunIndex
+from ...index.run_json import json_list
 from ...search.queries import RunQuery
 from ...store.model import Run
 from ..args import int_arg, list_arg, mlflow_message, request_args, string_arg
 from ..errors import invalid, not_found
-from ..state import index_of, queries_of, settings_of, writes_of
+from ..state import index_of, queries_of, run_json_cache, settings_of, writes_of
 from . import messages as m
 from . import run_logging
 from .endpoint import Endpoint, get, post, search
@@ -37,10 +38,9 @@ async def search_runs(request: Request) -> JSONResponse:
     )
     max_results = int_arg(args, "max_results", default=1000)
     page, token = await run_in_threadpool(queries_of(request).page, query, max_results, string_arg(args, "page_token"))
-    body: dict[str, Any] = {"runs": [run_json(run) for run in page]}
-    if token:
-        body["next_page_token"] = token
-    return JSONResponse(body)
+    runs = json_list(await run_in_threadpool(run_json_cache(request).encoded_many, page))  # each run encoded once per change
+    tail = b',"next_page_token":' + json.dumps(token).encode() if token else b""
+    return Response(b'{"runs":' + runs + tail + b"}", media_type="application/json")
 
 
 async def get_run(request: Request) -> JSONResponse:
@@ -53,7 +53,7 @@ async def get_run(request: Request) -> JSONResponse:
     if settings_of(request).workers > 1:  # another worker process may have written it a moment ago
         await run_in_threadpool(writes_of(request).refresh_run, run_id)
     run = await run_in_threadpool(get_run_or_404, index, run_id)
-    return JSONResponse({"run": run_json(run)})
+    return Response(b'{"run":' + run_json_cache(request).encoded(run) + b"}", media_type="application/json")
 
 
 # --------------------------------------------------------------------- writes
