@@ -17,6 +17,7 @@ from ..artifact_uris import ArtifactLocations
 from .histories import SqlHistoryCache
 from .logged_models import SqlLoggedModelWrites
 from .reads import NO_PATH
+from .registry import SqlRegistry
 from .run_index import SqlRunIndex
 from .store import SqlStore
 from .tracking_writes import SqlTrackingWrites
@@ -32,6 +33,7 @@ class SqlBackend:
     writes: SqlTrackingWrites
     histories: SqlHistoryCache
     model_writes: SqlLoggedModelWrites
+    registry: SqlRegistry
     artifacts_destination: Path
 
     @property
@@ -65,4 +67,7 @@ def open_sql_backend(
     store = SqlStore(uri, default_artifact_root_for(default_artifact_root, serve_artifacts), read_only=read_only)
     destination = Path(os.path.abspath(artifacts_destination or DEFAULT_DESTINATION))
     index = SqlRunIndex(store, root=destination)
-    return SqlBackend(store, index, SqlTrackingWrites(store, index), SqlHistoryCache(index), SqlLoggedModelWrites(store, index.forget_logged_models), destination)
+    return SqlBackend(
+        store, index, SqlTrackingWrites(store, index), SqlHistoryCache(index), SqlLoggedModelWrites(store, index.forget_logged_models),
+        SqlRegistry(store), destination,
+    )
