@@ -8,7 +8,7 @@ import { hrefFor } from "../lib/router.js";
 import { formatNumber, STATUS_ICONS } from "../lib/format.js";
 import { groupColor } from "../lib/run_colors.js";
 import { subscribe } from "../lib/live.js";
-import { EYE, EYE_OFF } from "./experiment_view.js";
+import { EYE, EYE_OFF } from "../lib/icons.js";
 
 export const GROUP_LIMIT = 1000;
 

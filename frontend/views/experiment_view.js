@@ -11,6 +11,7 @@ import { fetchChartRuns, fetchKeys } from "../lib/api.js";
 import { listParam, setQueryParams } from "../lib/router.js";
 import { runColors } from "../lib/run_colors.js";
 import { highlightRun } from "../lib/run_highlight.js";
+import { EYE, EYE_OFF, PIN } from "../lib/icons.js";
 import { subscribe } from "../lib/live.js";
 import { LazyView } from "./lazy_view.js";
 import { RunsTable } from "./runs_table.js";
@@ -74,13 +75,6 @@ function useChartRuns(query, limit, pinned, enabled) {
   }, [enabled, state.runs]);
   return state;
 }
-
-// Inline icons (emoji are missing from many system fonts).
-const ICON = (path) => html`<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" fill="none" stroke="currentColor"
-  stroke-width="1.5" stroke-linecap="round" stroke-linejoin="round">${path}</svg>`;
-export const EYE = ICON(html`<path d="M1.5 8s2.4-4.5 6.5-4.5S14.5 8 14.5 8s-2.4 4.5-6.5 4.5S1.5 8 1.5 8z" /><circle cx="8" cy="8" r="2" />`);
-export const EYE_OFF = ICON(html`<path d="M1.5 8s2.4-4.5 6.5-4.5S14.5 8 14.5 8s-2.4 4.5-6.5 4.5S1.5 8 1.5 8z" /><path d="M2.5 13.5l11-11" />`);
-const PIN = ICON(html`<path d="M6 2.5h4l-.5 4 2 2v1h-7v-1l2-2zM8 9.5v4" />`);
 
 function toggled(list, id) {
   return list.includes(id) ? list.filter((x) => x !== id) : [...list, id];
