@@ -117,6 +117,7 @@ def settings_from(args: argparse.Namespace) -> tuple[object, list[str]]:
         cors_allowed_origins=origins,
         refresh_interval=1.0 if workers == 1 else 0.25,
         workers=workers,
+        index_cache=not args.no_index_cache,
     )
     return settings, notes
 
@@ -200,5 +201,7 @@ def add_serve_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("--cors-allowed-origins", help="comma-separated browser origins allowed to call the API, writes included")
     for name_ in IGNORED_SERVER_OPTIONS:
         p.add_argument("--" + name_.replace("_", "-"), help="accepted for mlflow server compatibility and ignored")
+    p.add_argument("--no-index-cache", action="store_true",
+                   help="do not keep the index's snapshot in the user's cache directory (restarts then read the whole tree)")
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=serve)
