@@ -154,6 +154,16 @@ def test_download_is_an_attachment_that_never_sniffs(client: httpx.Client, run_p
     assert "sandbox" in response.headers["content-security-policy"]
 
 
+def test_download_resumes_with_a_range_and_answers_head(client: httpx.Client, run_path: str) -> None:
+    client.put(f"{PROXY}/artifacts/{run_path}/ranged.txt", content=b"0123456789")
+    partial = client.get(f"{PROXY}/artifacts/{run_path}/ranged.txt", headers={"Range": "bytes=4-"})
+    assert partial.status_code == 206 and partial.content == b"456789"
+    head = client.head(f"{PROXY}/artifacts/{run_path}/ranged.txt")
+    assert head.status_code == 200 and head.headers["content-length"] == "10"
+    whole = client.get(f"{PROXY}/artifacts/{run_path}/ranged.txt")
+    assert whole.content == b"0123456789" and whole.headers["etag"] == head.headers["etag"]
+
+
 def test_deleting_a_folder_removes_it_whole(client: httpx.Client, run_path: str, run_dir: Path) -> None:
     client.put(f"{PROXY}/artifacts/{run_path}/gone/a.txt", content=b"a")
     client.put(f"{PROXY}/artifacts/{run_path}/gone/deep/b.txt", content=b"b")

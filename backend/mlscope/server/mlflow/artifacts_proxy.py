@@ -13,6 +13,7 @@ plain PUT/GET.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -23,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from ...store.artifact_uris import ArtifactLocations, ProxiedFolder
 from ...store.artifact_writer import StagedArtifact, begin_upload, delete_artifacts, write_artifact
 from ...store.artifacts import UnsafePathError, list_artifacts, resolve_artifact_path
-from ..artifacts.files import SANDBOX_CSP, file_response, mlflow_content_type
+from ..artifacts.files import SANDBOX_CSP, content_disposition, file_response, mlflow_content_type, safety_headers
 from ..errors import ApiError, invalid, not_found
 from ..state import artifact_locations_of, serves_artifacts
 from .endpoint import Endpoint
@@ -75,13 +76,37 @@ def _file_of(folder: ProxiedFolder, path: str) -> Path:
     return found
 
 
+def _small_file(locations: ArtifactLocations, path: str) -> tuple[Path, bytes | None, os.stat_result]:
+    """(path, its bytes when it is small, its stat), found and read in one trip to a worker thread."""
+    found = _file_of(_locate(locations, path), path)
+    info = found.stat()
+    return found, (found.read_bytes() if info.st_size <= WHOLE_BODY_LIMIT else None), info
+
+
 async def download(request: Request) -> Response:
-    """GET .../artifacts/<path>: the file's bytes, as an attachment (Range-capable)."""
+    """GET .../artifacts/<path>: the file's bytes, as an attachment (Range-capable).
+
+    Small files are read whole with the lookup (model files, configs: what clients fetch most);
+    large ones, ranges and HEAD are streamed by the shared file_response.
+    """
     path = _path_param(request)
-    folder = await _folder(request, path)
-    found = await run_in_threadpool(_file_of, folder, path)
+    _require_serving(request)
     name = PurePosixPath(path).name
-    return await file_response(request, found, name, mlflow_content_type(name), csp=SANDBOX_CSP)
+    content_type = mlflow_content_type(name)
+    if request.method == "GET" and "range" not in request.headers:
+        found, data, info = await run_in_threadpool(_small_file, artifact_locations_of(request), path)
+        if data is not None:
+            headers = safety_headers()
+            headers.update({
+                "Accept-Ranges": "bytes",
+                "ETag": f'"{info.st_mtime_ns:x}-{info.st_size:x}"',
+                "Content-Disposition": content_disposition("attachment", name),
+                "Content-Security-Policy": SANDBOX_CSP,
+            })
+            return Response(data, media_type=content_type, headers=headers)
+    else:
+        found = await run_in_threadpool(_file_of, await _folder(request, path), path)
+    return await file_response(request, found, name, content_type, csp=SANDBOX_CSP)
 
 
 def _write_whole(locations: ArtifactLocations, path: str, body: bytes) -> None:
