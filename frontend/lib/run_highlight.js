@@ -19,7 +19,7 @@ function paint() {
   const id = CSS.escape(current);
   styleNode.textContent =
     `.trow[data-run-id="${id}"] .cell, .trow[data-run-id="${id}"] .cell.pin, .run-hl-target[data-run-id="${id}"]` +
-    ` { background: #fff4c2 !important; }`;
+    ` { background: color-mix(in srgb, #facc15 28%, var(--bg, #fff)) !important; }`; // reads in light and dark themes
 }
 
 /** Highlight one run everywhere (null: none). */

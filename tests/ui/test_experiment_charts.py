@@ -258,11 +258,14 @@ def test_hovering_a_line_highlights_its_run_in_the_table_and_other_charts(page: 
     color = page.locator(".trow[data-run-id] .run-swatch").first.get_attribute("data-color")
     expect(card(page, "train/loss").locator(".mc-note")).to_contain_text("points shown")
     x, y = line_point(page, "train/loss", color)
-    page.mouse.move(x, y)
     row = page.locator(".trow[data-run-id]", has_text=name).locator(".cell").first
-    expect(row).to_have_css("background-color", "rgb(255, 244, 194)")
+    resting = row.evaluate("e => getComputedStyle(e).backgroundColor")
+    page.mouse.move(x, y)
+    expect(row).not_to_have_css("background-color", resting)
+    highlighted = row.evaluate("e => getComputedStyle(e).backgroundColor")
     page.mouse.move(x, y - 150)
-    expect(row).not_to_have_css("background-color", "rgb(255, 244, 194)")
+    expect(row).to_have_css("background-color", resting)
+    assert highlighted != resting
 
 
 def test_hovering_a_table_row_dims_the_other_runs_in_the_charts(page: Page, server, ids) -> None:
