@@ -77,7 +77,8 @@ class LiveServer:
 
         self.root = root
         self.app = create_app(root, settings=settings, refresh_interval=refresh_interval)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP: asyncio sets TCP_NODELAY only then; else each response waits ~40 ms (Nagle + delayed ACK).
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"

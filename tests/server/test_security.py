@@ -100,6 +100,12 @@ def test_a_write_from_the_dashboards_own_origin_is_allowed(tracking_server: Live
     assert create(tracking_server, "same-origin", headers=headers).status_code == 200
 
 
+def test_the_dashboards_own_write_passes_a_proxy_that_rewrites_host(tracking_server: LiveServer) -> None:
+    """Behind a reverse proxy Origin and Host differ; the browser's Sec-Fetch-Site still says same-origin."""
+    headers = {"Origin": "https://mlscope.example.org", "Sec-Fetch-Site": "same-origin"}
+    assert create(tracking_server, "behind-proxy", headers=headers).status_code == 200
+
+
 def test_an_origin_allowed_on_the_command_line_may_write(fresh_tracking_server: Callable[..., LiveServer]) -> None:
     server = fresh_tracking_server(cors_allowed_origins=("http://notebook.example",))
     response = create(server, "allowed", headers={"Origin": "http://notebook.example"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -106,6 +106,12 @@ class Enum:
 @dataclass(frozen=True, slots=True)
 class Message:
     fields: Mapping[str, Any]  # name -> STRING | INT | DOUBLE | BOOL | Enum | Message | Repeated
+    names: Mapping[str, str] = field(init=False, repr=False)  # every accepted JSON key (proto and camelCase) -> field
+
+    def __post_init__(self) -> None:
+        names = {_camel(name): name for name in self.fields}
+        names.update((name, name) for name in self.fields)
+        object.__setattr__(self, "names", names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +129,13 @@ def _camel(name: str) -> str:
 
 
 def _scalar(kind: Any, value: Any) -> Any:
+    kind_of_value = type(value)  # the common, well-typed cases first: a log-batch has thousands of these
+    if kind_of_value is str and kind is STRING:
+        return value
+    if kind_of_value is int and (kind is INT or kind is DOUBLE):
+        return value if kind is INT else float(value)
+    if kind_of_value is float and kind is DOUBLE and math.isfinite(value):
+        return value
     if kind == STRING:
         if not isinstance(value, str):
             raise _ParseError
@@ -165,9 +178,9 @@ def _parse_into(js: Any, message: Message, out: dict[str, Any]) -> None:
     """Fill ``out`` with the fields of ``js`` in key order; raises _ParseError at the first bad value."""
     if not isinstance(js, dict):
         raise _ParseError
-    by_json_name = {_camel(name): name for name in message.fields}
+    names = message.names
     for key, value in js.items():
-        name = key if key in message.fields else by_json_name.get(key)
+        name = names.get(key)
         if name is None:
             continue  # unknown fields are ignored
         if value is None:

@@ -74,13 +74,21 @@ class WriteGuard:
         return None
 
     def _same_site(self, headers: dict[str, str], scheme: str) -> bool:
+        """True for this server's own pages, allowed origins and non-browser clients.
+
+        A browser's ``Sec-Fetch-Site`` cannot be set by a page, and stays right behind a
+        proxy that rewrites Host; older browsers send only ``Origin``, compared with Host.
+        """
         origin = headers.get("origin")
-        if origin is not None:
-            if "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins:
-                return True
-            parts = urlsplit(origin)
-            return origin != "null" and parts.scheme == scheme and parts.netloc.lower() == headers.get("host", "").lower()
-        return headers.get("sec-fetch-site", "none") in ("same-origin", "none")
+        if origin is not None and ("*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins):
+            return True
+        site = headers.get("sec-fetch-site")
+        if site is not None:
+            return site in ("same-origin", "none")
+        if origin is None:
+            return True  # not a browser: MLflow's client, curl, scripts
+        parts = urlsplit(origin)
+        return origin != "null" and parts.scheme == scheme and parts.netloc.lower() == headers.get("host", "").lower()
 
 
 async def _send_error(send: Send, error_code: str, message: str) -> None:

@@ -215,8 +215,11 @@ def check_batch(
 
     Returns params and tags with over-long values truncated.
     """
+    checked: set[str] = set()  # a batch repeats a few keys many times: check each name once
     for index, (key, value, timestamp, step) in enumerate(metrics):
-        check_metric(key, value, timestamp, step, path=f"metrics[{index}]")
+        if key not in checked or timestamp < 0:
+            check_metric(key, value, timestamp, step, path=f"metrics[{index}]")
+            checked.add(key)
     params = [check_param(k, v, path=f"params[{i}]") for i, (k, v) in enumerate(params)]
     tags = [check_tag(k, v, path=f"tags[{i}]") for i, (k, v) in enumerate(tags)]
     _batch_limit("metrics", MAX_METRICS_PER_BATCH, len(metrics))

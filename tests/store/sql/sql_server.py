@@ -21,7 +21,7 @@ class SqlServer:
 
         self.backend = open_sql_backend(uri, artifacts_destination=str(artifacts), default_artifact_root=default_artifact_root)
         self.app = create_app(self.backend.artifacts_destination, refresh_interval=refresh_interval, sql_backend=self.backend)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY (no 40 ms stalls)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False, timeout_graceful_shutdown=2))

@@ -105,6 +105,8 @@ def _entries_present(name: str, fields: tuple[str, ...]) -> Callable[[Any], None
 
     def check(entries: Any) -> None:
         for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(entry, dict) and all(entry.get(field) not in (None, "") for field in fields):
+                continue
             for field in fields:
                 required_path(entry.get(field) if isinstance(entry, dict) else None, f"{name}[{index}].{field}")
 
