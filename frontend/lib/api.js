@@ -134,3 +134,22 @@ export const modelVersionFileUrl = (name, version, path) => urlFor("/model-versi
 export const createRegisteredModel = (name) => postJSON(`${REGISTRY}/registered-models/create`, { name });
 /** A new version: { name, source, run_id?, model_id? }, checked by the server as MLflow's does. */
 export const createModelVersion = (body) => postJSON(`${REGISTRY}/model-versions/create`, body);
+
+// ---- Tracking edits: MLflow's own REST write API, as MLflow's client calls it.
+
+const TRACKING = "/ajax-api/2.0/mlflow";
+
+/** A new experiment: { name, artifact_location?, tags?: [{key, value}] } -> { experiment_id }. */
+export const createExperiment = (body) => postJSON(`${TRACKING}/experiments/create`, body);
+export const renameExperiment = (experimentId, newName) => postJSON(`${TRACKING}/experiments/update`, { experiment_id: experimentId, new_name: newName });
+export const deleteExperiment = (experimentId) => postJSON(`${TRACKING}/experiments/delete`, { experiment_id: experimentId });
+export const restoreExperiment = (experimentId) => postJSON(`${TRACKING}/experiments/restore`, { experiment_id: experimentId });
+export const getExperiment = (experimentId, opts) => getJSON(`${TRACKING}/experiments/get`, { experiment_id: experimentId }, opts);
+export const setExperimentTag = (experimentId, key, value) => postJSON(`${TRACKING}/experiments/set-experiment-tag`, { experiment_id: experimentId, key, value });
+export const deleteExperimentTag = (experimentId, key) => postJSON(`${TRACKING}/experiments/delete-experiment-tag`, { experiment_id: experimentId, key });
+/** Rename a run: MLflow sets run_name in meta.yaml and the mlflow.runName tag. */
+export const renameRun = (runId, runName) => postJSON(`${TRACKING}/runs/update`, { run_id: runId, run_name: runName });
+export const deleteRun = (runId) => postJSON(`${TRACKING}/runs/delete`, { run_id: runId });
+export const restoreRun = (runId) => postJSON(`${TRACKING}/runs/restore`, { run_id: runId });
+export const setRunTag = (runId, key, value) => postJSON(`${TRACKING}/runs/set-tag`, { run_id: runId, key, value });
+export const deleteRunTag = (runId, key) => postJSON(`${TRACKING}/runs/delete-tag`, { run_id: runId, key });

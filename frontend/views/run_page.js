@@ -8,6 +8,7 @@ import { usePageTitle } from "../lib/page_title.js";
 import { LazyView } from "./lazy_view.js";
 import { useLive } from "./use_live.js";
 import { RunModelVersions } from "./models_run.js";
+import { RunActions } from "./edit_run.js";
 
 const NOTE_TAG = "mlflow.note.content";
 const LONG_VALUE = 160;
@@ -249,6 +250,7 @@ export function RunPage({ experimentId, runId, tab, artifactPath }) {
         <a href=${hrefFor(["experiments", expId])}>${data.experiment.name || expId}</a>
       </nav>
       <h1><span class=${`status status-${info.status}`} title=${info.status}>${STATUS_ICONS[info.status]}</span> ${info.run_name || info.run_id}</h1>
+      <${RunActions} run=${data.run} />
       ${experimentId && expId !== experimentId && html`<div class="muted small">This run belongs to experiment ${expId}.</div>`}
       <nav class="tabs" role="tablist">
         ${tabs.map(
