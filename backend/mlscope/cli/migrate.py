@@ -101,8 +101,8 @@ def _database_to_folder(source: str, destination: str) -> int:
         raise MigrateError(f"cannot write {target}: {exc.strerror}; nothing was written") from None
     print(
         f"copied {counts['experiments']:,} experiments, {counts['runs']:,} runs, {counts['params']:,} params, "
-        f"{counts['tags']:,} tags, {counts['metrics']:,} metric points, {counts['logged_models']:,} logged models "
-        f"into {Path(target).resolve()} in {time.perf_counter() - started:.1f} s (artifacts stay where their URIs point)"
+        f"{counts['tags']:,} tags, {counts['metrics']:,} metric points, {counts['logged_models']:,} logged models, "
+        f"{counts['registered_models']:,} registered models ({counts['model_versions']:,} versions) into {Path(target).resolve()} in {time.perf_counter() - started:.1f} s (artifacts stay where their URIs point)"
     )
     return 0
 

@@ -63,3 +63,27 @@ def test_a_folder_that_is_not_empty_is_refused_and_left_alone(mlflow_db: MlflowD
         sql_to_tree(store, tmp_path / "mlruns")
     store.close()
     assert [p.name for p in (tmp_path / "mlruns").iterdir()] == ["keep.txt"]
+
+
+def test_the_registry_comes_along_and_mlflows_registry_file_store_reads_it(db_uri: str, tmp_path: Path) -> None:
+    from mlflow.entities.model_registry import RegisteredModelTag
+    from mlflow.store.model_registry.file_store import FileStore
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
+
+    from .conftest import mlflow_uri
+
+    theirs = SqlAlchemyStore(mlflow_uri(db_uri))
+    theirs.create_registered_model("clf", [RegisteredModelTag("team", "a")], "desc")
+    theirs.create_model_version("clf", "s3://b/1")
+    theirs.create_model_version("clf", "s3://b/2")
+    theirs.set_registered_model_alias("clf", "champion", 2)
+    theirs.delete_model_version("clf", 1)
+    store = SqlStore(db_uri, str(tmp_path), read_only=True)
+    counts = sql_to_tree(store, tmp_path / "mlruns")
+    store.close()
+    assert (counts["registered_models"], counts["model_versions"]) == (1, 2)
+    files = FileStore(str(tmp_path / "mlruns"))
+    model = files.get_registered_model("clf")
+    assert (model.description, model.tags, model.aliases) == ("desc", {"team": "a"}, {"champion": "2"})  # FileStore reads alias files as text
+    assert [v.version for v in files.search_model_versions("name = 'clf'", max_results=10)] == [2]
+    assert files.get_model_version("clf", 2).source == "s3://b/2"

@@ -4,9 +4,10 @@ Experiments (deleted ones under ``.trash/``) with their tags, runs with their
 meta.yaml fields, params, tags, full metric histories (one ``ts value step``
 line per point, NaN as ``nan``), dataset inputs (``<exp>/datasets`` and each
 run's ``inputs/``), model inputs and outputs, logged models with params, tags
-and metrics. The folder is built under a temporary name beside DST and renamed
+and metrics, and the model registry (``models/<name>/``, versions, tags,
+aliases). The folder is built under a temporary name beside DST and renamed
 into place at the end, so DST appears whole or not at all. Artifacts are not
-copied: runs keep their artifact URIs. The model registry is not copied yet.
+copied: runs keep their artifact URIs.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def sql_to_tree(store: SqlStore, destination: Path, progress: Progress | None = 
                     say(f"runs {done:,}/{len(infos):,}")
             _write_histories(conn, by_run, counts)
             _write_logged_models(conn, folders, counts)
+            _write_registry(conn, building, counts)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
@@ -217,3 +219,35 @@ def _write_logged_models(conn: sa.Connection, folders: dict[str, Path], counts: 
         for key, points in metric_lines.get(model_id, {}).items():
             _write(key_path(folder / "metrics", key), "".join(points).encode("utf-8"))
         counts["logged_models"] += 1
+
+
+def _write_registry(conn: sa.Connection, root: Path, counts: Counter[str]) -> None:
+    """Registered models and their versions in the registry FileStore's layout (``models/<name>/version-<n>/``)."""
+    from .registry import read_models
+
+    for model in read_models(conn):
+        folder = root / "models" / model.name
+        meta = {
+            "aliases": dict(model.aliases), "creation_timestamp": model.creation_timestamp, "deployment_job_id": None,
+            "deployment_job_state": None, "description": model.description, "last_updated_timestamp": model.last_updated_timestamp,
+            "name": model.name, "workspace": "default",
+        }  # fmt: skip
+        _write(folder / "meta.yaml", dump_yaml(meta))
+        if model.tags:
+            _write_key_values(folder / "tags", model.tags)
+        for alias, number in model.aliases.items():
+            _write(folder / "aliases" / alias, number.encode("utf-8"))
+        for version in model.versions:
+            version_meta = {
+                "creation_timestamp": version.creation_timestamp, "current_stage": version.current_stage,
+                "deployment_job_state": None, "description": version.description,
+                "last_updated_timestamp": version.last_updated_timestamp, "model_id": version.model_id, "name": model.name,
+                "run_id": version.run_id, "run_link": version.run_link, "source": version.source, "status": version.status,
+                "status_message": version.status_message, "storage_location": version.storage_location,
+                "user_id": version.user_id, "version": version.version, "workspace": "default",
+            }  # fmt: skip
+            _write(folder / f"version-{version.version}" / "meta.yaml", dump_yaml(version_meta))
+            if version.tags:
+                _write_key_values(folder / f"version-{version.version}" / "tags", version.tags)
+            counts["model_versions"] += 1
+        counts["registered_models"] += 1
