@@ -382,4 +382,5 @@ class RunIndex:
 
 
 def _bare_run(entry: RunEntry) -> Run:
-    return Run(entry.info, {}, {}, {}, path=Path("."))
+    """A run whose details failed to load: no params or metrics, but its own folder (never the server's CWD)."""
+    return Run(entry.info, {}, {}, {}, path=entry.run_dir)
