@@ -15,6 +15,7 @@ import { EYE, EYE_OFF, PIN } from "../lib/icons.js";
 import { subscribe } from "../lib/live.js";
 import { LazyView } from "./lazy_view.js";
 import { RunsTable } from "./runs_table.js";
+import { ExperimentHeader } from "./edit_experiment.js";
 import { combinedFilter, runsViewState } from "./runs_url.js";
 
 export const CHART_MODE = "CHART";
@@ -187,6 +188,7 @@ export function ExperimentView({ experimentIds, route }) {
     shown = `${visible} of ${chartRuns.total ?? 0} runs charted`;
   }
   return html`<div class=${`exp-view${state.charts ? " charts-mode" : ""}`}>
+    ${experimentIds.length === 1 && html`<${ExperimentHeader} experimentId=${experimentIds[0]} />`}
     <${ViewBar} experimentIds=${experimentIds} state=${state} shown=${shown} />
     <div class="exp-panes">
       <div class="exp-table-pane" ...${state.charts ? hoverHandlers() : {}}><${RunsTable} experimentIds=${experimentIds} route=${route} decorate=${decorate} /></div>

@@ -3,12 +3,20 @@ import { html, useEffect, useMemo, useState } from "../lib/html.js";
 import { fetchExperiments } from "../lib/api.js";
 import { hrefFor } from "../lib/router.js";
 import { useLive } from "./use_live.js";
+import { NewExperimentButton, RestoreExperimentButton } from "./edit_experiment.js";
 
 /** The URL that shows the runs of `ids`: MLflow's experiment page for one, compare-experiments for several. */
 export function experimentsHref(ids) {
   if (ids.length === 1) return hrefFor(["experiments", ids[0]]);
   if (ids.length === 0) return hrefFor(["experiments"]);
   return hrefFor(["compare-experiments", "s"], { experiments: ids });
+}
+
+const reloaders = new Set();
+
+/** Re-read the experiments list everywhere (after an edit: a new, renamed, deleted or restored experiment). */
+export function reloadExperiments() {
+  return Promise.all([...reloaders].map((load) => load()));
 }
 
 export function useExperiments() {
@@ -19,6 +27,8 @@ export function useExperiments() {
       .catch((err) => setState((s) => ({ ...s, error: err.message })));
   useEffect(() => {
     load();
+    reloaders.add(load);
+    return () => reloaders.delete(load);
   }, []);
   useLive(() => load());
   return state;
@@ -51,7 +61,7 @@ export function ExperimentsSidebar({ selected, state }) {
 
   return html`<aside class="sidebar" aria-label="Experiments">
     <div class="sidebar-head">
-      <h2>Experiments</h2>
+      <div class="sidebar-actions"><h2>Experiments</h2><span class="spacer"></span><${NewExperimentButton} /></div>
       <input
         class="input"
         type="search"
@@ -83,7 +93,7 @@ export function ExperimentsSidebar({ selected, state }) {
           <a class="exp-name" href=${hrefFor(["experiments", e.experiment_id])} onClick=${(ev) => onRowClick(ev, e.experiment_id)} title=${e.name}>
             ${e.name}
           </a>
-          ${e.deleted && html`<span class="badge">deleted</span>`}
+          ${e.deleted && html`<span class="badge">deleted</span><${RestoreExperimentButton} experiment=${e} />`}
           <span class="count" title=${`${e.runs} runs${e.deleted_runs ? `, ${e.deleted_runs} deleted` : ""}`}>${e.runs.toLocaleString()}</span>
         </li>`,
       )}
