@@ -54,3 +54,19 @@ def test_a_database_that_cannot_be_served_is_one_clear_line_without_its_password
         open_sql_app(uri, ServerSettings())
     assert message in str(error.value) and "secret" not in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_database_of_an_unknown_schema_version_is_served_read_only(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    uri = f"sqlite:///{tmp_path / 'newer.db'}"
+    app, _ = open_sql_app(uri, ServerSettings())
+    app.state.index.close()
+    engine = sa.create_engine(uri)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+    engine.dispose()
+    app, description = open_sql_app(uri, ServerSettings())
+    assert "read-only" in description and "ffffffffffff" in description
+    assert app.state.settings.read_only
+    app.state.index.close()

@@ -10,6 +10,7 @@ the command says what to install, in one line.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,8 @@ def open_sql_app(uri: str, settings: Any) -> tuple[Any, str]:
     description = backend.describe()
     if backend.store.status.warning:
         description += f"; warning: {backend.store.status.warning}"
+    if backend.store.writer is None and not settings.read_only:
+        settings = replace(settings, read_only=True)  # an unknown schema version: every write refused (403), the UI says so
     return create_app(backend.artifacts_destination, settings=settings, sql_backend=backend), description
 
 

@@ -41,7 +41,7 @@ class SqlStore:
 
     def require_writer(self) -> SqlWriter:
         if self.writer is None:
-            raise StoreError(self.status.warning or "this database is served read-only", "INVALID_STATE")
+            raise StoreError(self.status.warning or "this database is served read-only", "PERMISSION_DENIED")
         return self.writer
 
     # Reads that need no index: one transaction each.
