@@ -186,3 +186,28 @@ def test_chart_group_statistics_are_computed_from_the_database_histories(served:
     assert series["runs"] == len(members)
     at_step_2 = series["center"][series["x"].index(2)]  # every run logged train/loss = 99 at step 2
     assert at_step_2 == 99.0
+
+
+def test_the_live_view_on_one_replica_hears_of_a_metric_logged_through_the_other(new_db, tmp_path, request) -> None:
+    import json
+
+    if "postgresql" not in request.node.callspec.id:
+        pytest.skip("replicas share one PostgreSQL database")
+    uri = new_db()
+    with SqlServer(uri, tmp_path / "a") as first, SqlServer(uri, tmp_path / "b") as second:
+        run_id = MlflowClient(tracking_uri=second.url).create_run("0").info.run_id
+        heard: list[dict[str, Any]] = []
+        with httpx.stream("GET", first.url + "/api/mlscope/events", timeout=20) as events:
+            lines = events.iter_lines()
+            for line in lines:  # the stream's first event: the version now
+                if line.startswith("data:"):
+                    break
+            MlflowClient(tracking_uri=second.url).log_metric(run_id, "loss", 0.5, step=1)
+            started = time.monotonic()
+            for line in lines:
+                if line.startswith("data:"):
+                    heard.append(json.loads(line[5:]))
+                    if run_id in heard[-1]["changed"] or time.monotonic() - started > 10:
+                        break
+        assert heard and run_id in heard[-1]["changed"] and heard[-1]["statuses"][run_id] == "RUNNING"
+        assert MlflowClient(tracking_uri=first.url).get_run(run_id).data.metrics == {"loss": 0.5}
