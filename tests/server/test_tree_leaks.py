@@ -53,3 +53,50 @@ def test_a_run_whose_details_fail_to_load_never_reads_the_servers_working_direct
         assert download.status_code == 404
         for response in (listing, download, history):
             assert SECRET not in response.text
+
+
+@pytest.fixture
+def crafted(tmp_path: Path) -> tuple[Path, Path]:
+    """A tree with one run (artifacts/model.txt inside it) and a folder outside the tree holding a secret."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text(SECRET)
+    root = tmp_path / "mlruns"
+    run_dir = write_run(write_experiment(root), RUN, name="crafted", params={"lr": "0.1"}, tags={"team": "a"})
+    (run_dir / "artifacts" / "model.txt").write_text("weights")
+    return root, outside
+
+
+def _artifact_texts(root: Path) -> list[str]:
+    texts = []
+    for client in _client(root):
+        texts.append(client.get(API + "/artifacts/list", params={"run_id": RUN}).text)
+        texts.append(client.get("/get-artifact", params={"run_uuid": RUN, "path": "passwd"}).text)
+    return texts
+
+
+def test_an_artifact_uri_outside_the_tree_is_not_served(crafted: tuple[Path, Path]) -> None:
+    root, outside = crafted
+    _set_meta(root / "1" / RUN, artifact_uri=outside.as_uri())
+    texts = _artifact_texts(root)
+    assert not any(SECRET in t or '"passwd"' in t for t in texts)
+    assert "outside the served tree" in texts[0]
+
+
+def test_an_artifacts_folder_symlinked_out_of_the_tree_is_not_served(crafted: tuple[Path, Path]) -> None:
+    root, outside = crafted
+    artifacts = root / "1" / RUN / "artifacts"
+    (artifacts / "model.txt").unlink()
+    artifacts.rmdir()
+    artifacts.symlink_to(outside)
+    assert not any(SECRET in t or '"passwd"' in t for t in _artifact_texts(root))
+
+
+def test_an_artifact_root_in_mlartifacts_beside_the_tree_is_served(crafted: tuple[Path, Path]) -> None:
+    root, _ = crafted
+    beside = root.parent / "mlartifacts" / "1" / RUN / "artifacts"
+    beside.mkdir(parents=True)
+    (beside / "beside.txt").write_text("ok")
+    _set_meta(root / "1" / RUN, artifact_uri=beside.as_uri())
+    for client in _client(root):
+        assert client.get("/get-artifact", params={"run_uuid": RUN, "path": "beside.txt"}).text == "ok"

@@ -154,6 +154,24 @@ class ArtifactLocations:
             raise UnsafePathError(f"Invalid path: '{proxied_path}' names no artifact folder that exists")
         return candidates[0]
 
+    def allows(self, folder: Path) -> bool:
+        """True when an artifact root lies, symlinks followed, inside the tree, beside it or under the destination.
+
+        A crafted run (``artifact_uri: file:///etc``, an ``artifacts`` folder symlinked to ``/etc``) must not
+        turn the server into a reader of any folder. A SQL store has no tree: its URIs come from its database.
+        """
+        if not self.tree.is_dir():
+            return True
+        trusted = [self.tree, self.tree.parent / DEFAULT_DESTINATION_NAME]
+        if self.destination is not None:
+            trusted.append(self.destination)
+        real = os.path.realpath(folder)
+        for root in trusted:
+            top = os.path.realpath(root)
+            if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+                return True
+        return False
+
     def folder_of_uri(self, uri: str) -> Path | None:
         """The local folder of a proxied artifact URI (None when the URI is not proxied or names nothing here)."""
         proxied = proxied_path_of(uri)

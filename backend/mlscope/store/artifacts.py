@@ -54,6 +54,18 @@ class SeriesImage:
 
 
 def _local_root(uri: str, fallback: Path, what: str, locations: ArtifactLocations | None) -> Path:
+    root = _found_root(uri, fallback, what, locations)
+    if locations is not None and not locations.allows(root):
+        raise ArtifactsUnavailable(
+            f"The artifacts of {what} are at '{os.path.realpath(root)}', outside the served tree: mlscope serves "
+            "artifact folders only inside the tree, in the mlartifacts folder beside it, or under --artifacts-destination."
+        )
+    return root
+
+
+def _found_root(uri: str, fallback: Path, what: str, locations: ArtifactLocations | None) -> Path:
+    if not uri:
+        return fallback
     if locations is not None:
         proxied = locations.folder_of_uri(uri)
         if proxied is not None:  # mlflow-artifacts: URIs, found in the tree or the artifacts destination
@@ -76,14 +88,14 @@ def artifact_root_for(run: Run, locations: ArtifactLocations | None = None) -> P
     ``locations`` resolves ``mlflow-artifacts:`` URIs (runs logged through a tracking server).
     """
     if not run.info.artifact_uri:
-        return run.path / "artifacts"
+        return _local_root("", run.path / "artifacts", f"run '{run.run_id}'", locations)
     return _local_root(run.info.artifact_uri, run.path / "artifacts", f"run '{run.run_id}'", locations)
 
 
 def model_artifact_root(model: LoggedModel, locations: ArtifactLocations | None = None) -> Path:
     """A logged model's artifact folder, with the same fallback for moved trees."""
     if not model.artifact_location:
-        return model.path / "artifacts"
+        return _local_root("", model.path / "artifacts", f"logged model '{model.model_id}'", locations)
     return _local_root(model.artifact_location, model.path / "artifacts", f"logged model '{model.model_id}'", locations)
 
 
