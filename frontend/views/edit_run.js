@@ -6,24 +6,27 @@ import { deleteRun, deleteRunTag, renameRun, restoreRun, setRunTag } from "../li
 import { showToast } from "../lib/toast.js";
 import { DescriptionEditor, Dialog, NOTE_TAG, TagsEditor, TextDialog, useReadOnly } from "./edit_common.js";
 
-/** Soft-delete runs with an undo toast (restore); errors show the server's message. */
-export async function deleteRunsWithUndo(runIds, label) {
+/** Soft-delete runs with an undo toast (restore); errors show the server's message. `after` runs after each change. */
+export async function deleteRunsWithUndo(runIds, label, after = () => {}) {
   try {
     for (const id of runIds) await deleteRun(id);
   } catch (err) {
     showToast(err.message, { error: true });
+    after();
     return false;
   }
+  after();
   showToast(`Deleted ${label}`, {
     undo: async () => {
       for (const id of runIds) await restoreRun(id);
+      after();
     },
   });
   return true;
 }
 
 /** Restore runs (deleted ones); errors show the server's message. */
-export async function restoreRuns(runIds, label) {
+export async function restoreRuns(runIds, label, after = () => {}) {
   try {
     for (const id of runIds) await restoreRun(id);
     showToast(`Restored ${label}`);
@@ -31,6 +34,8 @@ export async function restoreRuns(runIds, label) {
   } catch (err) {
     showToast(err.message, { error: true });
     return false;
+  } finally {
+    after();
   }
 }
 

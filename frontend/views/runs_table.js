@@ -10,6 +10,7 @@ import { combinedFilter, DEFAULT_SORT, LIFECYCLES, MODEL_VERSION_FILTERS, runsVi
 import { SearchBox } from "./search_box.js";
 import { useRunRows } from "./runs_data.js";
 import { useLive } from "./use_live.js";
+import { BulkRunActions } from "./edit_runs_bulk.js";
 
 /** Flatten top-level rows and expanded children into display items (index = position on screen). */
 function displayItems(data, expanded) {
@@ -193,6 +194,7 @@ export function RunsTable({ experimentIds, route, decorate = {} }) {
         ${!data.error && data.total !== null && data.count !== data.total ? html` <span class="muted">(${data.count.toLocaleString()} top-level)</span>` : ""}
       </span>
       <span class="spacer"></span>
+      <${BulkRunActions} selected=${selected} viewType=${viewType} onDone=${() => { setSelected(new Map()); data.reload(); }} />
       ${selected.size > 0 && html`<button class="link-btn" onClick=${() => setSelected(new Map())}>Clear selection</button>`}
       <a class=${`btn${selected.size >= 2 ? " btn-primary" : " disabled"}`} href=${selected.size >= 2 ? compareHref : undefined} aria-disabled=${selected.size < 2}>
         Compare${selected.size ? ` (${selected.size})` : ""}
