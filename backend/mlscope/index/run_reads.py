@@ -15,6 +15,7 @@ reads it again, never the other way round.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -79,21 +80,23 @@ def read_infos(tasks: list[tuple[str, str]]) -> list[InfoRecord]:
 def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]]:
     """(folders below base incl. folder itself, their signatures, file keys) of one key folder, sorted.
 
-    Each folder is stat'ed before it is listed; writers' temp files are skipped.
+    Each folder is stat'ed before it is listed; writers' temp files are skipped. Symlinks are never
+    followed (a crafted ``params/x -> /etc/passwd`` or a loop would read outside the tree or invent keys)
+    and only regular files are keys (a FIFO would block ``open`` forever).
     """
     folders, sigs, keys = [folder], [signature(base + folder)], []
-    stack = [(folder, "")]
+    stack = [(folder, "")] if not os.path.islink(base + folder) else []
     while stack:
         path, prefix = stack.pop()
         try:
             with os.scandir(base + path) as entries:
                 for entry in entries:
-                    if entry.is_dir():
+                    if entry.is_dir(follow_symlinks=False):
                         sub = path + "/" + entry.name
                         folders.append(sub)
                         sigs.append(signature(base + sub))
                         stack.append((sub, prefix + entry.name + "/"))
-                    elif not entry.name.startswith(TMP_PREFIX):
+                    elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(TMP_PREFIX):
                         keys.append(prefix + entry.name)
         except OSError:
             continue
@@ -108,14 +111,18 @@ def _read_values(base: str, folder: str, keys: list[str], with_sigs: bool) -> tu
     intern = sys.intern
     for key in keys:
         try:
-            fd = os.open(base + folder + "/" + key, os.O_RDONLY)
+            fd = os.open(base + folder + "/" + key, SAFE_OPEN)
         except OSError:
             if with_sigs:
                 sigs.append(MISSING)
             continue
         try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):  # replaced by a FIFO or device since it was listed
+                if with_sigs:
+                    sigs.append(MISSING)
+                continue
             if with_sigs:
-                st = os.fstat(fd)
                 sigs.append((st.st_mtime_ns, st.st_size, st.st_ino & ((1 << 63) - 1)))
             data = os.read(fd, 65536)
             if len(data) == 65536:
@@ -127,6 +134,10 @@ def _read_values(base: str, folder: str, keys: list[str], with_sigs: bool) -> tu
     return values, sigs
 
 
+# Key files are opened without following a final symlink and without blocking on a FIFO.
+SAFE_OPEN = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 def read_rest(fd: int) -> bytes:
     chunks = []
     while chunk := os.read(fd, 1 << 20):
@@ -136,9 +147,11 @@ def read_rest(fd: int) -> bytes:
 
 def _read_metric(path: str, key: str, old: tuple[Signature, int, Any] | None) -> tuple[Signature, int, Any]:
     """(signature, bytes consumed, latest point) of one metric file; reads only what was appended since `old`."""
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, SAFE_OPEN)
     try:
         st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileNotFoundError(f"not a regular file: {key}")
         sig = (st.st_mtime_ns, st.st_size, st.st_ino & ((1 << 63) - 1))
         if old is not None and old[0] == sig:
             return old
