@@ -119,6 +119,25 @@ def test_a_form_encoded_post_is_refused_as_mlflow_refuses_it(tracking_server: Li
         assert (response.status_code, response.json()["message"]) == (400, "Bad Request. Content-Type must be one of ['application/json'].")
 
 
+def test_a_cross_site_search_post_is_refused(tracking_server: LiveServer) -> None:
+    response = httpx.post(tracking_server.url + "/api/mlscope/runs/search", json={}, headers={"Sec-Fetch-Site": "cross-site"}, timeout=10)
+    assert response.status_code == 403
+
+
+def test_a_cross_site_get_that_does_work_is_refused(tracking_server: LiveServer) -> None:
+    """An <img> or no-cors fetch on another page must not make the server search or read files."""
+    headers = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}
+    for path in (API + "/experiments/search", "/get-artifact", "/ajax-api/2.0/mlflow/runs/search"):
+        response = httpx.get(tracking_server.url + path, headers=headers, timeout=10)
+        assert response.status_code == 403, path
+
+
+def test_a_link_followed_from_another_site_still_opens(tracking_server: LiveServer) -> None:
+    headers = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    assert httpx.get(tracking_server.url + API + "/experiments/search", headers=headers, timeout=10).status_code == 200
+    assert httpx.get(tracking_server.url + "/", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}, timeout=10).status_code == 200
+
+
 def test_mlflows_python_client_which_sends_no_origin_keeps_working(tracking_server: LiveServer) -> None:
     experiment_id = MlflowClient(tracking_server.url).create_experiment("python-client-writes")
     assert MlflowClient(tracking_server.url).get_experiment(experiment_id).name == "python-client-writes"

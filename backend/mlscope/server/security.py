@@ -29,6 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .errors import error_body, status_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Paths whose GETs do work (searches, histories, file reads): refused cross-site like writes.
+WORK_PREFIXES = ("/api/", "/ajax-api/", "/get-artifact", "/model-versions/get-artifact")
 READ_ONLY_MESSAGE = "This mlscope server is read-only (started with --read-only): it refuses every write."
 
 
@@ -46,16 +48,26 @@ class WriteGuard:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        if method not in SAFE_METHODS:
+        path = scope.get("path", "")
+        if method not in SAFE_METHODS or path.startswith(WORK_PREFIXES):
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            refusal = self.refusal(method, scope.get("path", ""), headers, scope.get("scheme", "http"))
+            refusal = self.refusal(method, path, headers, scope.get("scheme", "http"))
             if refusal is not None:
                 await _send_error(send, *refusal)
                 return
         await self.app(scope, receive, _with_nosniff(send))
 
     def refusal(self, method: str, path: str, headers: dict[str, str], scheme: str) -> tuple[str, str] | None:
-        """(error_code, message) when this request must not go on, else None."""
+        """(error_code, message) when this request must not go on, else None.
+
+        GETs that do work (API searches, artifact downloads) are refused cross-site too, so an
+        ``<img>`` or a no-cors fetch on another page cannot make the server search or read; a
+        top-level navigation (a link the user follows) still opens.
+        """
+        if method in SAFE_METHODS:
+            if method == "OPTIONS" or headers.get("sec-fetch-mode") == "navigate" or self._same_site(headers, scheme):
+                return None
+            return "PERMISSION_DENIED", "Cross-site request refused: a page on another site may not query this server."
         if not self._same_site(headers, scheme):
             origin = headers.get("origin") or f"a page on another site (Sec-Fetch-Site: {headers.get('sec-fetch-site')})"
             return (
