@@ -70,7 +70,10 @@ export function DescriptionEditor({ text, onSave, readOnly, what }) {
   };
   const onKeyDown = (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) save();
-    if (e.key === "Escape") setDraft(null);
+    if (e.key === "Escape") {
+      e.stopPropagation(); // cancels the edit only, not a dialog around it
+      setDraft(null);
+    }
   };
   if (draft === null) {
     return html`<div class="edit-description">
@@ -120,7 +123,13 @@ export function TagsEditor({ tags, onSet, onDelete, readOnly, hide = [] }) {
       return html`<tr data-tag=${k}><td class="key wrap">${k}</td><td>
         <input class="input input-sm" aria-label=${`Value of tag ${k}`} value=${editing.value} autofocus
           onInput=${(e) => setEditing({ key: k, value: e.currentTarget.value })}
-          onKeyDown=${(e) => { if (e.key === "Enter") saveEdit(); if (e.key === "Escape") setEditing(null); }} />
+          onKeyDown=${(e) => {
+            if (e.key === "Enter") saveEdit();
+            if (e.key === "Escape") {
+              e.stopPropagation();
+              setEditing(null);
+            }
+          }} />
         <button class="btn btn-small" onClick=${saveEdit} disabled=${write.busy}>Save</button>
         <button class="btn btn-small" onClick=${() => setEditing(null)}>Cancel</button>
       </td><td></td></tr>`;

@@ -115,3 +115,22 @@ def test_a_deleted_run_can_be_restored_from_its_page(page: Page, server: LiveSer
     page.get_by_role("button", name="Restore run").click()
     expect(page.get_by_role("button", name="Delete run")).to_be_visible()
     assert file_store(tree[0]).get_run(run_id).info.lifecycle_stage == "active"
+
+
+def test_escape_in_the_description_editor_cancels_the_edit_but_keeps_the_dialog(page: Page, server: LiveServer, tree: Tree) -> None:
+    open_run(page, server, tree, 0)
+    page.get_by_role("button", name="Edit description & tags").click()
+    page.get_by_role("button", name="Edit the description of this run").click()
+    page.get_by_label("Description (markdown)").press("Escape")
+    expect(page.get_by_label("Description (markdown)")).to_have_count(0)
+    expect(page.get_by_role("dialog", name="Description & tags")).to_be_visible()
+
+
+def test_a_refused_write_shows_the_servers_message(page: Page, server: LiveServer, tree: Tree) -> None:
+    run_id = open_run(page, server, tree, 1)
+    page.get_by_role("button", name="Rename").click()
+    page.get_by_label("Run name").fill("too late")
+    file_store(tree[0]).delete_run(run_id)  # behind the page's back: MLflow refuses edits of a deleted run
+    page.get_by_label("Run name").press("Enter")
+    expect(page.get_by_role("dialog").get_by_role("alert")).to_contain_text("must be in 'active' lifecycle_stage")
+    assert file_store(tree[0]).get_run(run_id).info.run_name != "too late"
