@@ -17,7 +17,6 @@ param, and a new param moves its folder's signature.
 from __future__ import annotations
 
 import sys
-import weakref
 from dataclasses import dataclass, field
 
 from .signatures import SIG_BYTES
@@ -25,7 +24,7 @@ from .signatures import SIG_BYTES
 BASE_FOLDERS = ("params", "tags", "inputs", "outputs")
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)
+@dataclass(frozen=True, slots=True)
 class Layout:
     folders: tuple[str, ...]  # BASE_FOLDERS, then nested params/ and tags/ folders
     tag_keys: tuple[str, ...]
@@ -62,7 +61,8 @@ class Layout:
         return self.paths[: len(self.folders)]
 
 
-_interned: weakref.WeakValueDictionary[tuple[tuple[str, ...], ...], Layout] = weakref.WeakValueDictionary()
+MAX_LAYOUTS = 20_000  # distinct layouts kept; beyond that the table starts afresh (runs keep theirs)
+_interned: dict[tuple[tuple[str, ...], ...], Layout] = {}
 
 
 def layout_of(folders: tuple[str, ...], tag_keys: tuple[str, ...], metric_folders: tuple[str, ...], metric_keys: tuple[str, ...]) -> Layout:
@@ -71,5 +71,7 @@ def layout_of(folders: tuple[str, ...], tag_keys: tuple[str, ...], metric_folder
     found = _interned.get(key)
     if found is None:
         found = Layout(*(tuple(sys.intern(name) for name in part) for part in key))
+        if len(_interned) >= MAX_LAYOUTS:
+            _interned.clear()
         _interned[key] = found
     return found

@@ -32,10 +32,11 @@ class RunEntry:
     offsets: tuple[int, ...] | None = None  # bytes consumed per metric file; None: each file up to its size
     info_ns: int = 0  # wall time meta_sig was taken (the info read) ...
     read_ns: int = 0  # ... and the oldest of sigs: a file changed again within its mtime's granularity could hide
-    base: str = ""  # str(run_dir) + "/": string paths avoid pathlib's cost in hot loops
 
-    def __post_init__(self) -> None:
-        self.base = str(self.run_dir) + os.sep
+    @property
+    def base(self) -> str:
+        """str(run_dir) + "/" (pathlib caches the str): string paths avoid pathlib's cost in hot loops."""
+        return str(self.run_dir) + os.sep
 
     @property
     def meta_path(self) -> str:
@@ -58,12 +59,12 @@ class RunEntry:
         outputs. Values rewritten in place (a tag set again) are left to the
         slow deep check.
         """
-        layout = self.layout
+        layout, base = self.layout, self.base
         if layout is None:
             return True
-        if packed_signatures(self.base, layout.metric_paths()) != self.sigs[layout.metrics_at :]:
+        if packed_signatures(base, layout.metric_paths()) != self.sigs[layout.metrics_at :]:
             return True
-        return not metrics_only and packed_signatures(self.base, layout.folder_paths()) != self.sigs[: layout.tags_at]
+        return not metrics_only and packed_signatures(base, layout.folder_paths()) != self.sigs[: layout.tags_at]
 
     @property
     def last_activity_ns(self) -> int:

@@ -12,6 +12,7 @@ without ever rescanning the tree.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -285,16 +286,17 @@ class RunIndex:
         return exp_id
 
     def _sync_run_dirs(self, entry: ExperimentEntry, exp_dir: Path, pending: list[tuple[str, str]] | None = None) -> None:
-        present = {p.name for p in reader.run_dirs(exp_dir)}
+        present = reader.run_dir_names(exp_dir)
         for rid in [r for r in entry.run_ids if r not in present]:
             self._forget_run(rid)
             entry.run_ids.discard(rid)
         exp_id, exp_path = entry.experiment.experiment_id, entry.experiment.path
+        folder = str(exp_path) + os.sep
         for name in sorted(present - entry.run_ids):
             if pending is not None:
-                pending.append((str(exp_path / name), exp_id))
+                pending.append((folder + name, exp_id))
             else:
-                self.adopt_info(read_info(str(exp_path / name), exp_id), exp_path)
+                self.adopt_info(read_info(folder + name, exp_id), exp_path)
 
     def adopt_info(self, record: InfoRecord, exp_dir: Path) -> RunEntry | None:
         """Add a run from its pass-one record (see run_reads.read_info); problems are reported, not raised."""
@@ -309,7 +311,7 @@ class RunIndex:
             self._report(run_dir, "meta", f"run id {info.run_id} also exists at {known.run_dir}")
             return None
         exp_entry = self._experiments.get(info.experiment_id)
-        if exp_entry is None or exp_entry.experiment.path != exp_dir:
+        if exp_entry is None or (exp_entry.experiment.path is not exp_dir and exp_entry.experiment.path != exp_dir):
             return None  # the experiment went away or moved meanwhile: the next scan finds the run again
         self._clear(run_dir, "meta")
         entry = RunEntry(run_dir, exp_dir, info, meta_sig, info_ns=read_ns)
@@ -374,7 +376,8 @@ class RunIndex:
         self._problems[(str(path), source)] = Problem(str(path), reason, kind)
 
     def _clear(self, path: Path, source: str) -> None:
-        self._problems.pop((str(path), source), None)
+        if self._problems:  # usually empty: skip building the key
+            self._problems.pop((str(path), source), None)
 
     def _mark_changed(self, run_id: str) -> None:
         self._changed_at[run_id] = self._next_version

@@ -220,12 +220,14 @@ def _read_details(base: str, exp_dir: str, previous: Previous | None, full: bool
     if previous is not None and not full and pack(io_sigs) == previous.sigs[2 * SIG_BYTES : 4 * SIG_BYTES]:
         inputs, outputs = previous.inputs, previous.outputs
         reused = True
-    else:
+    else:  # most runs have neither folder: their stat above said so, nothing more to read
         run_path = Path(base)
-        datasets, models = reader.read_inputs(run_path, Path(exp_dir))
-        inputs = (tuple((d.name, d.digest, d.source_type, d.source, d.schema, d.profile, d.tags) for d in datasets),
-                  tuple(m.model_id for m in models))
-        outputs = tuple((m.model_id, m.step) for m in reader.read_outputs(run_path))
+        inputs = ((), ())
+        if io_sigs[0] != MISSING:
+            datasets, models = reader.read_inputs(run_path, Path(exp_dir))
+            inputs = (tuple((d.name, d.digest, d.source_type, d.source, d.schema, d.profile, d.tags) for d in datasets),
+                      tuple(m.model_id for m in models))
+        outputs = tuple((m.model_id, m.step) for m in reader.read_outputs(run_path)) if io_sigs[1] != MISSING else ()
 
     # Metrics: re-listed only when a metric folder moved; a file is opened only when its signature moved.
     known: dict[str, tuple[Signature, int, Any]] = {}

@@ -14,6 +14,7 @@ Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
 MISSING: Signature = (0, -1, 0)
 SIG_BYTES = 24  # one packed signature
 INODE_MASK = (1 << 63) - 1  # inodes above 2**63 (some network filesystems) still fit an int64
+_DIR_FD = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
 
 
 def signature(path: str | os.PathLike[str]) -> Signature:
@@ -25,17 +26,30 @@ def signature(path: str | os.PathLike[str]) -> Signature:
 
 
 def packed_signatures(base: str, paths: tuple[str, ...] | list[str]) -> bytes:
-    """The signatures of base + each path, packed in order (a missing file packs as MISSING)."""
+    """The signatures of base + each path, packed in order (a missing file packs as MISSING).
+
+    Paths are stat'ed relative to base's open folder: a shorter lookup per
+    file than the full path, which counts when a restart checks 100,000 runs.
+    """
+    if not _DIR_FD:
+        return pack([signature(base + path) for path in paths])
     flat: list[int] = []
     extend = flat.extend
     stat = os.stat
-    for path in paths:
-        try:
-            st = stat(base + path)
-        except OSError:
-            extend(MISSING)
-            continue
-        extend((st.st_mtime_ns, st.st_size, st.st_ino & INODE_MASK))
+    try:
+        folder = os.open(base, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return array("q", MISSING * len(paths)).tobytes()
+    try:
+        for path in paths:
+            try:
+                st = stat(path, dir_fd=folder)
+            except OSError:
+                extend(MISSING)
+                continue
+            extend((st.st_mtime_ns, st.st_size, st.st_ino & INODE_MASK))
+    finally:
+        os.close(folder)
     return array("q", flat).tobytes()
 
 

@@ -80,6 +80,15 @@ def run_dirs(exp_dir: Path) -> list[Path]:
     return _subdirs(exp_dir, RESERVED_EXPERIMENT_FOLDERS)
 
 
+def run_dir_names(exp_dir: Path | str) -> set[str]:
+    """Names of the candidate run directories of an experiment, without building 100,000 Path objects."""
+    try:
+        with os.scandir(exp_dir) as entries:
+            return {e.name for e in entries if e.name not in RESERVED_EXPERIMENT_FOLDERS and not e.name.startswith(".") and e.is_dir()}
+    except OSError:
+        return set()
+
+
 # ----------------------------------------------------------------------- runs
 
 
@@ -190,7 +199,7 @@ def read_inputs(run_dir: Path, exp_dir: Path) -> tuple[tuple[DatasetInput, ...],
             models.append(ModelRef(source_id))
             continue
         try:
-            dataset = read_yaml(exp_dir / "datasets" / source_id / "meta.yaml")
+            dataset = _dataset_meta(exp_dir / "datasets" / source_id / "meta.yaml")
         except MalformedError:
             continue
         tags = link.get("tags") or {}
@@ -206,6 +215,27 @@ def read_inputs(run_dir: Path, exp_dir: Path) -> tuple[tuple[DatasetInput, ...],
             )
         )
     return tuple(datasets), tuple(models)
+
+
+_dataset_metas: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+
+
+def _dataset_meta(path: Path) -> dict[str, Any]:
+    """An experiment's dataset meta.yaml, read once per signature: thousands of runs name the same few datasets."""
+    key = str(path)
+    try:
+        st = os.stat(key)
+    except OSError:
+        raise MalformedError(f"{path.name} is missing") from None
+    sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+    cached = _dataset_metas.get(key)
+    if cached is not None and cached[0] == sig:
+        return cached[1]
+    meta = read_yaml(path)
+    if len(_dataset_metas) >= 4096:
+        _dataset_metas.clear()
+    _dataset_metas[key] = (sig, meta)
+    return meta
 
 
 def read_outputs(run_dir: Path) -> tuple[ModelRef, ...]:
