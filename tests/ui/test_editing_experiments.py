@@ -121,3 +121,14 @@ def test_restore_from_the_show_deleted_list(page: Page, server: LiveServer, tree
     page.get_by_role("button", name="Restore doomed").click()
     expect(page.get_by_role("button", name="Restore doomed")).to_have_count(0)
     assert file_store(tree[0]).get_experiment(doomed).lifecycle_stage == "active"
+
+
+def test_an_experiment_can_be_created_from_the_keyboard_alone(page: Page, server: LiveServer, tree: Tree) -> None:
+    page.goto(f"{server.url}/#/experiments")
+    page.get_by_role("button", name="New experiment").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Experiment name")).to_be_focused()
+    page.keyboard.type("keyboard-made")
+    page.keyboard.press("Enter")
+    expect(page.locator(".exp-header h1")).to_have_text("keyboard-made")
+    assert file_store(tree[0]).get_experiment_by_name("keyboard-made") is not None
