@@ -176,8 +176,11 @@ def _iso(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+CSV_BATCH = 500  # rows per chunk: the response streams, without a thread hop per row (10,000 hops cost ~1 s)
+
+
 def csv_lines(runs: list[Run], columns: Columns, models: dict[str, Any]) -> Iterator[str]:
-    """The header then one line per run, written a line at a time so the response streams."""
+    """The header then the runs' lines, CSV_BATCH at a time, so the response streams."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -191,7 +194,7 @@ def csv_lines(runs: list[Run], columns: Columns, models: dict[str, Any]) -> Iter
         CSV_HEAD + [f"params.{k}" for k in columns.params] + [f"metrics.{k}" for k in columns.metrics] + [f"tags.{k}" for k in columns.tags]
     )
     yield flush()
-    for run in runs:
+    for count, run in enumerate(runs, 1):
         row = row_json(run, columns, models)
         info = run.info
         duration = (info.end_time - info.start_time) / 1000 if info.end_time and info.start_time else ""
@@ -205,7 +208,11 @@ def csv_lines(runs: list[Run], columns: Columns, models: dict[str, Any]) -> Iter
             + metric_values
             + [run.tags.get(k, "") for k in columns.tags]
         )
-        yield flush()
+        if count % CSV_BATCH == 0:
+            yield flush()
+    rest = flush()
+    if rest:
+        yield rest
 
 
 def export_plan(queries: RunQueries, args: dict[str, Any], versions_of: VersionsOf | None = None) -> tuple[list[Run], Columns, dict[str, Any]]:
