@@ -61,14 +61,14 @@ def parse_page_token(page_token: str | bytes | None) -> int:
         raise SearchError("Invalid page token, could not base64-decode") from None
     try:
         parsed = json.loads(decoded)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is junk too
         raise SearchError(f"Invalid page token, decoded value={decoded!r}") from None
     offset = parsed.get("offset") if isinstance(parsed, dict) else None
     if not offset:
-        raise SearchError(f"Invalid page token, parsed value={parsed}")
+        raise SearchError(f"Invalid page token, parsed value={decoded[:200]!r}")
     try:
         number = int(offset)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # {"offset": 1e999}
         raise SearchError(f"Invalid page token, not stringable {offset}") from None
     if number < 0:
         raise SearchError(f"Invalid page token, negative offset {number}")

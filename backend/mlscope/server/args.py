@@ -16,7 +16,7 @@ from .errors import invalid
 
 async def request_args(request: Request) -> dict[str, Any]:
     """GET: query parameters (repeated keys become lists). POST: the JSON body."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is answered like GET, from the query string
         args: dict[str, Any] = {}
         for key, value in request.query_params.multi_items():
             if key in args:
@@ -29,7 +29,7 @@ async def request_args(request: Request) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        parsed = json.loads(body)
+        parsed = load_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(parsed, dict):
@@ -37,10 +37,29 @@ async def request_args(request: Request) -> dict[str, Any]:
     return parsed
 
 
-def string_arg(args: dict[str, Any], name: str, *, required: bool = False, default: str | None = None) -> str | None:
-    value = args.get(name)
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 309:  # past any double: no endpoint takes it, and float() of it overflows
+        raise ValueError(f"integer out of range: {text[:40]}...")
+    return int(text)
+
+
+def load_json(raw: str | bytes) -> Any:
+    """json.loads for request input: integers past a double and nesting too deep are ValueErrors."""
+    try:
+        return json.loads(raw, parse_int=_bounded_int)
+    except RecursionError:
+        raise ValueError("nesting too deep") from None
+
+
+def _last(value: Any) -> Any:
+    """A repeated query parameter's last value; an empty JSON list is no value."""
     if isinstance(value, list):
-        value = value[-1]
+        return value[-1] if value else None
+    return value
+
+
+def string_arg(args: dict[str, Any], name: str, *, required: bool = False, default: str | None = None) -> str | None:
+    value = _last(args.get(name))
     if value is None or value == "":
         if required:
             raise invalid(f"Missing value for required parameter '{name}'.")
@@ -51,16 +70,16 @@ def string_arg(args: dict[str, Any], name: str, *, required: bool = False, defau
 
 
 def int_arg(args: dict[str, Any], name: str, *, default: int | None = None, low: int | None = None, high: int | None = None) -> int | None:
-    raw = args.get(name)
-    if isinstance(raw, list):
-        raw = raw[-1]
+    raw = _last(args.get(name))
     if raw is None or raw == "":
         return default
     try:
+        if isinstance(raw, bool) or (isinstance(raw, str) and len(raw) > 40):
+            raise ValueError
         value = int(raw)
         if isinstance(raw, float) and raw != value:
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise invalid(f"Invalid value {raw!r} for parameter '{name}': expected an integer.") from None
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"between {low} and {high}" if low is not None and high is not None else f">= {low}" if low is not None else f"<= {high}"
@@ -255,9 +274,9 @@ async def json_body(request: Request) -> tuple[dict[str, Any], int]:
             raise invalid("Bad Request. Content-Type must be one of ['application/json'].")
     raw = await request.body()
     try:
-        body = json.loads(raw) if raw.strip() else None
+        body = load_json(raw) if raw.strip() else None
         if isinstance(body, str):  # older clients double-encode
-            body = json.loads(body)
+            body = load_json(body)
     except (ValueError, UnicodeDecodeError):
         body = None
     return (body if isinstance(body, dict) else {}), len(raw)
