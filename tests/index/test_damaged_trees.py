@@ -62,3 +62,13 @@ def test_a_symlink_loop_in_metrics_invents_no_keys(tmp_path: Path) -> None:
     (run_dir / "metrics" / "loop").symlink_to(run_dir / "metrics")
     run = build(root).run(RUN)
     assert run is not None and set(run.metrics) == {"acc"}
+
+
+def test_a_yaml_alias_bomb_in_meta_yaml_is_refused_and_reported(tmp_path: Path) -> None:
+    root, run_dir = the_run(tmp_path)
+    good = (run_dir / "meta.yaml").read_text()
+    levels = ['a0: &a0 ["' + "x" * 10 + '"]'] + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    (run_dir / "meta.yaml").write_text(good + "\n".join(levels) + "\nrun_name: *a8\n")
+    index = build(root)
+    assert index.run(RUN) is None
+    assert any("aliases" in p.reason for p in index.problems())

@@ -12,6 +12,8 @@ import yaml
 from .errors import MalformedError
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# MLflow's meta.yaml files are a few KB (a dataset's schema and profile at most a few MB).
+MAX_YAML_BYTES = 16 << 20
 
 
 def read_bytes(path: Path | str) -> bytes:
@@ -40,9 +42,13 @@ def read_yaml(path: Path | str) -> dict[str, Any]:
 
 def parse_yaml(raw: bytes, name: str = "meta.yaml") -> dict[str, Any]:
     """A meta.yaml's mapping; MalformedError naming the file when it is not one."""
+    if len(raw) > MAX_YAML_BYTES:
+        raise MalformedError(f"{name} is too large ({len(raw):,} bytes; at most {MAX_YAML_BYTES:,})")
     data = flat_yaml(raw)
     if data is None:
         try:
+            if b"*" in raw and any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(raw, Loader=_Loader)):
+                raise MalformedError(f"{name} uses YAML aliases, which MLflow never writes (refused: an alias bomb)")
             data = yaml.load(raw, Loader=_Loader)
         except yaml.YAMLError as exc:
             raise MalformedError(f"{name} is not valid YAML: {_first_line(exc)}") from None
