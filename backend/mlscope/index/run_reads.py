@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from ..store import metric_files, reader
 from ..store.atomic import TMP_PREFIX
 from ..store.errors import MalformedError
+from ..store.meta_yaml import read_yaml
 from ..store.model import RunInfo
 from .layout import BASE_FOLDERS, Layout, layout_of
 from .signatures import MISSING, SIG_BYTES, Signature, pack, packed_signatures, signature, unpack
@@ -59,10 +60,9 @@ def read_info(run_dir: str, experiment_id: str) -> InfoRecord:
     name = os.path.basename(run_dir)
     now = time.time_ns()
     meta_sig = signature(run_dir + "/meta.yaml")
-    path = Path(run_dir)
     try:
-        reader.check_run_layout(path)
-        fields = info_fields(reader.read_run_info(path, experiment_id))
+        reader.check_run_layout(run_dir)
+        fields = info_fields(reader.run_info_from_meta(read_yaml(run_dir + "/meta.yaml"), name, experiment_id))
     except MalformedError as exc:
         return (name, meta_sig, None, str(exc), now)
     run_id, exp_id, run_name, user_id, status, start, end, stage, *rest = fields

@@ -94,13 +94,17 @@ def run_dir_names(exp_dir: Path | str) -> set[str]:
 
 def read_run_info(run_dir: Path, experiment_id: str) -> RunInfo:
     """Parse a run's meta.yaml, accepting legacy fields (run_uuid, name, int status)."""
-    meta = read_yaml(run_dir / "meta.yaml")
+    return run_info_from_meta(read_yaml(run_dir / "meta.yaml"), run_dir.name, experiment_id)
+
+
+def run_info_from_meta(meta: dict[str, Any], folder_name: str, experiment_id: str) -> RunInfo:
+    """A RunInfo from a run's parsed meta.yaml; MalformedError when it does not belong in its folder."""
     run_id = meta.get("run_id") or meta.get("run_uuid")
     if not run_id:
         raise MalformedError("meta.yaml has no run_id")
     run_id = str(run_id)
-    if run_id != run_dir.name:
-        raise MalformedError(f"meta.yaml says run_id {run_id} but the folder is {run_dir.name}")
+    if run_id != folder_name:
+        raise MalformedError(f"meta.yaml says run_id {run_id} but the folder is {folder_name}")
     meta_experiment = meta.get("experiment_id")
     if meta_experiment is not None and str(meta_experiment) != experiment_id:
         raise MalformedError(f"meta.yaml says experiment_id {meta_experiment} but the run is in {experiment_id}")
@@ -130,8 +134,8 @@ def status_name(value: Any) -> str:
     return text if text in STATUS_BY_INT.values() else "RUNNING"
 
 
-def check_run_layout(run_dir: Path) -> None:
-    missing = [name for name in ("metrics", "params") if not os.path.isdir(run_dir / name)]
+def check_run_layout(run_dir: Path | str) -> None:
+    missing = [name for name in ("metrics", "params") if not os.path.isdir(os.path.join(run_dir, name))]
     if missing:
         raise MalformedError(f"run folder has no {' or '.join(missing)}/ subfolder")
 
