@@ -179,10 +179,30 @@ def _iso(ms: int | None) -> str:
 CSV_BATCH = 500  # rows per chunk: the response streams, without a thread hop per row (10,000 hops cost ~1 s)
 
 
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @ (not a number) gets a leading '."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+class _SafeWriter:
+    """csv.writer whose rows are neutralised against formula injection (names and values come from the tree)."""
+
+    def __init__(self, buffer: io.StringIO) -> None:
+        self._writer = csv.writer(buffer)
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow([safe_cell(cell) for cell in row])
+
+
 def csv_lines(runs: list[Run], columns: Columns, models: dict[str, Any]) -> Iterator[str]:
     """The header then the runs' lines, CSV_BATCH at a time, so the response streams."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = _SafeWriter(buffer)
 
     def flush() -> str:
         text = buffer.getvalue()
