@@ -156,3 +156,11 @@ def test_several_workers_share_one_tree_without_losing_writes(start, monkeypatch
         assert [m.step for m in client.get_metric_history(run_id, "loss")] == list(range(50))
         assert client.get_run(run_id).data.params == {"worker": str(worker)}  # whichever worker answers
         assert [m.value for m in client.get_metric_history(shared, f"w{worker}")] == [float(s) for s in range(50)]
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_a_port_out_of_range_is_one_error_line_and_exit_code_2(port: str) -> None:
+    result = run_cli("ui", "--port", port)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("mlscope ui: error: argument -p/--port: invalid port")

@@ -29,6 +29,17 @@ from . import sql_store
 from .usage import UsageError
 
 DEFAULT_PORT = 5000
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0-65535 (0: any free port): argparse turns anything else into one error line and exit code 2."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: expected a number from 0 to 65535") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: expected a number from 0 to 65535")
+    return port
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 IGNORED_SERVER_OPTIONS = ("gunicorn_opts", "uvicorn_opts", "waitress_opts")
 
@@ -187,7 +198,7 @@ def add_serve_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
         "(default: $MLFLOW_TRACKING_URI, else ./mlruns if it exists, else ./mlflow.db if it exists, else ./mlruns)",
     )
     p.add_argument("-h", "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for every interface)")
-    p.add_argument("-p", "--port", type=int, default=DEFAULT_PORT, help="port (default 5000)")
+    p.add_argument("-p", "--port", type=port_number, default=DEFAULT_PORT, help="port (default 5000)")
     p.add_argument("-w", "--workers", type=int, default=1, help="worker processes serving the one tree (default 1)")
     p.add_argument("--read-only", action="store_true", help="serve everything but refuse every write (403), for sharing")
     p.add_argument("--default-artifact-root", help="artifact location of experiments created through the server")
