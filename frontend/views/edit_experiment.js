@@ -8,7 +8,7 @@ import { hrefFor } from "../lib/router.js";
 import { showToast } from "../lib/toast.js";
 import { useLive } from "./use_live.js";
 import { reloadExperiments } from "./experiments.js";
-import { DescriptionEditor, Dialog, NOTE_TAG, TagsEditor, TextDialog, WriteError, useReadOnly, useWrite } from "./edit_common.js";
+import { DescriptionEditor, Dialog, NOTE_TAG, TagsEditor, TextDialog, WriteError, useReadOnly, useWritable, useWrite } from "./edit_common.js";
 
 /** The sidebar's "New experiment" button and its dialog (name, artifact location, tags). */
 export function NewExperimentButton() {
@@ -79,7 +79,8 @@ const tagMap = (experiment) => Object.fromEntries((experiment.tags || []).map((t
 /** Above one experiment's runs: its name with Rename / Delete (or Restore), its description and tags. */
 export function ExperimentHeader({ experimentId }) {
   const { experiment, error, reload } = useMlflowExperiment(experimentId);
-  const readOnly = useReadOnly();
+  const writable = useWritable();
+  const readOnly = writable !== true;
   const [renaming, setRenaming] = useState(false);
   const [open, setOpen] = useState(false);
   if (error) return html`<div class="error-box">${error}</div>`;
@@ -106,7 +107,7 @@ export function ExperimentHeader({ experimentId }) {
     }
   };
   const userTags = Object.keys(tags).filter((k) => !k.startsWith("mlflow.")).length;
-  return html`<section class="exp-header" aria-label="Experiment">
+  return html`<section class="exp-header" aria-label="Experiment" data-writable=${String(writable)}>
     <div class="edit-row">
       <h1 class="exp-title">${experiment.name}</h1>
       ${deleted && html`<span class="badge">deleted</span>`}

@@ -95,7 +95,7 @@ def test_bulk_delete_of_100_runs(page: Page, hundred: tuple[LiveServer, Tree]) -
     expect(page.locator(".run-count")).to_contain_text("100 runs")
     page.get_by_label("Select loaded runs").check()
     page.get_by_role("button", name="Delete (100)").click()
-    expect(page.locator(".run-count")).to_have_text(re.compile(r"^\s*0 runs"), timeout=30_000)
+    expect(page.locator(".run-count")).to_have_text(re.compile(r"^\s*0 runs"), timeout=90_000)  # 100 sequential requests on a loaded test machine
     assert set(stages(root, ids["runs"])) == {"deleted"}
 
 
@@ -103,7 +103,7 @@ def test_read_only_server_shows_no_edit_controls(page: Page, read_only: tuple[Li
     server, (_, ids) = read_only
     page.goto(f"{server.url}/#/experiments/{ids['vision']}")
     page.get_by_label("Select run-0").check()
-    expect(page.locator(".exp-header h1")).to_have_text("vision")
+    expect(page.locator(".exp-header[data-writable=false] h1")).to_have_text("vision")  # the status has answered
     for name in ["New experiment", "Rename", "Delete experiment", "Delete (1)", "Add tag (1)"]:
         expect(page.get_by_role("button", name=name)).to_have_count(0)
     page.goto(f"{server.url}/#/experiments/{ids['vision']}/runs/{ids['runs'][0]}")
