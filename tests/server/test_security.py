@@ -138,6 +138,20 @@ def test_a_link_followed_from_another_site_still_opens(tracking_server: LiveServ
     assert httpx.get(tracking_server.url + "/", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}, timeout=10).status_code == 200
 
 
+def test_a_body_declared_too_large_is_refused_before_it_is_read(tracking_server: LiveServer) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(tracking_server.url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(b"POST /api/mlscope/runs/search HTTP/1.1\r\nHost: " + url.netloc.encode()
+                     + b"\r\nContent-Type: application/json\r\nContent-Length: 300000000\r\n\r\n{")
+        answer = b""
+        while b"}" not in answer and (chunk := sock.recv(65536)):
+            answer += chunk
+    assert answer.decode().startswith("HTTP/1.1 400") and "Request body too large" in answer.decode()
+
+
 def test_mlflows_python_client_which_sends_no_origin_keeps_working(tracking_server: LiveServer) -> None:
     experiment_id = MlflowClient(tracking_server.url).create_experiment("python-client-writes")
     assert MlflowClient(tracking_server.url).get_experiment(experiment_id).name == "python-client-writes"

@@ -29,6 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .errors import error_body, status_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# JSON request bodies (log-batch's 1,000 metrics are ~100 KB); artifact uploads (PUT) are streamed to disk, not bounded here.
+MAX_JSON_BODY = 64 << 20
 # Paths whose GETs do work (searches, histories, file reads): refused cross-site like writes.
 WORK_PREFIXES = ("/api/", "/ajax-api/", "/get-artifact", "/model-versions/get-artifact")
 READ_ONLY_MESSAGE = "This mlscope server is read-only (started with --read-only): it refuses every write."
@@ -75,6 +77,8 @@ class WriteGuard:
                 f"Cross-site request refused: {origin} may not change data on this server. "
                 "Start it with --cors-allowed-origins <origin> to allow that origin.",
             )
+        if method != "PUT" and _declared_length(headers) > MAX_JSON_BODY:
+            return "INVALID_PARAMETER_VALUE", f"Request body too large: at most {MAX_JSON_BODY:,} bytes."
         if method == "POST":
             content_type = headers.get("content-type")
             if content_type is None:
@@ -101,6 +105,14 @@ class WriteGuard:
             return True  # not a browser: MLflow's client, curl, scripts
         parts = urlsplit(origin)
         return origin != "null" and parts.scheme == scheme and parts.netloc.lower() == headers.get("host", "").lower()
+
+
+def _declared_length(headers: dict[str, str]) -> int:
+    """The Content-Length a client declared (0 when absent or junk): refused before any byte is read."""
+    try:
+        return int(headers.get("content-length", "0")[:20])
+    except ValueError:
+        return 0
 
 
 async def _send_error(send: Send, error_code: str, message: str) -> None:
