@@ -100,3 +100,11 @@ def test_an_artifact_root_in_mlartifacts_beside_the_tree_is_served(crafted: tupl
     _set_meta(root / "1" / RUN, artifact_uri=beside.as_uri())
     for client in _client(root):
         assert client.get("/get-artifact", params={"run_uuid": RUN, "path": "beside.txt"}).text == "ok"
+
+
+def test_a_temp_file_left_by_a_killed_writer_is_not_listed(crafted: tuple[Path, Path]) -> None:
+    root, _ = crafted
+    (root / "1" / RUN / "artifacts" / ".mlscope-tmp-123-model.txt").write_text("half")
+    for client in _client(root):
+        listing = client.get(API + "/artifacts/list", params={"run_id": RUN}).json()
+    assert [f["path"] for f in listing["files"]] == ["model.txt"]

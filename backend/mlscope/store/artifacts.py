@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from .atomic import TMP_PREFIX
 from .model import LoggedModel, Run
 from .paths import NotLocalError, local_path
 
@@ -172,7 +173,7 @@ def list_artifacts(root: Path, relative: str, limit: int | None = None) -> tuple
         names = sorted(scan, key=lambda e: e.name)
     truncated = False
     for item in names:
-        if item.name.startswith(TEMP_ARTIFACT_PREFIX):
+        if item.name.startswith((TEMP_ARTIFACT_PREFIX, TMP_PREFIX)):
             continue
         if item.is_symlink() and not entry_inside(item.path, real_root):
             continue
@@ -206,7 +207,7 @@ def walk_files(folder: Path, real_root: Path) -> list[tuple[Path, str]]:
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames.sort()
         for name in sorted(filenames):
-            if name.startswith(TEMP_ARTIFACT_PREFIX):
+            if name.startswith((TEMP_ARTIFACT_PREFIX, TMP_PREFIX)):
                 continue
             full = os.path.join(dirpath, name)
             if os.path.islink(full) and not entry_inside(full, real_root):
