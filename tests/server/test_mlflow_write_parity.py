@@ -9,6 +9,7 @@ DEVIATIONS with what mlscope answers, and checked too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -629,6 +630,45 @@ def log_outputs(api: RestApi) -> httpx.Response:
     return api.get("/runs/get", run_id=run_id)
 
 
+def model_json(run_id: str, **changes: Any) -> str:
+    """What MLflow 3's log_model sends to runs/log-model (Model.get_tags_dict())."""
+    model = {
+        "run_id": run_id,
+        "artifact_path": "model",
+        "utc_time_created": "2026-01-01 00:00:00.000000",
+        "model_uuid": "abc",
+        "flavors": {"python_function": {"loader_module": "mlflow.sklearn", "config": {"x": 1}}, "sklearn": {"sklearn_version": "1.5"}},
+        **changes,
+    }
+    return json.dumps({k: v for k, v in model.items() if v is not None})
+
+
+@case
+def log_model_records_the_model_history(api: RestApi) -> httpx.Response:
+    run_id = api.run()
+    api.post("/runs/log-model", {"run_id": run_id, "model_json": model_json(run_id)})
+    api.post("/runs/log-model", {"run_id": run_id, "model_json": model_json(run_id, artifact_path="second", model_uuid=None)})
+    return api.get("/runs/get", run_id=run_id)
+
+
+@case
+def log_model_json_malformed(api: RestApi) -> httpx.Response:
+    return api.post("/runs/log-model", {"run_id": api.run(), "model_json": "{not json"})
+
+
+@case
+def log_model_json_missing_a_field(api: RestApi) -> httpx.Response:
+    run_id = api.run()
+    return api.post("/runs/log-model", {"run_id": run_id, "model_json": model_json(run_id, utc_time_created=None)})
+
+
+@case
+def log_model_to_a_deleted_run(api: RestApi) -> httpx.Response:
+    run_id = api.run()
+    api.post("/runs/delete", {"run_id": run_id})
+    return api.post("/runs/log-model", {"run_id": run_id, "model_json": model_json(run_id)})
+
+
 # ------------------------------------------------- where mlflow server fails
 
 
@@ -687,3 +727,16 @@ def test_mlscope_answers_as_mlflow_server(servers: tuple[str, str], name: str) -
             assert ours["message"] == theirs["message"]
     else:
         assert ours == theirs
+
+
+def test_log_model_history_tag_is_written_as_mlflow_server_writes_it(servers: tuple[str, str]) -> None:
+    values = []
+    for url in servers:
+        api = RestApi(url, prefix="log-model-history")
+        try:
+            response = log_model_records_the_model_history(api)
+            tags = {t["key"]: t["value"] for t in response.json()["run"]["data"]["tags"]}
+            values.append(api.normalise(tags["mlflow.log-model.history"]))
+        finally:
+            api.close()
+    assert values[0] == values[1]

@@ -11,6 +11,7 @@ each process's index picks up the others' within its refresh interval.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..store.writer import DEFAULT_EXPERIMENT_ID, TreeWriter
 from .run_index import RunIndex
 
 RUN_NAME_TAG = "mlflow.runName"
+LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 
 
 class MetricPoint(NamedTuple):  # a tuple: a log-batch makes a thousand of them per request
@@ -300,6 +302,21 @@ class TrackingWrites:
         validation.check_run_id(run_id)
         meta = self._active_run(run_id)
         self.writer.log_inputs(run_id, datasets, models)
+        self._noted(run_id, meta)
+
+    def record_logged_model(self, run_id: str, model: dict[str, Any]) -> None:
+        """Append a model's summary to the run's ``mlflow.log-model.history`` tag (MLflow's runs/log-model)."""
+        validation.check_run_id(run_id)
+        meta = self._active_run(run_id)
+        path = key_path(self.writer.run_dir(run_id) / "tags", LOG_MODEL_HISTORY_TAG)
+        history = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+        entry = {key: model.get(key) for key in ("run_id", "artifact_path", "utc_time_created", "model_uuid")}
+        for key in ("run_id", "artifact_path"):  # Model.to_dict leaves these out when null
+            if entry[key] is None:
+                del entry[key]
+        flavors = model.get("flavors") or {}
+        entry["flavors"] = {name: ({k: v for k, v in conf.items() if k != "config"} if isinstance(conf, dict) else conf) for name, conf in flavors.items()}
+        self.writer.set_tag(run_id, LOG_MODEL_HISTORY_TAG, json.dumps([*history, entry]))
         self._noted(run_id, meta)
 
     def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None:

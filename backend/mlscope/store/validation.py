@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import posixpath
 import re
@@ -261,8 +260,3 @@ def check_input_tag(key: str, value: str) -> None:
         raise invalid(exceeds_maximum_length("key", MAX_INPUT_TAG_KEY_SIZE))
     if len(value) > MAX_INPUT_TAG_VALUE_SIZE:
         raise invalid(exceeds_maximum_length("value", MAX_INPUT_TAG_VALUE_SIZE))
-
-
-def metric_value_text(value: float) -> str:
-    """How FileStore writes a value into a metric line (Python's str(float))."""
-    return str(float(value)) if not math.isnan(value) else "nan"

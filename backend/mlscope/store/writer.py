@@ -322,13 +322,13 @@ class TreeWriter:
         """The run's folder, or an error if the run is deleted (MLflow refuses writes then)."""
         meta = self.run_meta(run_id)
         if meta.get("lifecycle_stage", ACTIVE) != ACTIVE:
-            raise StoreError(f"The run {run_id} must be in the 'active' state. Current state is {meta.get('lifecycle_stage')}.")
+            raise StoreError(f"The run {run_id} must be in 'active' lifecycle_stage.")  # FileStore's words
         return self.run_dir(run_id)
 
     def update_run_info(self, run_id: str, status: str | None = None, end_time: int | None = None, run_name: str | None = None, *, clear_end_time: bool = False) -> None:
         meta = self.run_meta(run_id)
         if meta.get("lifecycle_stage", ACTIVE) != ACTIVE:
-            raise StoreError(f"The run {run_id} must be in the 'active' state. Current state is {meta.get('lifecycle_stage')}.")
+            raise StoreError(f"The run {run_id} must be in 'active' lifecycle_stage.")
         if status is not None:
             meta["status"] = INT_BY_STATUS[status]
         if end_time is not None or clear_end_time:

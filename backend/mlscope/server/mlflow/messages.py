@@ -127,6 +127,8 @@ LOG_INPUTS = Message(
     }
 )
 LOG_INPUTS_SCHEMA = {"run_id": (REQUIRED, IS_STRING), "datasets": (IS_ARRAY,), "models": (IS_ARRAY,)}
+LOG_MODEL = Message({"run_id": STRING, "model_json": STRING})
+LOG_MODEL_SCHEMA = {"run_id": (IS_STRING, REQUIRED), "model_json": (IS_STRING, REQUIRED)}
 LOG_OUTPUTS = Message({"run_id": STRING, "models": Repeated(Message({"model_id": STRING, "step": INT}))})
 LOG_OUTPUTS_SCHEMA = {"run_id": (REQUIRED, IS_STRING), "models": (REQUIRED, IS_ARRAY)}
 

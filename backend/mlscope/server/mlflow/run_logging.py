@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +13,7 @@ from ...index.tracking_writes import MetricPoint
 from ...store import validation
 from ...store.model import DatasetInput
 from ..args import json_body, mlflow_message, parse_message
+from ..errors import invalid
 from ..state import writes_of
 from . import messages as m
 from .endpoint import Endpoint, post
@@ -88,6 +90,23 @@ async def log_inputs(request: Request) -> JSONResponse:
     return JSONResponse(EMPTY)
 
 
+async def log_model(request: Request) -> JSONResponse:
+    """runs/log-model: MLflow's log_model records the model in the run's mlflow.log-model.history tag."""
+    body = await mlflow_message(request, m.LOG_MODEL, m.LOG_MODEL_SCHEMA)
+    model_json = body.get("model_json", "")
+    try:
+        model = json.loads(model_json)
+    except ValueError:
+        model = None
+    if not isinstance(model, dict):
+        raise invalid(f"Malformed model info. \n {model_json} \n is not a valid JSON.")
+    missing = {"artifact_path", "flavors", "utc_time_created", "run_id"} - set(model)
+    if missing:
+        raise invalid(f"Model json is missing mandatory fields: {missing}")
+    await run_in_threadpool(writes_of(request).record_logged_model, body.get("run_id", ""), model)
+    return JSONResponse(EMPTY)
+
+
 async def log_outputs(request: Request) -> JSONResponse:
     body = await mlflow_message(request, m.LOG_OUTPUTS, m.LOG_OUTPUTS_SCHEMA)
     models = [(item.get("model_id", ""), item.get("step", 0)) for item in body.get("models", [])]
@@ -103,4 +122,5 @@ endpoints: list[Endpoint] = [
     post("/runs/log-batch", log_batch),
     post("/runs/log-inputs", log_inputs),
     post("/runs/outputs", log_outputs),
+    post("/runs/log-model", log_model),
 ]
