@@ -19,6 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ..index import RunIndex
+from ..index.cache_file import CacheFile
 from ..index.model_writes import LoggedModelWrites
 from ..index.registry import Registry
 from ..index.tracking_writes import TrackingWrites
@@ -102,7 +103,8 @@ def create_app(
         overrides["refresh_interval"] = refresh_interval
     settings = replace(settings, **overrides)
     refresh_interval = settings.refresh_interval
-    index = sql_backend.index if sql_backend is not None else RunIndex(root)
+    cache = CacheFile(root) if settings.index_cache and sql_backend is None else None
+    index = sql_backend.index if sql_backend is not None else RunIndex(root, cache=cache)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -121,6 +123,8 @@ def create_app(
                 await task
             if sql_backend is not None:
                 sql_backend.close()
+            else:  # stop a first build's reader processes; save the index's snapshot if it changed
+                await asyncio.to_thread(index.close)
 
     hosts = ["*"] if "*" in settings.allowed_hosts else [*LOCAL_HOSTS, *settings.allowed_hosts]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
