@@ -2,6 +2,7 @@
 import { html, render, useEffect, useState } from "./lib/html.js";
 import { useRoute, hrefFor, listParam } from "./lib/router.js";
 import { fetchProblems, fetchStatus } from "./lib/api.js";
+import { connectionState, isOnline, onConnectionChange, probe } from "./lib/connection.js";
 import { ErrorBoundary } from "./lib/error_boundary.js";
 import { usePageTitle } from "./lib/page_title.js";
 import { useDismiss } from "./lib/use_dismiss.js";
@@ -10,28 +11,72 @@ import { ExperimentsSidebar, useExperiments } from "./views/experiments.js";
 import { ExperimentView } from "./views/experiment_view.js";
 import { LazyView } from "./views/lazy_view.js";
 
-/** Polls index progress: fast while the first build runs, slowly afterwards (to notice new problems). */
+/**
+ * Polls index progress: fast while the first build runs, slowly afterwards (to notice new problems).
+ * While the server is unreachable it waits for lib/connection.js to say it is back (no polling of its own).
+ */
 function useIndexStatus() {
   const [status, setStatus] = useState(null);
   useEffect(() => {
     let stopped = false;
     let timer = null;
     const tick = async () => {
+      clearTimeout(timer);
+      timer = null;
       try {
         const next = await fetchStatus();
-        if (!stopped) setStatus(next);
+        if (stopped) return;
+        setStatus(next);
         timer = setTimeout(tick, next.ready ? 5000 : 400);
       } catch {
-        timer = setTimeout(tick, 2000);
+        // unreachable: the connection listener below resumes polling; an HTTP error: try again later
+        if (!stopped && isOnline()) timer = setTimeout(tick, 5000);
       }
     };
     tick();
+    const unlisten = onConnectionChange(({ online }) => online && !stopped && !timer && tick());
     return () => {
       stopped = true;
       clearTimeout(timer);
+      unlisten();
     };
   }, []);
   return status;
+}
+
+/** Says when the server stopped answering, when the next try is, and that it came back. */
+function ConnectionBanner() {
+  const [state, setState] = useState(connectionState());
+  const [, setNow] = useState(0);
+  const [back, setBack] = useState(false);
+  useEffect(() => {
+    let wasOnline = state.online;
+    let hide = null;
+    const unlisten = onConnectionChange((next) => {
+      setState(next);
+      if (next.online && !wasOnline) {
+        setBack(true);
+        clearTimeout(hide);
+        hide = setTimeout(() => setBack(false), 3000);
+      }
+      wasOnline = next.online;
+    });
+    const tick = setInterval(() => setNow(Date.now()), 1000); // the countdown
+    return () => {
+      unlisten();
+      clearInterval(tick);
+      clearTimeout(hide);
+    };
+  }, []);
+  if (state.online) {
+    return back ? html`<div class="connection-banner ok" role="status">Reconnected: the page is up to date again.</div>` : null;
+  }
+  const seconds = state.nextAt ? Math.max(0, Math.ceil((state.nextAt - Date.now()) / 1000)) : 0;
+  return html`<div class="connection-banner" role="alert">
+    <strong>Connection to the mlscope server lost.</strong>
+    <span>${seconds ? `Retrying in ${seconds} s…` : "Retrying…"}</span>
+    <button class="link-btn" onClick=${() => probe()}>Retry now</button>
+  </div>`;
 }
 
 function useProblems(version) {
@@ -231,6 +276,7 @@ function App() {
       <${ProblemsButton} problems=${problems} />
       <${ThemeToggle} />
     </header>
+    <${ConnectionBanner} />
     <${Routes} route=${route} />
   </div>`;
 }

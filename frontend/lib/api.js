@@ -1,4 +1,6 @@
 // The one API client: JSON in, JSON out, errors as ApiError carrying the server's message.
+// Requests go through lib/connection.js, which notices when the server stops answering.
+import { send } from "./connection.js";
 
 export class ApiError extends Error {
   constructor(message, status, code) {
@@ -35,13 +37,13 @@ async function parse(response) {
 
 /** GET path with query params (arrays repeat the key). */
 export async function getJSON(path, params, { signal } = {}) {
-  return parse(await fetch(path + toQuery(params), { signal, headers: { Accept: "application/json" } }));
+  return parse(await send(path + toQuery(params), { signal, headers: { Accept: "application/json" } }));
 }
 
 /** POST a JSON body. */
 export async function postJSON(path, body, { signal } = {}) {
   return parse(
-    await fetch(path, {
+    await send(path, {
       method: "POST",
       signal,
       headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -100,7 +102,7 @@ const REGISTRY = "/ajax-api/2.0/mlflow";
 /** A JSON request with any method (MLflow's registry edits use PATCH and DELETE with a JSON body). */
 async function sendJSON(method, path, body, { signal } = {}) {
   return parse(
-    await fetch(path, {
+    await send(path, {
       method,
       signal,
       headers: { "Content-Type": "application/json", Accept: "application/json" },

@@ -4,7 +4,7 @@
 import { html, useCallback, useEffect, useRef, useState } from "../lib/html.js";
 import { hrefFor } from "../lib/router.js";
 import { formatTime } from "../lib/format.js";
-import { fetchArtifactJSON, formatBytes, downloadUrl, zipUrl, ErrorBox, Loading } from "./artifact_previews/common.js";
+import { artifactUrl, fetchArtifactJSON, formatBytes, downloadUrl, zipUrl, ErrorBox, Loading } from "./artifact_previews/common.js";
 import { TextPreview } from "./artifact_previews/text.js";
 import { TreePreview } from "./artifact_previews/tree.js";
 import { CsvPreview } from "./artifact_previews/csv.js";
@@ -163,7 +163,8 @@ function PreviewPane({ ctx, path, models }) {
   else if (isFolder) {
     body = self && self.data ? html`<${FolderView} ctx=${ctx} source=${source} rel=${rel} listing=${self.data} virtualPrefix=${prefix} />` : self && self.error ? html`<${ErrorBox} message=${self.error} />` : html`<${Loading} />`;
   } else body = html`<${FilePreview} source=${source} entry=${entry} />`;
-  const name = segments.length ? segments[segments.length - 1] : modelId ? "model" : "artifacts";
+  const model = modelId ? models.find((m) => m.model_id === modelId) : null;
+  const name = segments.length ? segments[segments.length - 1] : model ? model.name || model.model_id : "artifacts";
   return html`<section class="af-preview-pane" aria-label="Preview">
     <header class="af-preview-head">
       <${Breadcrumbs} ctx=${ctx} path=${path} models=${models} />
@@ -236,7 +237,10 @@ export function ArtifactsTab({ runId, experimentId, path = "" }) {
         <span class="af-tree-title">Artifacts</span>
         <span class="spacer"></span>
         <button class="btn-icon" onClick=${refresh} title="Reload the listing">↻</button>
-        ${root.data.files.length > 0 && html`<a class="btn af-download-all" href=${zipUrl({ runId }, "")} download title="All of the run's artifacts as one zip">Download all</a>`}
+        ${(root.data.files.length > 0 || models.length > 0) &&
+        html`<a class="btn af-download-all" href=${artifactUrl("zip", { runId }, "", models.length ? { models: 1 } : {})} download
+          title=${models.length ? `The run's artifacts and its ${models.length} logged model${models.length === 1 ? "" : "s"} (under logged_models/), as one zip` : "All of the run's artifacts as one zip"}>
+          Download all${models.length ? ` (+ ${models.length} logged model${models.length === 1 ? "" : "s"})` : ""}</a>`}
       </div>
       ${empty ? html`<div class="af-tree-msg muted">No artifacts recorded for this run.</div>` : html`<${TreeLevel} ctx=${ctx} modelId=${null} path="" depth=${0} />`}
     </aside>

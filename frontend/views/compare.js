@@ -1,6 +1,7 @@
 // Compare runs side by side (#/compare-runs?runs=[...]&experiments=[...], MLflow's URL shape): the diff table,
-// overlaid metric histories, parallel coordinates and a scatter. Every choice the user would want to share
-// (runs, diff toggle, row search, best direction, charted metrics, axes, colour, scatter axes) is in the URL.
+// overlaid metric histories, parallel coordinates, a scatter and a box plot. Every choice the user would want
+// to share (runs, diff toggle, row search, best direction, charted metrics, axes, colour, scatter axes, box
+// plot param and metric) is in the URL.
 import { html, useEffect, useMemo, useState } from "../lib/html.js";
 import { useDismiss } from "../lib/use_dismiss.js";
 import { compareRuns, mlflowSearchRuns } from "../lib/api.js";
@@ -10,6 +11,7 @@ import { usePageTitle } from "../lib/page_title.js";
 import { hrefFor, listParam, setQueryParams } from "../lib/router.js";
 import { buildRows, CompareTable, defaultBest, downloadCSV, parseBest, visibleRows } from "./compare_table.js";
 import { dimensionsOf, KeyPicker, ParallelCoordinates, ScatterPlot } from "./compare_plots.js";
+import { BoxPlot } from "./compare_box.js";
 import { MetricCharts } from "./metric_charts.js";
 import { useLive } from "./use_live.js";
 
@@ -61,6 +63,8 @@ function viewState(query, runCount) {
     color: query.get("color"),
     x: query.get("x"),
     y: query.get("y"),
+    boxParam: query.get("box_param"),
+    boxMetric: query.get("box_metric"),
   };
 }
 
@@ -78,6 +82,8 @@ function defaults(runs, dims) {
     color,
     x: (params[0] || dims[0] || {}).id || null,
     y: color ? `metrics.${color}` : (dims[1] || {}).id || null,
+    boxParam: (params[0] || dims.find((d) => d.kind === "params") || {}).key || null,
+    boxMetric: color,
   };
 }
 
@@ -187,6 +193,9 @@ export function CompareView({ route }) {
   const colorMetric = view.color === NO_COLOR ? null : view.color && metricKeys.includes(view.color) ? view.color : fallback.color;
   const x = view.x && dims.some((d) => d.id === view.x) ? view.x : fallback.x;
   const y = view.y && dims.some((d) => d.id === view.y) ? view.y : fallback.y;
+  const paramKeys = dims.filter((d) => d.kind === "params").map((d) => d.key);
+  const boxParam = view.boxParam && paramKeys.includes(view.boxParam) ? view.boxParam : fallback.boxParam;
+  const boxMetric = view.boxMetric && metricKeys.includes(view.boxMetric) ? view.boxMetric : fallback.boxMetric;
 
   const setRuns = (ids, extraExperiment) => {
     const kept = new Set(ids);
@@ -229,6 +238,7 @@ export function CompareView({ route }) {
         <a href="#/compare-runs" onClick=${jump("cmp-charts")}>Charts</a>
         <a href="#/compare-runs" onClick=${jump("cmp-parallel")}>Parallel coordinates</a>
         <a href="#/compare-runs" onClick=${jump("cmp-scatter")}>Scatter</a>
+        <a href="#/compare-runs" onClick=${jump("cmp-box")}>Box plot</a>
       </nav>
       <${AddRun} runIds=${runIds} experimentIds=${experimentIds} onAdd=${add} />
     </header>
@@ -270,6 +280,15 @@ export function CompareView({ route }) {
         <${DimSelect} label="X" dims=${dims} value=${x} onChange=${(v) => setQueryParams({ x: v })} />
         <${DimSelect} label="Y" dims=${dims} value=${y} onChange=${(v) => setQueryParams({ y: v })} />`}>
         ${x && y ? html`<${ScatterPlot} runs=${runs} dims=${dims} x=${x} y=${y} runColors=${colors} brushed=${brushed} />` : html`<div class="muted pad">These runs have no params or metrics to plot.</div>`}
+      <//>
+      <${Section} id="cmp-box" title="Box plot" actions=${html`
+        <${DimSelect} label="Param" dims=${dims.filter((d) => d.kind === "params")} value=${boxParam && `params.${boxParam}`}
+          onChange=${(v) => setQueryParams({ box_param: v.slice("params.".length) })} />
+        <${DimSelect} label="Metric" dims=${dims.filter((d) => d.kind === "metrics")} value=${boxMetric && `metrics.${boxMetric}`}
+          onChange=${(v) => setQueryParams({ box_metric: v.slice("metrics.".length) })} />`}>
+        ${boxParam && boxMetric
+          ? html`<${BoxPlot} runs=${runs} param=${boxParam} metric=${boxMetric} runColors=${colors} />`
+          : html`<div class="muted pad">A box plot needs a param and a metric; these runs lack ${boxParam ? "metrics" : "params"}.</div>`}
       <//>
     `}
   </div>`;

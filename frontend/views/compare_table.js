@@ -110,7 +110,9 @@ export function buildRows(runs, bestOverrides = new Map()) {
         return c;
       }),
     });
-    for (const stat of STATS) {
+    // min/max/last say something only about a history: a metric logged once per run has just its value.
+    const hasHistory = runs.some((r) => r.metrics[key] && r.metrics[key].count > 1);
+    for (const stat of hasHistory ? STATS : []) {
       rows.push({
         key: `metrics.${key} (${stat})`,
         label: stat,
@@ -218,7 +220,8 @@ class Row extends Component {
       <th class="cmp-label" scope="row" title=${row.key}>
         <div class="cmp-label-in">
           <span class="cmp-label-text">${row.label}</span>
-          ${long && html`<span class="cmp-expand" aria-hidden="true">${expanded ? "▾" : "▸"}</span>`}
+          ${long && html`<button class="cmp-expand" aria-expanded=${expanded} aria-label=${`${expanded ? "Show less of" : "Show all of"} ${row.label}`}
+            onClick=${(e) => { e.stopPropagation(); onToggle(row.key); }}>${expanded ? "▾ less" : "▸ all"}</button>`}
           ${row.metric && !row.sub && html`<${BestToggle} row=${row} onBest=${onBest} />`}
         </div>
       </th>

@@ -3,6 +3,7 @@ import { html, useEffect, useMemo, useState } from "../lib/html.js";
 import { fetchRun } from "../lib/api.js";
 import { hrefFor } from "../lib/router.js";
 import { formatDuration, formatNumber, formatRelative, formatTime, STATUS_ICONS } from "../lib/format.js";
+import { LongValue } from "../lib/long_value.js";
 import { Markdown } from "../lib/markdown.js";
 import { usePageTitle } from "../lib/page_title.js";
 import { LazyView } from "./lazy_view.js";
@@ -11,7 +12,6 @@ import { RunModelVersions } from "./models_run.js";
 import { RunActions } from "./edit_run.js";
 
 const NOTE_TAG = "mlflow.note.content";
-const LONG_VALUE = 160;
 const loadCharts = () => import("./metric_charts.js");
 const loadArtifacts = () => import("./artifacts.js");
 
@@ -51,17 +51,6 @@ function CopyButton({ text }) {
 
 function Status({ status }) {
   return html`<span class=${`status-pill status-${status}`}><span class="status">${STATUS_ICONS[status] || "?"}</span> ${status}</span>`;
-}
-
-/** A value that may be long: shown clipped with a toggle, wrapped when expanded. */
-function LongValue({ value }) {
-  const [open, setOpen] = useState(false);
-  const text = String(value);
-  if (text.length <= LONG_VALUE) return html`<span class="wrap">${text}</span>`;
-  return html`<span class="wrap">
-    ${open ? text : text.slice(0, LONG_VALUE) + "…"}
-    <button class="link-btn" onClick=${() => setOpen(!open)}>${open ? "show less" : `show all (${text.length} chars)`}</button>
-  </span>`;
 }
 
 function Section({ title, count, children, actions }) {
@@ -110,7 +99,7 @@ function Details({ data }) {
     ["End time", info.end_time ? formatTime(info.end_time) : "—"],
     ["Duration", formatDuration(info.start_time, info.end_time ?? (info.status === "RUNNING" ? Date.now() : null)) || "—"],
     ["User", tags["mlflow.user"] || info.user_id || "—"],
-    ["Source", source ? html`<span class="wrap">${tags["mlflow.source.type"] ? `${tags["mlflow.source.type"]}: ` : ""}${source}</span>` : "—"],
+    ["Source", source ? html`<${LongValue} value=${`${tags["mlflow.source.type"] ? `${tags["mlflow.source.type"]}: ` : ""}${source}`} />` : "—"],
     ["Git commit", tags["mlflow.source.git.commit"] ? html`<span class="mono">${tags["mlflow.source.git.commit"]}</span>` : "—"],
     ["Experiment", html`<a href=${hrefFor(["experiments", experiment.experiment_id])}>${experiment.name || experiment.experiment_id}</a>`],
     [
@@ -136,7 +125,7 @@ function Datasets({ datasets }) {
   return html`<${Section} title="Datasets" count=${datasets.length}>
     <table class="kv-table"><thead><tr><th>Name</th><th>Digest</th><th>Context</th><th>Source</th></tr></thead><tbody>
       ${datasets.map(
-        (d) => html`<tr><td>${d.name}</td><td class="mono">${d.digest}</td><td>${d.context || ""}</td><td class="wrap">${d.source_type}${d.source ? `: ${d.source}` : ""}</td></tr>`,
+        (d) => html`<tr><td>${d.name}</td><td class="mono">${d.digest}</td><td>${d.context || ""}</td><td><${LongValue} value=${`${d.source_type}${d.source ? `: ${d.source}` : ""}`} /></td></tr>`,
       )}
     </tbody></table>
   </${Section}>`;
@@ -152,7 +141,7 @@ function Models({ run }) {
       ${models.map(
         (m) => html`<tr>
           <td>${m.name}</td><td class="mono">${m.model_id}</td><td>${m.status}</td><td>${m.model_type || ""}</td>
-          <td class="wrap">${Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(", ")}</td>
+          <td><${LongValue} value=${Object.entries(m.params).map(([k, v]) => `${k}=${v}`).join(", ")} /></td>
         </tr>`,
       )}
       ${unnamed.map((m) => html`<tr><td class="muted">(not found)</td><td class="mono">${m.model_id}</td><td></td><td></td><td></td></tr>`)}

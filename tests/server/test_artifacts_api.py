@@ -201,6 +201,13 @@ def test_logged_model_folder_downloads_as_zip(client: httpx.Client, ids: dict[st
         "model.pkl",
         "requirements.txt",
     ]
+    assert 'filename="all-previews-iris-classifier.zip"' in response.headers["content-disposition"]
+
+
+def test_whole_run_zip_with_models_adds_each_logged_model_in_its_own_folder(client: httpx.Client, ids: dict[str, Any]) -> None:
+    names = zipfile.ZipFile(io.BytesIO(client.get(url("zip", ids["run"], "", models="1")).content)).namelist()
+    assert {"logged_models/iris-classifier/MLmodel", "logged_models/iris-classifier/model.pkl"} <= set(names)
+    assert any(not n.startswith("logged_models/") for n in names)  # and the run's own artifacts
 
 
 # ------------------------------------------------------ roots and listings

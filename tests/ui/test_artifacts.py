@@ -163,6 +163,39 @@ def test_html_renders_in_a_sandbox_where_its_script_does_not_run(open_path: Call
     assert page.evaluate("document.body.dataset.pwned") is None
 
 
+def test_run_scripts_runs_the_reports_scripts_still_sandboxed(open_path: Callable[..., Page], server: LiveServer) -> None:
+    page = open_path("report.html")
+    page.get_by_role("button", name="Run scripts in this report").click()
+    frame_element = page.locator("iframe.af-frame")
+    expect(frame_element).to_have_attribute("sandbox", "allow-scripts")  # never allow-same-origin
+    expect(page.frame_locator("iframe.af-frame").locator("#title")).to_have_text("SCRIPT RAN")
+    assert page.evaluate("document.body.dataset.pwned") is None  # it could not reach the app's page
+    response = page.request.get(server.url + (frame_element.get_attribute("src") or ""))
+    assert response.headers["content-security-policy"].startswith("sandbox allow-scripts;")
+    assert "allow-same-origin" not in response.headers["content-security-policy"]
+    page.get_by_role("button", name="Stop scripts").click()
+    expect(page.frame_locator("iframe.af-frame").locator("#title")).to_have_text("Evaluation report")
+
+
+def test_a_logged_models_zip_is_named_after_the_run_and_the_model(open_path: Callable[..., Page], tree: tuple[Path, dict[str, Any]]) -> None:
+    page = open_path(tree[1]["logged_model"])
+    with page.expect_download() as info:
+        page.locator(".af-download-zip").click()
+    assert info.value.suggested_filename == "all-previews-iris-classifier.zip"
+
+
+def test_download_all_includes_the_logged_models(open_path: Callable[..., Page], tmp_path: Path) -> None:
+    page = open_path()
+    button = page.get_by_role("link", name="Download all (+ 1 logged model)")
+    with page.expect_download() as info:
+        button.click()
+    assert info.value.suggested_filename == "all-previews-artifacts.zip"
+    target = tmp_path / "all.zip"
+    info.value.save_as(target)
+    names = zipfile.ZipFile(target).namelist()
+    assert "config.json" in names and "logged_models/iris-classifier/MLmodel" in names
+
+
 def test_pdf_is_shown_in_the_browsers_viewer_from_a_sandboxed_response(
     open_path: Callable[..., Page], server: LiveServer
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import statistics
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -264,6 +266,17 @@ def test_a_long_value_is_cut_and_expands_on_click(page: Page, server: LiveServer
     assert cell.bounding_box()["height"] > 2 * collapsed
 
 
+def test_a_long_value_expands_from_the_keyboard(page: Page, server: LiveServer, tree: Any) -> None:
+    _, by_exp = tree
+    first_exp, second_exp = list(by_exp)
+    open_compare(page, server, [by_exp[first_exp][0], by_exp[second_exp][0]], [first_exp, second_exp])
+    button = page.get_by_role("button", name="Show all of notes")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator('tr[data-key="tags.notes"]')).to_have_class("cmp-row differs expanded long")
+    expect(page.get_by_role("button", name="Show less of notes")).to_have_attribute("aria-expanded", "true")
+
+
 def test_the_csv_export_equals_the_table(page: Page, ref_server: LiveServer, ref_ids: dict[str, Any]) -> None:
     r = ref_ids["runs"]
     open_compare(page, ref_server, [r["parent"], r["child"], r["failed"], r["tie_a"]], [ref_ids["experiment"], ref_ids["other"]])
@@ -326,7 +339,7 @@ def test_brushing_an_axis_narrows_the_highlighted_runs(page: Page, server: LiveS
     page.mouse.down()
     page.mouse.move(x, bottom - 2, steps=6)
     page.mouse.up()
-    expect(page.locator(".cmp-plot-status")).to_contain_text("of 40 runs inside the brushed ranges")
+    expect(page.locator("#cmp-parallel .cmp-plot-status")).to_contain_text("of 40 runs inside the brushed ranges")
     active = int(plot.get_attribute("data-active"))
     assert 0 < active < 40
     expect(page.locator("th.cmp-run.dim")).to_have_count(40 - active)
@@ -392,3 +405,42 @@ def test_a_metric_logged_to_a_compared_run_appears_without_reload(page: Page, se
     expect(page.locator('tr[data-key="metrics.live_metric"]')).to_have_count(0)
     mlflow_client(root).log_metric(run_id, "live_metric", 42.5, step=3)
     expect(page.locator('tr[data-key="metrics.live_metric"] td').first).to_have_attribute("data-value", "42.5", timeout=10_000)
+
+
+# ------------------------------------------------------------------ stats rows, plot widths, box plot
+
+
+def test_min_max_last_rows_only_for_metrics_with_a_history(page: Page, ref_server: LiveServer, ref_ids: dict[str, Any]) -> None:
+    r = ref_ids["runs"]
+    open_compare(page, ref_server, [r["parent"], r["child"]], [ref_ids["experiment"]], diff="0")
+    assert "metrics.loss (min)" in keys(page)  # 20 and 3 values
+    assert "metrics.peak" in keys(page) and "metrics.peak (min)" not in keys(page)  # logged once
+
+
+def test_the_scatter_plot_uses_the_panels_width(page: Page, ref_server: LiveServer, ref_ids: dict[str, Any]) -> None:
+    page.set_viewport_size({"width": 1400, "height": 900})
+    r = ref_ids["runs"]
+    open_compare(page, ref_server, [r["parent"], r["child"], r["failed"]], [ref_ids["experiment"]])
+    panel = page.locator("#cmp-scatter").bounding_box()
+    scatter = page.locator(".cmp-scatter").bounding_box()
+    assert scatter["width"] > 0.9 * panel["width"]
+
+
+def test_a_box_plot_shows_a_metric_per_param_value(page: Page, server: LiveServer, tree: Any) -> None:
+    root, by_exp = tree
+    runs = next(iter(by_exp.values()))[:24]
+    index = RunIndex(root)
+    index.build()
+    by_lr: dict[str, list[float]] = {}
+    for run_id in runs:
+        run = index.run(run_id)
+        if "loss" in run.metrics and math.isfinite(run.metrics["loss"].value):
+            by_lr.setdefault(run.params["lr"], []).append(run.metrics["loss"].value)
+    open_compare(page, server, runs, list(by_exp)[:1], box_param="lr", box_metric="loss")
+    box = page.locator(".cmp-box")
+    box.scroll_into_view_if_needed()
+    expect(box).to_have_attribute("data-boxes", str(len(by_lr)))
+    ordered = sorted(by_lr, key=float)
+    medians = json.loads(box.get_attribute("data-medians") or "[]")
+    assert medians == pytest.approx([statistics.median(by_lr[lr]) for lr in ordered])
+    page.screenshot(path="/tmp/compare_box_plot.png", full_page=False)

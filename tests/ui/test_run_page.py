@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
+from tests.reference_trees import mlflow_client
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,37 @@ def test_system_tags_are_collapsed(page: Page, reference_server: LiveServer, ids
 def test_artifact_path_route_opens_the_artifacts_tab(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
     open_run(page, reference_server, ids, "parent", "/artifactPath/notes/hello.txt")
     expect(page.get_by_role("tab", name="Artifacts")).to_have_attribute("aria-selected", "true")
+
+
+@pytest.fixture(scope="module")
+def long_values(tmp_path_factory: pytest.TempPathFactory, serve: Any) -> tuple[LiveServer, dict[str, str]]:
+    """A run with a logged model whose param is 5,000 characters, and a 2,000-character dataset source."""
+    from mlflow.entities import Dataset, DatasetInput
+
+    root = tmp_path_factory.mktemp("long-values") / "mlruns"
+    client = mlflow_client(root)
+    exp = client.create_experiment("long")
+    run = client.create_run(exp, run_name="long-run").info.run_id
+    client.log_param(run, "lr", "0.1")
+    client.create_logged_model(exp, name="big-model", source_run_id=run, params={"config": "x" * 5000})
+    source = '{"uri": "/data/' + "d" * 2000 + '.csv"}'
+    client.log_inputs(run, datasets=[DatasetInput(Dataset(name="wide", digest="abc123", source_type="local", source=source))])
+    return serve(root), {"exp": exp, "run": run}
+
+
+def test_long_logged_model_params_and_dataset_sources_are_cut_with_show_all(page: Page, long_values: tuple[LiveServer, dict[str, str]]) -> None:
+    server, ids = long_values
+    page.goto(f"{server.url}/#/experiments/{ids['exp']}/runs/{ids['run']}")
+    models = page.locator(".card", has_text="Logged models")
+    expect(models).to_contain_text("big-model")
+    cell = models.locator(".long-value")
+    assert len(cell.inner_text()) < 400
+    page.screenshot(path="/tmp/run_page_long_values.png")
+    cell.get_by_role("button", name="show all (5,007 chars)").click()
+    assert len(cell.inner_text()) > 5000
+    expect(cell.get_by_role("button", name="show less")).to_be_visible()
+    datasets = page.locator(".card", has_text="Datasets")
+    assert len(datasets.locator(".long-value").inner_text()) < 400
 
 
 def test_unknown_run_says_so(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:

@@ -317,6 +317,8 @@ def test_registered_model_versions_appear_in_the_models_column(page: Page, regis
     expect(link).to_have_attribute("href", "#/models/iris-classifier/versions/1")
     others = [r for r in info["run_ids"] if r != info["registered_run"]]
     expect(page.locator(f".trow[data-run-id='{others[0]}'] .col-models")).to_have_text("")
+    page.locator(f".trow[data-run-id='{info['registered_run']}'] .run-link").click()  # and the run page lists it too
+    expect(page.locator("[data-list=registered-versions]")).to_contain_text("iris-classifier v1")
 
 
 def test_mlflow_model_version_filter_keeps_runs_with_or_without_versions(page: Page, registered: tuple[LiveServer, dict[str, Any]]) -> None:

@@ -62,6 +62,25 @@ def linked_models(index: RunIndex, run: Run) -> list[LoggedModel]:
     return models_of_run(run, list(logged_models_of(exp_dir).values()))
 
 
+def model_folders(index: RunIndex, locations: ArtifactLocations, run: Run) -> list[tuple[str, Path]]:
+    """(folder name, artifact root) of each of the run's logged models stored on this machine (blocking).
+
+    The name is the model's name (its id when unnamed or shared by two models): "Download all" puts each
+    model under logged_models/<name>/ next to the run's own artifacts.
+    """
+    models = linked_models(index, run)
+    # a name is one path segment inside the zip: no separators, no "." or ".."
+    names = [(m.name or "").replace("/", "_").replace("\\", "_").strip(".") or m.model_id for m in models]
+    found = []
+    for model, name in zip(models, names, strict=True):
+        try:
+            root = model_artifact_root(model, locations)
+        except ArtifactsUnavailable:
+            continue
+        found.append((name if names.count(name) == 1 else model.model_id, root))
+    return found
+
+
 def _source(index: RunIndex, locations: ArtifactLocations, run_id: str, model_id: str | None) -> ArtifactSource:
     run = index.run(run_id)
     if run is None:

@@ -25,7 +25,8 @@ from starlette.routing import BaseRoute, Route
 from ...store.artifacts import walk_files
 from ..args import request_args, string_arg
 from ..errors import invalid
-from .access import artifact_source, relative_arg, resolve, resolve_file
+from ..state import artifact_locations_of, index_of
+from .access import ArtifactSource, artifact_source, model_folders, relative_arg, resolve, resolve_file
 from .zip_stream import zip_chunks
 
 CHUNK = 256 * 1024
@@ -74,6 +75,13 @@ INLINE_TYPES = {
 # Inline artifacts get an opaque origin and no scripts; HTML may still use its own inline styles and data: images.
 # Chromium's PDF viewer still renders under this header (it refuses frames with a sandbox *attribute*).
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
+# An HTML report the user chose to run (scripts=1): scripts run, inline or from https (plotly, bokeh), but the
+# page keeps an opaque origin (no allow-same-origin: no cookies, no access to the app) and may not call out.
+SCRIPTS_CSP = (
+    "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' https: data: blob:; "
+    "style-src 'unsafe-inline' https:; img-src data: blob: https:; font-src data: https:; connect-src 'none'"
+)
+HTML_SUFFIXES = (".html", ".htm")
 
 
 def mlflow_content_type(name: str) -> str:
@@ -188,7 +196,10 @@ def preview_type(name: str) -> tuple[str, str] | None:
 
 
 async def download_artifact(request: Request) -> Response:
-    """GET /api/mlscope/artifacts/file?run_id=&model_id=&path=&inline=1 — one file, Range-capable."""
+    """GET /api/mlscope/artifacts/file?run_id=&model_id=&path=&inline=1[&scripts=1] — one file, Range-capable.
+
+    scripts=1 (HTML shown inline only) lets the report's own scripts run, still sandboxed in an opaque origin.
+    """
     args = await request_args(request)
     source = await artifact_source(request, args)
     relative = relative_arg(args)
@@ -201,33 +212,45 @@ async def download_artifact(request: Request) -> Response:
             if content_type != "text/plain":
                 raise invalid(f"'{name}' cannot be shown inline; download it instead")
             inline = ("text/plain; charset=utf-8", SANDBOX_CSP)
-        return await file_response(request, path, name, inline[0], inline=True, csp=inline[1])
+        scripts = string_arg(args, "scripts") in ("1", "true") and name.lower().endswith(HTML_SUFFIXES)
+        return await file_response(request, path, name, inline[0], inline=True, csp=SCRIPTS_CSP if scripts else inline[1])
     return await file_response(request, path, name, mlflow_content_type(name), csp=SANDBOX_CSP)
 
 
-def _zip_name(label: str, relative: str) -> str:
-    tail = PurePosixPath(relative).name if relative else "artifacts"
-    return f"{label}-{tail}.zip"
+def _zip_name(source: ArtifactSource, relative: str) -> str:
+    """<run>-<folder>.zip, <run>-artifacts.zip, and for a logged model <run>-<model>[-<folder>].zip."""
+    base = source.run.info.run_name or source.run.run_id
+    if source.model is not None:
+        base = f"{base}-{source.model.name or source.model.model_id}"
+        return f"{base}-{PurePosixPath(relative).name}.zip" if relative else f"{base}.zip"
+    return f"{base}-{PurePosixPath(relative).name if relative else 'artifacts'}.zip"
 
 
 async def download_zip(request: Request) -> Response:
-    """GET /api/mlscope/artifacts/zip?run_id=&model_id=&path= — a folder (or everything) as a streamed zip."""
+    """GET /api/mlscope/artifacts/zip?run_id=&model_id=&path=&models=1 — a folder (or everything) as a streamed zip.
+
+    With models=1 the whole run's zip also holds its logged models, each under logged_models/<name>/.
+    """
     args = await request_args(request)
     source = await artifact_source(request, args)
     relative = relative_arg(args)
+    with_models = not relative and source.model is None and string_arg(args, "models") in ("1", "true")
+    index, locations = index_of(request), artifact_locations_of(request)
 
     def collect() -> list[tuple[Path, str]]:
         folder = resolve(source, relative) if relative else source.root.resolve()
         if relative and not folder.is_dir():
             raise invalid(f"'{relative}' is a file, not a folder: download it directly")
-        if not folder.is_dir():
-            return []
-        return walk_files(folder, source.root.resolve())
+        files = walk_files(folder, source.root.resolve()) if folder.is_dir() else []
+        if with_models:
+            for name, root in model_folders(index, locations, source.run):
+                if root.is_dir():
+                    files += [(path, f"logged_models/{name}/{inside}") for path, inside in walk_files(root, root.resolve())]
+        return files
 
     files = await run_in_threadpool(collect)
-    label = source.model.model_id if source.model else (source.run.info.run_name or source.run.run_id)
     headers = safety_headers()
-    headers["Content-Disposition"] = content_disposition("attachment", _zip_name(label, relative))
+    headers["Content-Disposition"] = content_disposition("attachment", _zip_name(source, relative))
     return StreamingResponse(zip_chunks(files), media_type="application/zip", headers=headers)
 
 
