@@ -101,7 +101,9 @@ VOLATILE_TAGS = {"mlflow.log-model.history", "mlflow.source.git.commit", "mlflow
 
 def run_script(work: Path, name: str, text: str, url: str) -> str:
     (work / name).write_text(text)
-    env = {**os.environ, "MLFLOW_TRACKING_URI": url, "MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    # An experiment or run chosen by an earlier test in this process (mlflow.set_experiment exports it) is not the script's.
+    inherited = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")}
+    env = {**inherited, "MLFLOW_TRACKING_URI": url, "MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
     done = subprocess.run([sys.executable, name], cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{name} against {url} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     return done.stdout
