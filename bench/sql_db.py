@@ -24,10 +24,10 @@ import sqlalchemy as sa
 
 from bench.generate import TreeWriter
 from mlscope.store.sql import tables as t
+from mlscope.store.sql.bulk import Rows
 from mlscope.store.sql.engine import write_transaction
-from mlscope.store.sql.from_tree import Rows
+from mlscope.store.sql.points import stored_value
 from mlscope.store.sql.store import SqlStore
-from mlscope.store.sql.writes import stored_value
 
 FLUSH_ROWS = 200_000  # rows buffered before a bulk insert
 

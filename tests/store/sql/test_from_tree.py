@@ -11,8 +11,8 @@ from mlflow.entities import ViewType
 
 from mlscope.store.errors import StoreError
 from mlscope.store.sql.from_tree import tree_to_sql
+from mlscope.store.sql.points import stored_value
 from mlscope.store.sql.store import SqlStore
-from mlscope.store.sql.writes import stored_value
 from tests.reference_trees import file_store, write_reference_tree
 
 from .conftest import mlflow_store

@@ -9,9 +9,9 @@ import pytest
 from mlflow.entities import ViewType
 
 from mlscope.store.errors import StoreError
+from mlscope.store.sql.points import stored_value
 from mlscope.store.sql.store import SqlStore
 from mlscope.store.sql.to_tree import sql_to_tree
-from mlscope.store.sql.writes import stored_value
 from tests.reference_trees import file_store
 
 from .conftest import MlflowDatabase

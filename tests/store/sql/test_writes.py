@@ -266,3 +266,25 @@ def test_concurrent_writers_to_one_run_lose_nothing(ours: SqlStore) -> None:
     assert len(ours.metric_history(run_id, "shared")) == 8 * 25
     assert run.metrics["shared"].value == 724.0  # step 24, timestamp 1024, the highest value among equals
     assert {k: v for k, v in run.tags.items() if k.startswith("w")} == {f"w{w}": "24" for w in range(8)}
+
+
+def test_a_write_the_database_cannot_take_now_is_temporarily_unavailable_not_a_crash(tmp_path) -> None:
+    import sqlite3
+
+    from mlscope.store.sql.engine import engine_for
+    from mlscope.store.sql.writes import SqlWriter
+
+    path = tmp_path / "locked.db"
+    SqlStore(f"sqlite:///{path}", str(tmp_path)).close()
+    writer = SqlWriter(engine_for(f"sqlite:///{path}", sqlite_busy_ms=100), str(tmp_path))
+    run_id = writer.create_run("0", "u")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the database
+    try:
+        with pytest.raises(StoreError) as error:
+            writer.log_param(run_id, "lr", "0.1")
+        assert error.value.error_code == "TEMPORARILY_UNAVAILABLE" and "locked" in error.value.message
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    writer.log_param(run_id, "lr", "0.1")  # and it goes through once the lock is gone

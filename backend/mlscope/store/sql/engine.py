@@ -33,7 +33,7 @@ def is_sql_uri(uri: str) -> bool:
     return scheme in ("sqlite", "postgresql", "postgres")
 
 
-def engine_for(uri: str, *, pool_size: int = 10) -> Engine:
+def engine_for(uri: str, *, pool_size: int = 10, sqlite_busy_ms: int = 20_000) -> Engine:
     """An engine for sqlite:///... or postgresql://... (psycopg 3 is the PostgreSQL driver)."""
     url = make_url(uri)
     backend, _, driver = url.drivername.partition("+")
@@ -50,17 +50,17 @@ def engine_for(uri: str, *, pool_size: int = 10) -> Engine:
             raise SchemaError("PostgreSQL needs psycopg 3: pip install 'mlscope[postgres]'") from None
         url = url.set(drivername="postgresql+psycopg")
         return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 20, "check_same_thread": False})
-    sa.event.listen(engine, "connect", _sqlite_connect)
+    engine = sa.create_engine(url, connect_args={"timeout": sqlite_busy_ms / 1000, "check_same_thread": False})
+    sa.event.listen(engine, "connect", lambda dbapi, record: _sqlite_connect(dbapi, record, sqlite_busy_ms))
     sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_connect(dbapi_connection, _record, busy_ms: int) -> None:  # type: ignore[no-untyped-def]
     dbapi_connection.isolation_level = None  # the driver's own transaction handling skips DDL; _sqlite_begin opens them
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 20000")
+    cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     cursor.close()
 
 
@@ -70,9 +70,16 @@ def _sqlite_begin(conn: Connection) -> None:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction that writes: committed when the block ends, rolled back when it raises."""
-    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-        yield conn
+    """One transaction that writes: committed when the block ends, rolled back when it raises.
+
+    A database that cannot take the write now (locked past the busy timeout, a lost connection, a
+    serialization failure) is TEMPORARILY_UNAVAILABLE (503), as MLflow's store answers: the client may retry.
+    """
+    try:
+        with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            yield conn
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"the database could not take the write now: {str(exc.orig).splitlines()[0]}", "TEMPORARILY_UNAVAILABLE") from exc
 
 
 @contextmanager

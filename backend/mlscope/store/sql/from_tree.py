@@ -30,15 +30,15 @@ from ..metric_files import metric_columns, parse_metric_line
 from ..paths import key_files
 from ..registry_reader import read_registry
 from . import tables as t
+from .bulk import Rows
 from .engine import WRITE_OPTION
+from .points import FLOAT_MAX, stored_value
 from .store import SqlStore
-from .writes import FLOAT_MAX, stored_value
 
 SOURCE_TYPES = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 1000: "UNKNOWN"}
 LOGGED_MODEL_STATUS = {"LOGGED_MODEL_STATUS_UNSPECIFIED": 0, "LOGGED_MODEL_PENDING": 1, "LOGGED_MODEL_READY": 2, "LOGGED_MODEL_UPLOAD_FAILED": 3}
 INF = float("inf")
 INT32_MAX = 2**31 - 1  # PostgreSQL's INTEGER experiment ids
-FLUSH_ROWS = 100_000
 
 
 @dataclass
@@ -126,50 +126,6 @@ def _require_empty(conn: Connection, *, replace_default: bool) -> None:
     if replace_default:  # the tree's own experiment 0 replaces the database's Default
         conn.execute(sa.delete(t.experiment_tags).where(t.experiment_tags.c.experiment_id == 0))
         conn.execute(sa.delete(t.experiments).where(t.experiments.c.experiment_id == 0))
-
-
-class Rows:
-    """Rows buffered per table and written in bulk (parents first: the schema's foreign keys are enforced)."""
-
-    ORDER = ("experiments", "experiment_tags", "datasets", "runs", "params", "tags", "metrics", "latest_metrics",
-             "inputs", "input_tags", "logged_models", "logged_model_params", "logged_model_tags", "logged_model_metrics",
-             "registered_models", "registered_model_tags", "model_versions", "model_version_tags", "registered_model_aliases")  # fmt: skip
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in self.ORDER}
-        self.counts: Counter[str] = Counter()
-        self.size = 0
-
-    def add(self, table: str, row: tuple[Any, ...]) -> None:
-        self.pending[table].append(row)
-        self.size += 1
-
-    def flush(self) -> None:
-        for name in self.ORDER:
-            rows = self.pending[name]
-            if rows:
-                bulk_insert(self.conn, t.metadata.tables[name], rows)
-                self.counts[name] += len(rows)
-                self.pending[name] = []
-        self.size = 0
-
-    def maybe_flush(self) -> None:
-        if self.size >= FLUSH_ROWS:
-            self.flush()
-
-
-def bulk_insert(conn: Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
-    """Rows (tuples in the table's column order) by the driver's fastest path inside the current transaction."""
-    columns = [c.name for c in table.columns]
-    driver = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
-        return
-    marks = ", ".join("?" for _ in columns)
-    driver.executemany(f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({marks})', rows)  # type: ignore[union-attr]
 
 
 def _copy_experiments(experiment_dirs: list[Path], rows: Rows, report: CopyReport, dialect: str) -> dict[str, int]:

@@ -11,7 +11,6 @@ inserts that ignore an existing identical row), not by reading first.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,32 +26,22 @@ from ...names import generate_run_name
 from ..errors import StoreError
 from ..model import ACTIVE, DELETED, RUN_STATUSES, DatasetInput, Experiment
 from ..paths import local_path
-from . import reads
+from . import reads, run_links
 from . import tables as t
 from .changes import send_notices
 from .engine import read_transaction, write_transaction
+from .points import MetricPoint, insert_metrics
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
-FLOAT_MAX = 1.7976931348623157e308
 RUN_NAME_TAG = "mlflow.runName"
 
-MetricPoint = tuple[Any, ...]  # (key, value, timestamp, step[, dataset_name, dataset_digest[, model_id]])
 
 
 def now_ms() -> int:
     import time
 
     return int(time.time() * 1000)
-
-
-def stored_value(value: float) -> tuple[float, bool]:
-    """(value, is_nan) as MLflow stores a metric: NaN as 0 with is_nan, ±inf as ±max float."""
-    if math.isnan(value):
-        return 0.0, True
-    if math.isinf(value):
-        return (FLOAT_MAX if value > 0 else -FLOAT_MAX), False
-    return float(value), False
 
 
 def append_uri(base: str, *parts: str) -> str:
@@ -347,7 +336,7 @@ class SqlWriter:
             if params:
                 self._insert_params(conn, run_id, params)
             if points:
-                self._insert_metrics(conn, run_id, points, run.experiment_id)
+                insert_metrics(conn, self._insert, run_id, points, run.experiment_id)
             if tags:
                 other = {k: v for k, v in tags.items() if k != RUN_NAME_TAG}
                 if other:
@@ -372,50 +361,6 @@ class SqlWriter:
         if conflicts:
             raise StoreError(f"Changing param values is not allowed. Params were already logged='{conflicts}' for run ID='{run_id}'.")
 
-    def _insert_metrics(self, conn: Connection, run_id: str, points: list[MetricPoint], experiment_id: int) -> None:
-        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-        model_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for key, value, timestamp, step, *extra in points:
-            stored, is_nan = stored_value(float(value))
-            row = {"run_uuid": run_id, "key": key, "value": stored, "timestamp": int(timestamp), "step": int(step or 0), "is_nan": is_nan}
-            rows.setdefault((key, stored, row["timestamp"], row["step"], is_nan), row)  # exact duplicates are one row
-            dataset_name, dataset_digest, model_id = (list(extra) + [None, None, None])[:3]
-            if model_id:  # a metric of a logged model too (MLflow's logged_model_metrics)
-                model_rows.setdefault((model_id, key, row["timestamp"], row["step"]), {
-                    "model_id": model_id, "metric_name": key, "metric_timestamp_ms": row["timestamp"], "metric_step": row["step"],
-                    "metric_value": stored, "experiment_id": experiment_id, "run_id": run_id, "dataset_uuid": None,
-                    "dataset_name": dataset_name, "dataset_digest": dataset_digest,
-                })  # fmt: skip
-        conn.execute(self._insert(t.metrics).on_conflict_do_nothing(), list(rows.values()))
-        if model_rows:
-            self._insert_model_metrics(conn, list(model_rows.values()))
-        latest: dict[str, dict[str, Any]] = {}
-        for row in rows.values():
-            best = latest.get(row["key"])
-            if best is None or (row["step"], row["timestamp"], row["value"]) > (best["step"], best["timestamp"], best["value"]):
-                latest[row["key"]] = row
-        self._upsert_latest(conn, list(latest.values()))
-
-    def _insert_model_metrics(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        lm = t.logged_models.c
-        wanted = sorted({row["model_id"] for row in rows})
-        known = set(conn.execute(sa.select(lm.model_id).where(lm.model_id.in_(wanted))).scalars())
-        if missing := [m for m in wanted if m not in known]:
-            raise StoreError(f"Logged model with ID '{missing[0]}' not found.", "RESOURCE_DOES_NOT_EXIST")
-        conn.execute(self._insert(t.logged_model_metrics).on_conflict_do_nothing(), rows)
-
-    def _upsert_latest(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """latest_metrics rows replaced only by a point later by (step, timestamp, value): MLflow's rule, raced safely."""
-        statement = self._insert(t.latest_metrics)
-        excluded, current = statement.excluded, t.latest_metrics.c
-        newer = sa.tuple_(excluded.step, excluded.timestamp, excluded.value) > sa.tuple_(current.step, current.timestamp, current.value)
-        statement = statement.on_conflict_do_update(
-            index_elements=["key", "run_uuid"],
-            set_={"value": excluded.value, "timestamp": excluded.timestamp, "step": excluded.step, "is_nan": excluded.is_nan},
-            where=newer,
-        )
-        conn.execute(statement, sorted(rows, key=lambda r: r["key"]))  # one lock order for every writer: no deadlocks
-
     def _upsert_tags(self, conn: Connection, run_id: str, tags: dict[str, str]) -> None:
         statement = self._insert(t.tags)
         statement = statement.on_conflict_do_update(index_elements=["key", "run_uuid"], set_={"value": statement.excluded.value})
@@ -433,52 +378,16 @@ class SqlWriter:
 
     def log_inputs(self, run_id: str, datasets: Iterable[DatasetInput] = (), models: Iterable[str] = ()) -> None:
         """Datasets (one row per experiment, name and digest) linked to the run with their tags; logged models as inputs."""
-        unique: dict[tuple[str, str], DatasetInput] = {}
-        for dataset in datasets:
-            unique.setdefault((dataset.name, dataset.digest), dataset)
         with self._transaction() as (conn, touched):
             experiment_id = self._run_row(conn, run_id).experiment_id
-            d = t.datasets.c
-            for (name, digest), dataset in unique.items():
-                conn.execute(
-                    self._insert(t.datasets)
-                    .values(
-                        dataset_uuid=uuid.uuid4().hex, experiment_id=experiment_id, name=name, digest=digest,
-                        dataset_source_type=dataset.source_type, dataset_source=dataset.source,
-                        dataset_schema=dataset.schema or None, dataset_profile=dataset.profile or None,
-                    )
-                    .on_conflict_do_nothing()
-                )  # fmt: skip
-                dataset_uuid = conn.execute(
-                    sa.select(d.dataset_uuid).where(d.experiment_id == experiment_id, d.name == name, d.digest == digest)
-                ).scalar_one()
-                input_uuid = uuid.uuid4().hex
-                link = (
-                    self._insert(t.inputs)
-                    .values(input_uuid=input_uuid, source_type="DATASET", source_id=dataset_uuid, destination_type="RUN", destination_id=run_id, step=0)
-                    .on_conflict_do_nothing()
-                    .returning(t.inputs.c.input_uuid)
-                )
-                if conn.execute(link).scalar() is not None and dataset.tags:
-                    conn.execute(sa.insert(t.input_tags), [{"input_uuid": input_uuid, "name": k, "value": v} for k, v in dataset.tags.items()])
-            for model_id in dict.fromkeys(models):
-                conn.execute(
-                    self._insert(t.inputs)
-                    .values(input_uuid=uuid.uuid4().hex, source_type="RUN_INPUT", source_id=run_id, destination_type="MODEL_INPUT", destination_id=model_id, step=0)
-                    .on_conflict_do_nothing()
-                )
+            run_links.link_inputs(conn, self._insert, experiment_id, run_id, datasets, models)
             touched.note([run_id])
 
     def log_outputs(self, run_id: str, models: Iterable[tuple[str, int]]) -> None:
         """Logged models (model_id, step) as outputs of a run."""
         with self._transaction() as (conn, touched):
             self._run_row(conn, run_id)
-            for model_id, step in models:
-                conn.execute(
-                    self._insert(t.inputs)
-                    .values(input_uuid=uuid.uuid4().hex, source_type="RUN_OUTPUT", source_id=run_id, destination_type="MODEL_OUTPUT", destination_id=model_id, step=int(step))
-                    .on_conflict_do_nothing()
-                )
+            run_links.link_outputs(conn, self._insert, run_id, models)
             touched.note([run_id])
 
     def artifact_dir(self, run_id: str) -> Path:
