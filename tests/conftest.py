@@ -41,6 +41,21 @@ def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         os.environ["XDG_CACHE_HOME"] = before
 
 
+MLFLOW_SELECTION_VARIABLES = ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")
+
+
+@pytest.fixture(autouse=True)
+def no_exported_experiment() -> Iterator[None]:
+    """mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID; one test's choice must not steer the next test's subprocesses."""
+    before = {name: os.environ.get(name) for name in MLFLOW_SELECTION_VARIABLES}
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     """Playwright drives Debian's chromium: it cannot download its own browsers here."""
