@@ -27,6 +27,9 @@ T0 = 1_700_000_000_000
 def client(tracking_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MlflowClient]:
     """MLflow's client (and fluent API) pointed at the session's mlscope server, in a fresh experiment."""
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    # mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID: undone after the test, so no later subprocess inherits it.
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
     mlflow.set_tracking_uri(tracking_server.url)
     client = MlflowClient(tracking_server.url)
     experiment_id = client.create_experiment(f"client-{time.monotonic_ns()}")
