@@ -53,6 +53,7 @@ def card(page: Page, metric: str):
 
 
 def legend_names(page: Page, metric: str) -> list[str]:
+    card(page, metric).scroll_into_view_if_needed()  # charts are drawn when they come into view
     names = card(page, metric).locator(".mchart-name")
     expect(names.first).to_be_visible(timeout=10_000)
     return names.all_inner_texts()
