@@ -68,3 +68,37 @@ def newest_mtime(packed: bytes) -> int:
     flat = array("q")
     flat.frombytes(packed)
     return max(flat[0::3], default=0)
+
+
+class FolderStats:
+    """Signatures of files below many folders, each folder opened once (a shorter lookup per file)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[object, int | None] = {}
+
+    def __enter__(self) -> FolderStats:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for fd in self._folders.values():
+            if fd is not None:
+                os.close(fd)
+        self._folders.clear()
+
+    def signature(self, folder: str | os.PathLike[str], relative: str) -> Signature:
+        if not _DIR_FD:
+            return signature(os.path.join(folder, relative))
+        fd = self._folders.get(folder, -1)
+        if fd == -1:
+            try:
+                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                fd = None
+            self._folders[folder] = fd
+        if fd is None:
+            return MISSING
+        try:
+            st = os.stat(relative, dir_fd=fd)
+        except OSError:
+            return MISSING
+        return (st.st_mtime_ns, st.st_size, st.st_ino & INODE_MASK)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,13 +145,18 @@ class Restored:
                 raise ValueError("experiment tags are not a mapping")
             self.experiments.append(Experiment(*values, tags=tags, path=Path(path)))
         self.layouts: list[tuple[tuple[str, ...], ...]] = [tuple(tuple(part) for part in key) for key in payload["layouts"]]
-        self.runs: list[tuple[Experiment, tuple[Any, ...], tuple[int, int, int], int, tuple[Any, ...] | None]] = []
-        for number, fields, meta_sig, info_ns, details in payload["runs"]:
-            if len(fields) != 10 or len(meta_sig) != 3 or not isinstance(info_ns, int):
+        self.records: list[Any] = payload["runs"]  # checked one by one as they are adopted (see runs())
+
+    def runs(self) -> Iterator[tuple[Experiment, tuple[Any, ...], tuple[int, int, int], int, tuple[Any, ...] | None]]:
+        """(experiment, RunInfo fields, meta.yaml signature, when it was read, cached details or None) per run."""
+        experiments = self.experiments
+        for number, fields, meta_sig, info_ns, details in self.records:
+            if type(fields) is not tuple or len(fields) != 10 or type(meta_sig) is not tuple or len(meta_sig) != 3 \
+                    or type(info_ns) is not int:
                 raise ValueError("run record of the wrong shape")
-            if details is not None and (len(details) != 9 or not isinstance(details[4], dict) or not isinstance(details[5], dict)):
+            if details is not None and (len(details) != 9 or type(details[4]) is not dict or type(details[5]) is not dict):
                 raise ValueError("run details of the wrong shape")
-            self.runs.append((self.experiments[number], tuple(fields), tuple(meta_sig), info_ns, details))
+            yield experiments[number], fields, meta_sig, info_ns, details
 
     def details_record(self, details: tuple[Any, ...], sigs: bytes) -> tuple[Any, ...]:
         """A run_reads details record from cached details and the freshly probed signatures."""
