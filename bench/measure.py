@@ -56,6 +56,24 @@ class Client:
             return elapsed, response.status, parsed
         raise ConnectionError("unreachable")
 
+    def get(self, path: str) -> tuple[float, int, int]:
+        """GET path (query string included): (seconds until the whole body arrived, status, body bytes)."""
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            started = time.perf_counter()
+            try:
+                self.conn.request("GET", path)
+                response = self.conn.getresponse()
+                size = len(response.read())
+            except (ConnectionError, http.client.HTTPException, OSError):
+                self.close()
+                if attempt:
+                    raise
+                continue
+            return time.perf_counter() - started, response.status, size
+        raise ConnectionError("unreachable")
+
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
