@@ -9,6 +9,7 @@ import sys
 import types
 from importlib import metadata
 from pathlib import Path
+from typing import TextIO
 
 from .store import reader
 
@@ -112,21 +113,21 @@ def report() -> tuple[list[str], list[str]]:
     return lines, warnings
 
 
-def doctor(file: object = None) -> None:
+def doctor(file: TextIO | None = None) -> None:
     """Print versions, locations, URIs, the active run and any problem found, for bug reports."""
     out = file if file is not None else sys.stdout
     lines, warnings = report()
     for line in lines:
-        print(line, file=out)  # type: ignore[call-overload]
+        print(line, file=out)
     for warning in warnings:
-        print(f"WARNING: {warning}", file=out)  # type: ignore[call-overload]
+        print(f"WARNING: {warning}", file=out)
 
 
 class _CallableModule(types.ModuleType):
     """Importing ``mlscope.doctor`` (this module) sets the package attribute to the module;
     making the module callable keeps ``mlscope.doctor()`` working either way."""
 
-    def __call__(self, file: object = None) -> None:
+    def __call__(self, file: TextIO | None = None) -> None:
         doctor(file)
 
 

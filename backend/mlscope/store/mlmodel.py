@@ -103,10 +103,10 @@ def summarize_mlmodel(mlmodel_text: str, files: dict[str, str | None]) -> dict[s
         raise ValueError(f"MLmodel is not valid YAML: {exc}") from None
     if not isinstance(meta, dict):
         raise ValueError("MLmodel is not a YAML mapping")
-    flavors = meta.get("flavors") if isinstance(meta.get("flavors"), dict) else {}
-    signature = meta.get("signature") if isinstance(meta.get("signature"), dict) else None
+    flavors: dict[Any, Any] = meta["flavors"] if isinstance(meta.get("flavors"), dict) else {}
+    signature: dict[Any, Any] | None = meta["signature"] if isinstance(meta.get("signature"), dict) else None
     requirements, source, env_python = requirements_of(files)
-    pyfunc = flavors.get("python_function") if isinstance(flavors.get("python_function"), dict) else {}
+    pyfunc: dict[Any, Any] = flavors["python_function"] if isinstance(flavors.get("python_function"), dict) else {}
     return {
         "flavors": {str(name): _flavor_summary(config) for name, config in flavors.items()},
         "signature": None
