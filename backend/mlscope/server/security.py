@@ -15,6 +15,11 @@ except the few POSTs that only search) must
 * and is refused outright with 403 PERMISSION_DENIED when the server runs
   with ``--read-only``.
 
+Every request body but an artifact upload (PUT, streamed to disk) is bounded:
+one declared too large is refused before a byte is read, and one sent without
+a length (chunked) is refused as soon as it passes the bound, so no request
+can make the server hold more than ``MAX_JSON_BODY`` bytes of it.
+
 Every response gets ``X-Content-Type-Options: nosniff``, as MLflow's server sends.
 """
 
@@ -33,7 +38,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_JSON_BODY = 64 << 20
 # Paths whose GETs do work (searches, histories, file reads): refused cross-site like writes.
 WORK_PREFIXES = ("/api/", "/ajax-api/", "/get-artifact", "/model-versions/get-artifact")
+TOO_LARGE = ("INVALID_PARAMETER_VALUE", f"Request body too large: at most {MAX_JSON_BODY:,} bytes.")
 READ_ONLY_MESSAGE = "This mlscope server is read-only (started with --read-only): it refuses every write."
+
+
+class BodyTooLarge(Exception):
+    """Raised from a request's receive channel when its undeclared (chunked) body passes MAX_JSON_BODY."""
 
 
 class WriteGuard:
@@ -51,13 +61,35 @@ class WriteGuard:
             return
         method = scope["method"]
         path = scope.get("path", "")
-        if method not in SAFE_METHODS or path.startswith(WORK_PREFIXES):
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        refusal = self.body_refusal(method, headers)
+        if refusal is None and (method not in SAFE_METHODS or path.startswith(WORK_PREFIXES)):
             refusal = self.refusal(method, path, headers, scope.get("scheme", "http"))
-            if refusal is not None:
-                await _send_error(send, *refusal)
-                return
-        await self.app(scope, receive, _with_nosniff(send))
+        if refusal is not None:
+            await _send_error(send, *refusal)
+            return
+        if method == "PUT" or "content-length" in headers:
+            await self.app(scope, receive, _with_nosniff(send))
+            return
+        started = False
+
+        async def sender(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, _bounded(receive, MAX_JSON_BODY), _with_nosniff(sender))
+        except BodyTooLarge:
+            if not started:  # else the response is cut: the server closes a connection whose body it did not read
+                await _send_error(send, *TOO_LARGE)
+
+    @staticmethod
+    def body_refusal(method: str, headers: dict[str, str]) -> tuple[str, str] | None:
+        """A body declared over the bound (any method but PUT): refused before any byte is read."""
+        if method != "PUT" and _declared_length(headers) > MAX_JSON_BODY:
+            return TOO_LARGE
+        return None
 
     def refusal(self, method: str, path: str, headers: dict[str, str], scheme: str) -> tuple[str, str] | None:
         """(error_code, message) when this request must not go on, else None.
@@ -77,8 +109,6 @@ class WriteGuard:
                 f"Cross-site request refused: {origin} may not change data on this server. "
                 "Start it with --cors-allowed-origins <origin> to allow that origin.",
             )
-        if method != "PUT" and _declared_length(headers) > MAX_JSON_BODY:
-            return "INVALID_PARAMETER_VALUE", f"Request body too large: at most {MAX_JSON_BODY:,} bytes."
         if method == "POST":
             content_type = headers.get("content-type")
             if content_type is None:
@@ -113,6 +143,22 @@ def _declared_length(headers: dict[str, str]) -> int:
         return int(headers.get("content-length", "0")[:20])
     except ValueError:
         return 0
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises BodyTooLarge once the body it has handed over passes ``limit`` bytes."""
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return bounded
 
 
 async def _send_error(send: Send, error_code: str, message: str) -> None:
