@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import os
 import socket
 import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+from starlette.testclient import TestClient
+
+from mlscope.server.app import create_app
 from tests.conftest import LiveServer
+from tests.handmade import write_experiment, write_run
 
 API = "/api/2.0/mlflow"
 
@@ -68,4 +78,147 @@ def test_the_server_answers_normally_after_refusing_a_chunked_body(tracking_serv
     _post_chunked_forever(tracking_server, "/api/mlscope/runs/search")
     chunks = iter([b'{"experiment_ids": ', b'["0"]}'])
     response = httpx.post(tracking_server.url + API + "/runs/search", content=chunks, headers={"Content-Type": "application/json"}, timeout=10)
+    assert response.status_code == 200
+
+
+# ------------------------------------------------------------------ damaged trees
+
+RUN, SIBLING = "a" * 32, "c" * 32
+
+
+def _bytes_name(folder: Path, name: bytes, content: bytes) -> None:
+    with open(os.fsencode(folder) + b"/" + name, "wb") as out:
+        out.write(content)
+
+
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """Experiment 1: run RUN has a param, a metric and an artifact whose names are not UTF-8; SIBLING is clean."""
+    root = tmp_path_factory.mktemp("undecodable") / "mlruns"
+    exp = write_experiment(root)
+    run_dir = write_run(exp, RUN, name="damaged", metrics={"loss": "1 0.5 0\n"}, params={"lr": "0.1"})
+    write_run(exp, SIBLING, name="sibling", metrics={"loss": "1 0.25 0\n"}, params={"lr": "0.2"})
+    _bytes_name(run_dir / "params", b"bad\xff", b"v")
+    _bytes_name(run_dir / "metrics", b"m\xff", b"7 0.75 3\n")
+    _bytes_name(run_dir / "artifacts", b"art\xfe.txt", b"inside")
+    (run_dir / "artifacts" / "ok.txt").write_text("fine")
+    with TestClient(create_app(root), base_url="http://localhost") as client:
+        yield client
+
+
+def test_a_run_with_an_undecodable_param_name_is_still_found_with_its_siblings(damaged: TestClient) -> None:
+    response = damaged.post(API + "/runs/search", json={"experiment_ids": ["1"]})
+    assert response.status_code == 200
+    assert sorted(r["info"]["run_name"] for r in response.json()["runs"]) == ["damaged", "sibling"]
+
+
+def test_an_undecodable_param_name_is_served_with_its_bytes_escaped(damaged: TestClient) -> None:
+    params = damaged.get(API + "/runs/get", params={"run_id": RUN}).json()["run"]["data"]["params"]
+    assert {"key": "bad\\xff", "value": "v"} in params and {"key": "lr", "value": "0.1"} in params
+
+
+def test_an_undecodable_metric_name_keeps_its_history(damaged: TestClient) -> None:
+    response = damaged.get(API + "/metrics/get-history", params={"run_id": RUN, "metric_key": "m\\xff"})
+    assert response.status_code == 200
+    assert [(m["value"], m["step"]) for m in response.json()["metrics"]] == [(0.75, 3)]
+
+
+def test_the_dashboards_run_table_and_compare_serve_a_run_with_an_undecodable_name(damaged: TestClient) -> None:
+    table = damaged.post("/api/mlscope/runs/search", json={"experiment_ids": ["1"]})
+    compare = damaged.post("/api/mlscope/compare", json={"run_ids": [RUN, SIBLING]})
+    assert (table.status_code, compare.status_code) == (200, 200)
+    assert len(table.json()["runs"]) == 2 and len(compare.json()["runs"]) == 2
+
+
+@pytest.mark.parametrize("listing", [API + "/artifacts/list", "/api/mlscope/artifacts/list"])
+def test_an_undecodable_artifact_name_is_listed_beside_its_siblings(damaged: TestClient, listing: str) -> None:
+    response = damaged.get(listing, params={"run_id": RUN})
+    assert response.status_code == 200
+    assert sorted(f["path"] for f in response.json()["files"]) == ["art\\xfe.txt", "ok.txt"]
+
+
+@pytest.mark.parametrize("download", ["/get-artifact", "/api/mlscope/artifacts/file"])
+def test_an_undecodable_artifact_name_downloads_by_its_listed_path(damaged: TestClient, download: str) -> None:
+    response = damaged.get(download, params={"run_uuid": RUN, "run_id": RUN, "path": "art\\xfe.txt"})
+    assert (response.status_code, response.content) == (200, b"inside")
+
+
+def test_the_zip_of_a_run_with_an_undecodable_artifact_name_holds_every_file(damaged: TestClient) -> None:
+    response = damaged.get("/api/mlscope/artifacts/zip", params={"run_id": RUN})
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert sorted(archive.namelist()) == ["art\\xfe.txt", "ok.txt"]
+    assert archive.read("art\\xfe.txt") == b"inside"
+
+
+def _remove_deep(top: Path) -> None:
+    """Delete a tree with a loop: shutil.rmtree (and pytest's temp-folder cleanup) recurse once per level."""
+    stack = [os.fsencode(top)]
+    while stack:
+        with os.scandir(stack[-1]) as scan:
+            entries = list(scan)
+        folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.path)
+        if folders:
+            stack.extend(folders)
+        else:
+            os.rmdir(stack.pop())
+
+
+@pytest.fixture
+def deep_run(tmp_path: Path) -> Iterator[Path]:
+    """A tree whose run RUN has artifacts/top.txt and artifacts/d/d/.../d/leaf.txt, 1,000 folders deep."""
+    root = tmp_path / "mlruns"
+    run_dir = write_run(write_experiment(root), RUN, name="deep")
+    fd = os.open(run_dir / "artifacts", os.O_RDONLY)
+    try:
+        for _ in range(1000):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("leaf.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as leaf:
+            leaf.write(b"bottom")
+    finally:
+        os.close(fd)
+    (run_dir / "artifacts" / "top.txt").write_text("top")
+    try:
+        yield root
+    finally:
+        _remove_deep(run_dir / "artifacts" / "d")
+
+
+def test_a_zip_of_1000_deep_artifact_folders_holds_the_deepest_file(deep_run: Path) -> None:
+    with TestClient(create_app(deep_run), base_url="http://localhost") as client:
+        response = client.get("/api/mlscope/artifacts/zip", params={"run_id": RUN})
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert archive.namelist() == ["top.txt", "d/" * 1000 + "leaf.txt"]
+    assert archive.read("d/" * 1000 + "leaf.txt") == b"bottom"
+
+
+# ------------------------------------------------------------------ metric keys past a file name's limit
+
+LONG_KEYS = ["k" * 256, "k" * 300, "a/" + "k" * 300, "k" * 5000, "/".join(["k" * 200] * 30)]
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    root = tmp_path_factory.mktemp("long-keys") / "mlruns"
+    write_run(write_experiment(root), RUN, name="r", metrics={"loss": "1 0.5 0\n"})
+    with TestClient(create_app(root), base_url="http://localhost") as client:
+        yield client
+
+
+@pytest.mark.parametrize("key", LONG_KEYS, ids=lambda k: f"{len(k)}-chars")
+def test_a_metric_key_past_the_file_name_limit_has_an_empty_history_as_in_mlflow(plain: TestClient, key: str) -> None:
+    for path in (API + "/metrics/get-history", "/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval"):
+        response = plain.get(path, params={"run_id": RUN, "run_ids": RUN, "metric_key": key})
+        assert (response.status_code, response.json()["metrics"]) == (200, []), path
+
+
+@pytest.mark.parametrize("key", LONG_KEYS, ids=lambda k: f"{len(k)}-chars")
+def test_the_dashboards_histories_answer_a_metric_key_past_the_file_name_limit(plain: TestClient, key: str) -> None:
+    response = plain.post("/api/mlscope/metrics/histories", json={"run_ids": [RUN], "metric_key": key})
     assert response.status_code == 200

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from ..store.tree_names import disk_name
 from .signatures import SIG_BYTES
 
 BASE_FOLDERS = ("params", "tags", "inputs", "outputs")
@@ -33,7 +34,8 @@ class Layout:
     paths: tuple[str, ...] = field(default=(), compare=False)  # every watched path, in signature order
 
     def __post_init__(self) -> None:
-        paths = (*self.folders, *("tags/" + k for k in self.tag_keys), *self.metric_folders, *("metrics/" + k for k in self.metric_keys))
+        paths = (*self.folders, *("tags/" + disk_name(k) for k in self.tag_keys), *self.metric_folders,
+                 *("metrics/" + disk_name(k) for k in self.metric_keys))
         object.__setattr__(self, "paths", tuple(sys.intern(p) for p in paths))
 
     @property

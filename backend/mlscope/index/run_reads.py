@@ -26,6 +26,7 @@ from ..store.atomic import TMP_PREFIX
 from ..store.errors import MalformedError
 from ..store.meta_yaml import read_yaml
 from ..store.model import RunInfo
+from ..store.tree_names import disk_name, shown_name
 from .layout import BASE_FOLDERS, Layout, layout_of
 from .signatures import MISSING, SIG_BYTES, Signature, pack, packed_signatures, signature, unpack
 
@@ -97,7 +98,7 @@ def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]
                         sigs.append(signature(base + sub))
                         stack.append((sub, prefix + entry.name + "/"))
                     elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(TMP_PREFIX):
-                        keys.append(prefix + entry.name)
+                        keys.append(shown_name(prefix + entry.name))  # served as text; disk_name maps it back
         except OSError:
             continue
     order = sorted(range(1, len(folders)), key=folders.__getitem__)
@@ -111,7 +112,7 @@ def _read_values(base: str, folder: str, keys: list[str], with_sigs: bool) -> tu
     intern = sys.intern
     for key in keys:
         try:
-            fd = os.open(base + folder + "/" + key, SAFE_OPEN)
+            fd = os.open(base + folder + "/" + disk_name(key), SAFE_OPEN)
         except OSError:
             if with_sigs:
                 sigs.append(MISSING)
@@ -249,7 +250,7 @@ def _read_details(base: str, exp_dir: str, previous: Previous | None, full: bool
         before = known.get(key)
         reused = reused or before is not None
         try:
-            sig, offset, point = _read_metric(base + "metrics/" + key, key, before)
+            sig, offset, point = _read_metric(base + "metrics/" + disk_name(key), key, before)
         except FileNotFoundError:
             sig, offset, point = MISSING, 0, None
         metric_sigs.append(sig)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .atomic import TMP_PREFIX
 from .model import LoggedModel, Run
 from .paths import NotLocalError, local_path
+from .tree_names import disk_name, shown_name
 
 if TYPE_CHECKING:
     from .artifact_uris import ArtifactLocations
@@ -108,7 +109,11 @@ def models_of_run(run: Run, models: list[LoggedModel]) -> list[LoggedModel]:
 
 
 def check_relative_path(relative: str) -> PurePosixPath:
-    """Validate a client-supplied artifact path; '' (or '/'-only) means the root."""
+    """Validate a client-supplied artifact path; '' (or '/'-only) means the root.
+
+    A listed name whose undecodable bytes were served as ``\\xNN`` maps back to its file first.
+    """
+    relative = disk_name(relative)
     if len(relative) > MAX_PATH_LENGTH:
         raise UnsafePathError("Invalid path: too long")
     if "\x00" in relative:
@@ -139,9 +144,9 @@ def resolve_artifact_path(root: Path, relative: str) -> Path:
     try:
         resolved = candidate.resolve(strict=True)
     except (FileNotFoundError, NotADirectoryError):
-        raise FileNotFoundError(f"No such artifact: '{clean}'") from None
+        raise FileNotFoundError(f"No such artifact: '{shown_name(str(clean))}'") from None
     except (OSError, RuntimeError):  # symlink loops, permission problems
-        raise FileNotFoundError(f"Cannot read artifact: '{clean}'") from None
+        raise FileNotFoundError(f"Cannot read artifact: '{shown_name(str(clean))}'") from None
     if not _inside(resolved, real_root):
         raise UnsafePathError("Invalid path: it leads outside the artifact root")
     return resolved
@@ -166,7 +171,7 @@ def list_artifacts(root: Path, relative: str, limit: int | None = None) -> tuple
         return [], False
     folder = resolve_artifact_path(root, relative)
     if not folder.is_dir():
-        raise NotADirectoryError(f"Not a directory: '{clean}'")
+        raise NotADirectoryError(f"Not a directory: '{shown_name(str(clean))}'")
     real_root = root.resolve()
     entries: list[ArtifactEntry] = []
     with os.scandir(folder) as scan:
@@ -187,8 +192,8 @@ def list_artifacts(root: Path, relative: str, limit: int | None = None) -> tuple
         is_dir = stat.S_ISDIR(info.st_mode)
         entries.append(
             ArtifactEntry(
-                name=item.name,
-                path=str(clean / item.name) if clean.parts else item.name,
+                name=shown_name(item.name),
+                path=shown_name(str(clean / item.name) if clean.parts else item.name),
                 is_dir=is_dir,
                 size=None if is_dir else info.st_size,
                 mtime=int(info.st_mtime * 1000),
@@ -198,23 +203,38 @@ def list_artifacts(root: Path, relative: str, limit: int | None = None) -> tuple
 
 
 def walk_files(folder: Path, real_root: Path) -> list[tuple[Path, str]]:
-    """Every file under ``folder`` as (real path, path relative to folder), sorted.
+    """Every regular file under ``folder`` as (real path, shown path relative to folder), top-down, sorted.
 
-    Symlinked folders are not descended into (no loops); symlinked files are
-    kept only when they resolve inside the root.
+    A loop with its own stack, not ``os.walk``'s recursion: 1,000-deep folders
+    must not raise RecursionError. Symlinked folders are not descended into
+    (no loops); symlinked files are kept only when they resolve inside the
+    root; folders that cannot be listed (too long a path) are left out.
     """
     found: list[tuple[Path, str]] = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.startswith((TEMP_ARTIFACT_PREFIX, TMP_PREFIX)):
+    stack = [(str(folder), "")]
+    while stack:
+        path, inside = stack.pop()
+        try:
+            with os.scandir(path) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            continue
+        folders = []
+        for entry in entries:
+            if entry.name.startswith((TEMP_ARTIFACT_PREFIX, TMP_PREFIX)):
                 continue
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full) and not entry_inside(full, real_root):
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, inside + entry.name + "/"))
+                    continue
+                if entry.is_symlink() and not entry_inside(entry.path, real_root):
+                    continue
+                if not entry.is_file():
+                    continue
+            except OSError:
                 continue
-            if not os.path.isfile(full):
-                continue
-            found.append((Path(full), Path(full).relative_to(folder).as_posix()))
+            found.append((Path(entry.path), shown_name(inside + entry.name)))
+        stack.extend(reversed(folders))
     return found
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from .errors import MalformedError
 from .model import Metric
 from .paths import key_files
+from .tree_names import disk_name
 
 
 def parse_metric_line(key: str, line: str) -> Metric:
@@ -177,6 +178,7 @@ def read_metric_history(run_dir: Path, key: str) -> list[Metric]:
 
 def metric_path(run_dir: Path, key: str) -> Path | None:
     """The file for a metric key, or None when the key would leave metrics/."""
+    key = disk_name(key)  # a served name whose undecodable bytes read \xNN
     if not key or key.startswith("/") or ".." in key.split("/") or "\\" in key or "\0" in key:
         return None
     return run_dir / "metrics" / key

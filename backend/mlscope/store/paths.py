@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from .tree_names import shown_name
+
 TRASH = ".trash"
 # Folders inside an experiment that are not runs (FileStore.RESERVED_EXPERIMENT_FOLDERS).
 RESERVED_EXPERIMENT_FOLDERS = frozenset({"tags", "datasets", "traces", "models"})
@@ -79,7 +81,7 @@ def key_files(folder: Path) -> list[tuple[str, str]]:
                     if entry.is_dir():
                         stack.append((entry.path, f"{prefix}{entry.name}/"))
                     elif not entry.name.startswith(".mlscope-tmp"):
-                        found.append((prefix + entry.name, entry.path))
+                        found.append((shown_name(prefix + entry.name), entry.path))
         except OSError:
             continue
     return found

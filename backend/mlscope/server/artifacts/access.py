@@ -26,6 +26,7 @@ from ...store.artifacts import (
     resolve_artifact_path,
 )
 from ...store.model import LoggedModel, Run
+from ...store.tree_names import shown_name
 from ..args import string_arg
 from ..errors import ApiError, invalid, not_found
 from ..state import artifact_locations_of, index_of
@@ -103,13 +104,17 @@ async def artifact_source(request: Request, args: dict[str, Any]) -> ArtifactSou
 
 
 def relative_arg(args: dict[str, Any], name: str = "path") -> str:
-    """The ``path`` parameter, validated (400 for traversal attempts) and normalised."""
+    """The ``path`` parameter, validated (400 for traversal attempts) and normalised.
+
+    Kept as served text (undecodable bytes as ``\\xNN``): safe in messages and file names, and mapped
+    back to the file by every resolve.
+    """
     raw = string_arg(args, name) or ""
     try:
         clean = check_relative_path(raw)
     except UnsafePathError as exc:
         raise invalid(str(exc)) from None
-    return "" if not clean.parts else clean.as_posix()
+    return "" if not clean.parts else shown_name(clean.as_posix())
 
 
 def resolve(source: ArtifactSource, relative: str) -> Path:

@@ -23,6 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ...store.artifacts import walk_files
+from ...store.tree_names import shown_name
 from ..args import request_args, string_arg
 from ..errors import invalid
 from ..state import artifact_locations_of, index_of
@@ -94,6 +95,7 @@ def mlflow_content_type(name: str) -> str:
 
 def content_disposition(kind: str, filename: str) -> str:
     """RFC 6266 value with an ASCII fallback and the UTF-8 name (RFC 5987)."""
+    filename = shown_name(filename)  # a name that is not valid UTF-8 has no other spelling in a header
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     ascii_name = re.sub(r'[\\"\x00-\x1f\x7f]', "_", ascii_name) or "download"
     quoted = urllib.parse.quote(filename, safe="!#$&+-.^_`|~")
