@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 
-import aiofiles
+import aiofiles  # type: ignore[import-untyped]  # ships no types; types-aiofiles is not a dependency
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse

@@ -94,8 +94,9 @@ def zip_chunks(files: Iterable[tuple[Path, str]], flush_at: int = 1024 * 1024) -
                 info.file_size = stat.st_size  # lets zipfile choose zip64 up front for big files
                 stored = path.suffix.lower() in STORED_SUFFIXES
                 info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                # Python < 3.13 only knows the private name; 3.13+ keeps it as an alias.
-                info._compresslevel = None if stored else 1  # fast: throughput matters more than ratio here
+                # Python < 3.13 only knows the private name; 3.13+ keeps it as an alias. typeshed declares neither
+                # on 3.11 (a stub gap, not a typing error), hence the ignore.
+                info._compresslevel = None if stored else 1  # type: ignore[attr-defined]  # fast: throughput over ratio
                 with archive.open(info, mode="w", force_zip64=stat.st_size > 2**31) as entry:
                     while block := source.read(READ_SIZE):
                         entry.write(block)
