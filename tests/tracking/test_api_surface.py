@@ -74,7 +74,7 @@ def test_every_error_the_client_raises_is_an_mlflow_exception(root: Path) -> Non
     assert mlscope.MlflowException is mlscope.exceptions.MlflowException
 
 
-@pytest.mark.parametrize("name", ["sklearn", "pytorch", "pyfunc", "autolog", "register_model", "evaluate", "start_span", "models"])
+@pytest.mark.parametrize("name", ["sklearn", "pytorch", "pyfunc", "autolog", "load_prompt", "evaluate", "start_span", "models"])
 def test_mlflow_only_features_raise_an_error_that_says_what_to_do(name: str) -> None:
     with pytest.raises(mlscope.exceptions.UnsupportedFeatureError, match="mlscope server") as caught:
         getattr(mlscope, name)

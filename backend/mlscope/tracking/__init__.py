@@ -51,6 +51,7 @@ from .fluent_logging import (
     set_tag,
     set_tags,
 )
+from .registry_client import register_model, search_model_versions, search_registered_models, set_model_version_tag
 from .validation import MlscopeException
 
 MlflowClient = MlscopeClient
@@ -98,7 +99,8 @@ __all__ = [
     "get_experiment_by_name", "get_parent_run", "get_registry_uri", "get_run", "get_tracking_uri",
     "is_tracking_uri_set", "last_active_run", "load_table", "log_artifact", "log_artifacts", "log_dict", "log_figure",
     "log_image", "log_input", "log_inputs", "log_metric", "log_metrics", "log_param", "log_params", "log_table",
-    "log_text", "restore_experiment", "restore_run", "search_experiments", "search_runs", "set_experiment",
-    "set_experiment_tag", "set_experiment_tags", "set_registry_uri", "set_system_metrics_samples_before_logging",
+    "log_text", "register_model", "restore_experiment", "restore_run", "search_experiments", "search_model_versions",
+    "search_registered_models", "search_runs", "set_experiment",
+    "set_experiment_tag", "set_experiment_tags", "set_model_version_tag", "set_registry_uri", "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval", "set_tag", "set_tags", "set_tracking_uri", "start_run",
 ]  # fmt: skip

@@ -21,6 +21,7 @@ from .artifacts import ArtifactsMixin
 from .context import current_tracking_uri, is_server_uri, root_for_uri
 from .entities import DatasetInput, PagedList, TrackedRun, ViewType, dataset_record
 from .local_store import LocalStore
+from .registry_client import RegistryMixin
 from .rest_store import RestStore
 from .stores import Point, TrackingStore
 from .tables import TablesMixin
@@ -53,7 +54,7 @@ def _done(synchronous: bool | None) -> RunOperations | None:
     return RunOperations() if synchronous is False else None
 
 
-class MlscopeClient(ArtifactsMixin, TablesMixin):
+class MlscopeClient(ArtifactsMixin, TablesMixin, RegistryMixin):
     """Create and update experiments and runs at one tracking URI. Safe to share between threads."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
