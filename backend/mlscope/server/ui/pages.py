@@ -57,7 +57,7 @@ async def experiments(request: Request) -> JSONResponse:
     index = index_of(request)
     await run_in_threadpool(index.wait_listed)
     counts = index.run_counts()
-    body = []
+    body: list[dict[str, Any]] = []
     for exp in index.experiments():
         count = counts.get(exp.experiment_id, {"active": 0, "deleted": 0})
         body.append(

@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from ...index import RunIndex
 from ...search import make_page_token
 from ...search.queries import RunQueries, RunQuery
+from ...store.interface import RunSource
 from ...store.model import Run
 from ...store.registry_model import ModelVersion
 from ..args import int_arg, list_arg, page_offset, request_args, string_arg
@@ -95,7 +95,7 @@ def parse_columns(args: dict[str, Any]) -> Columns:
     return Columns(tuple(list_arg(args, "params")), tuple(list_arg(args, "metrics")), tuple(list_arg(args, "tags")))
 
 
-def _experiment_dirs(index: RunIndex, runs: list[Run]) -> dict[str, Any]:
+def _experiment_dirs(index: RunSource, runs: list[Run]) -> dict[str, Any]:
     dirs = {}
     for exp_id in {r.info.experiment_id for r in runs}:
         exp = index.experiment(exp_id)
