@@ -1,4 +1,4 @@
-"""``mlscope experiments|runs|gc|doctor|demo``: manage an mlruns tree from the shell.
+"""``mlscope experiments|runs|models|gc|doctor|demo``: manage an mlruns tree from the shell.
 
 ``register(subparsers)`` adds the commands to the main parser; each handler
 returns the exit code. Failures print one line on stderr and exit 2.
@@ -51,6 +51,9 @@ def register(subparsers: Any) -> None:
         _command(runs_sub, name, what, handler).add_argument("--run-id", required=True)
 
     gc.register(subparsers)
+    from . import registry  # models list|describe (imports this module's helpers)
+
+    registry.register(subparsers)
     _command(subparsers, "doctor", "print versions, URIs and problems with the tracking tree", _doctor)
     p = _command(subparsers, "demo", "write a realistic demo mlruns tree (~50 runs)", _demo, uri=False)
     p.add_argument("directory", nargs="?", default="./mlruns", help="where to write it (default ./mlruns)")
