@@ -3,7 +3,8 @@
 Three experiments, ~50 runs: image classification (curves with noise and a
 spike, system metrics, a 10,000-step history, a FAILED and a RUNNING run,
 images, CSV/JSON/YAML, a log, an HTML report, a model folder and an MLflow 3
-logged model), a nested hyperparameter sweep, and a small tabular project.
+logged model), a nested hyperparameter sweep, a small tabular project, and a
+model registry (three registered models, versions in every stage, aliases).
 Deterministic for a given seed.
 """
 
@@ -38,6 +39,9 @@ class _Demo:
         self.now = int(time.time() * 1000)
         self.commit = f"{self.rng.getrandbits(160):040x}"
         self.runs = 0
+        self.image_runs: list[str] = []
+        self.churn_runs: list[str] = []
+        self.logged_model_id = ""
 
     def tags(self, source: str, **extra: str) -> dict[str, str]:
         return {
@@ -117,6 +121,9 @@ class _Demo:
             end = self.curves(run_id, 50, lr, start, spike_at=23 if i == 2 else None)
             if i == 0:
                 self.rich_artifacts(exp, run_id, start)
+            elif i % 3 == 0:
+                self.model_folder(run_id, TORCH_FLAVOR, TENSOR_SIGNATURE)
+            self.image_runs.append(run_id)
             if i == 1:
                 for step in range(8):
                     c.log_image(run_id, self.image(32, step / 2), key="samples/predictions", step=step * 5, timestamp=start + step * 60_000)
@@ -165,16 +172,16 @@ class _Demo:
         header = b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (16, 16), }"
         header = header + b" " * (127 - len(header)) + b"\n"
         c.log_bytes(run_id, header + bytes(self.rng.getrandbits(8) for _ in range(16 * 16 * 4)), "embeddings.npy")
-        mlmodel = {"artifact_path": "model", "flavors": {"python_function": {"loader_module": "mlflow.pytorch", "python_version": "3.11.7", "env": {"virtualenv": "python_env.yaml"}}, "pytorch": {"pytorch_version": "2.5.1", "model_data": "data"}},
+        mlmodel: dict[str, object] = {"artifact_path": "model", "flavors": {"python_function": {"loader_module": "mlflow.pytorch", "python_version": "3.11.7", "env": {"virtualenv": "python_env.yaml"}}, "pytorch": {"pytorch_version": "2.5.1", "model_data": "data"}},
                    "mlflow_version": "3.17.2", "model_uuid": uuid.UUID(int=self.rng.getrandbits(128)).hex, "run_id": run_id, "utc_time_created": "2026-11-21 10:50:00.000000",
                    "signature": {"inputs": '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3, 32, 32]}}]', "outputs": '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 10]}}]'}}  # fmt: skip
         c.log_bytes(run_id, dump_yaml(mlmodel), "model/MLmodel")
         c.log_text(run_id, "python: 3.11.7\nbuild_dependencies:\n- pip==24.0\ndependencies:\n- -r requirements.txt\n", "model/python_env.yaml")
         c.log_text(run_id, "mlflow==3.17.2\ntorch==2.5.1\ntorchvision==0.20.1\n", "model/requirements.txt")
         c.log_bytes(run_id, bytes(self.rng.getrandbits(8) for _ in range(2048)), "model/data/model.pth")
-        self.logged_model(experiment_id, run_id, start, mlmodel)
+        self.logged_model_id = self.logged_model(experiment_id, run_id, start, mlmodel)
 
-    def logged_model(self, experiment_id: str, run_id: str, start: int, mlmodel: dict[str, object]) -> None:
+    def logged_model(self, experiment_id: str, run_id: str, start: int, mlmodel: dict[str, object]) -> str:
         """An MLflow 3 LoggedModel under <exp>/models/m-<hex>/, linked from the run's outputs/."""
         model_id = f"m-{uuid.UUID(int=self.rng.getrandbits(128)).hex}"
         exp_dir = self.client.writer.experiment_dir(experiment_id)
@@ -195,6 +202,7 @@ class _Demo:
         atomic_write(model_dir / "meta.yaml", dump_yaml(meta))
         link = {"destination_id": model_id, "destination_type": "MODEL_OUTPUT", "source_id": model_id, "source_type": "RUN_OUTPUT", "step": 49, "tags": {}}
         atomic_write(self.client.writer.run_dir(run_id) / "outputs" / model_id / "meta.yaml", dump_yaml(link))
+        return model_id
 
     def sweep(self) -> None:
         c = self.client
@@ -231,9 +239,66 @@ class _Demo:
             metrics += [("train_auc", 0.7 + 0.25 * (1 - math.exp(-k / 40)), start + k * 500, k) for k in range(200)]
             c.log_batch(run_id, metrics=metrics)
             c.log_text(run_id, "feature,importance\n" + "".join(f"f{k},{self.rng.random():.3f}\n" for k in range(12)), "feature_importance.csv")
+            if i in (0, 1, 5):
+                self.model_folder(run_id, SKLEARN_FLAVOR, CHURN_SIGNATURE, CHURN_EXAMPLE)
+                self.churn_runs.append(run_id)
             self.finish(run_id, start + 120_000)
             if i == 4:
                 c.delete_run(run_id)
+
+    # --------------------------------------------------------------- registry
+
+    def model_folder(self, run_id: str, flavor: dict[str, object], signature: dict[str, str], example: str | None = None) -> None:
+        """A run's model/ folder as an MLflow flavor writes it: MLmodel (signature, input example), env, weights."""
+        mlmodel: dict[str, object] = {"artifact_path": "model", "flavors": flavor, "mlflow_version": "3.17.2",
+                                      "model_uuid": uuid.UUID(int=self.rng.getrandbits(128)).hex, "run_id": run_id,
+                                      "utc_time_created": "2026-11-30 09:15:00.000000", "signature": signature}  # fmt: skip
+        if example is not None:
+            mlmodel["saved_input_example_info"] = {"artifact_path": "input_example.json", "type": "dataframe", "pandas_orient": "split"}
+            self.client.log_text(run_id, example, "model/input_example.json")
+        self.client.log_bytes(run_id, dump_yaml(mlmodel), "model/MLmodel")
+        self.client.log_text(run_id, "python: 3.11.7\nbuild_dependencies:\n- pip==24.0\ndependencies:\n- -r requirements.txt\n", "model/python_env.yaml")
+        self.client.log_text(run_id, "mlflow==3.17.2\nscikit-learn==1.5.2\n", "model/requirements.txt")
+        self.client.log_bytes(run_id, bytes(self.rng.getrandbits(8) for _ in range(1024)), "model/model.pkl")
+
+    def registry(self) -> None:
+        """Two registered models with several versions, aliases, legacy stages and tags, and one still empty."""
+        c = self.client
+        c.create_registered_model("cifar-classifier", tags={"team": "vision", "task": "image-classification"},
+                                  description="# CIFAR-10 classifier\n\nResNet-50 and ViT-small candidates from the "
+                                              "**image-classification** experiment.\n\n- `@champion`: serving\n- `@challenger`: shadow traffic")  # fmt: skip
+        for run_id in self.image_runs[::3]:  # the runs with a model/ folder
+            c.register_model(f"runs:/{run_id}/model", "cifar-classifier", tags={"framework": "pytorch"})
+        logged = c.create_model_version("cifar-classifier", f"models:/{self.logged_model_id}", run_id=self.image_runs[0],
+                                        model_id=self.logged_model_id, description="The MLflow 3 logged model of the first run.")  # fmt: skip
+        c._registry.link_logged_model(self.logged_model_id, logged.name, logged.version)
+        c.transition_model_version_stage("cifar-classifier", 1, "Archived")
+        c.transition_model_version_stage("cifar-classifier", 3, "Production")
+        c.transition_model_version_stage("cifar-classifier", 4, "Staging")
+        c.set_registered_model_alias("cifar-classifier", "champion", 3)
+        c.set_registered_model_alias("cifar-classifier", "challenger", logged.version)
+        c.update_model_version("cifar-classifier", 3, "Best **val/accuracy** so far; promoted after a week of shadow traffic.")
+        c.set_model_version_tag("cifar-classifier", 3, "validated", "yes")
+        c.create_registered_model("churn-model", tags={"team": "growth"}, description="Predicts churn in the next 30 days.")
+        for run_id in self.churn_runs:
+            c.register_model(f"runs:/{run_id}/model", "churn-model")
+        c.set_registered_model_alias("churn-model", "champion", 2)
+        c.set_registered_model_alias("churn-model", "candidate", 3)
+        c.set_model_version_tag("churn-model", 2, "auc", "0.84")
+        c.create_registered_model("ticket-router", tags={"team": "support"}, description="Not trained yet.")
+
+
+TORCH_FLAVOR: dict[str, object] = {"python_function": {"loader_module": "mlflow.pytorch", "python_version": "3.11.7", "env": {"virtualenv": "python_env.yaml"}},
+                                   "pytorch": {"pytorch_version": "2.5.1", "model_data": "data"}}  # fmt: skip
+TENSOR_SIGNATURE = {"inputs": '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3, 32, 32]}}]',
+                    "outputs": '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 10]}}]'}  # fmt: skip
+SKLEARN_FLAVOR: dict[str, object] = {"python_function": {"loader_module": "mlflow.sklearn", "model_path": "model.pkl", "python_version": "3.11.7",
+                                                         "env": {"virtualenv": "python_env.yaml"}},
+                                     "sklearn": {"pickled_model": "model.pkl", "serialization_format": "cloudpickle", "sklearn_version": "1.5.2"}}  # fmt: skip
+CHURN_SIGNATURE = {"inputs": '[{"type": "long", "name": "tenure_months", "required": true}, {"type": "double", "name": "monthly_spend", '
+                             '"required": true}, {"type": "string", "name": "plan", "required": true}, {"type": "boolean", "name": "support_tickets_30d", "required": false}]',
+                   "outputs": '[{"type": "double", "name": "churn_probability", "required": true}]'}  # fmt: skip
+CHURN_EXAMPLE = '{"columns": ["tenure_months", "monthly_spend", "plan", "support_tickets_30d"], "data": [[14, 59.9, "pro", false], [3, 19.0, "basic", true]]}'
 
 
 def write_demo(root: str | Path, seed: int = 7) -> DemoSummary:
@@ -243,4 +308,5 @@ def write_demo(root: str | Path, seed: int = 7) -> DemoSummary:
     demo.image_classification()
     demo.sweep()
     demo.tabular()
+    demo.registry()
     return DemoSummary(Path(root), 3, demo.runs, time.perf_counter() - started)
