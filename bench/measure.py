@@ -115,6 +115,15 @@ class Server:
         assert self.proc is not None
         return sum(_rss_kb(pid) for pid in _descendants(self.proc.pid)) / 1024
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server has used so far: its processes and the workers it has reaped.
+
+        On a shared machine wall times grow with the load; CPU time barely
+        does, so it tells what the work costs (on 2 idle cores, wall >= CPU / 2).
+        """
+        assert self.proc is not None
+        return sum(_cpu_ticks(pid) for pid in _descendants(self.proc.pid)) / _CLK_TCK
+
     def first_answer(self, client: Client, path: str, body: dict[str, Any], deadline_s: float) -> float:
         """Seconds from process start until `path` answers 200: polls while the port is still closed."""
         end = time.perf_counter() + deadline_s
@@ -152,6 +161,19 @@ def _descendants(pid: int) -> list[int]:
         found.append(current)
         stack.extend(children.get(current, []))
     return found
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime + cutime + cstime of one process (children count once they are reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().decode("ascii", "replace").rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(value) for value in fields[11:15])
 
 
 def _rss_kb(pid: int) -> int:

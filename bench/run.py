@@ -52,12 +52,15 @@ OTHER_BENCHES = ("bench_history", "bench_artifacts", "bench_compare", "bench_ui"
 ROWS: tuple[tuple[str, str, str, float | None, float | None], ...] = (
     ("first_open_first_page", "first open (no index cache): start -> first runs/search page", "ms", 3000.0, 5000.0),
     ("first_open_full", "first open: start -> full index (first filtered page)", "ms", 3000.0, 60000.0),
+    ("first_open_full_cpu", "first open: server CPU time (all its processes) until the full index answered", "CPU ms", None, None),
     ("restart_first_page", "restart with the index cache: start -> first page", "ms", None, None),
     ("restart_full", "restart with the index cache: start -> full index", "ms", 1000.0, 5000.0),
+    ("restart_full_cpu", "restart: server CPU time until the full index answered", "CPU ms", None, None),
     ("page_100", "runs/search 100 runs by start_time (warm)", "ms", 20.0, None),
     ("page_1000", "runs/search 1,000 runs by start_time (warm)", "ms", 20.0, None),
     ("all_runs_http", "all runs: runs/search paged 1,000 at a time, HTTP (warm)", "ms", None, None),
     ("all_runs_client", "all runs: MlflowClient.search_runs paged 1,000 at a time (incl. MLflow's parsing)", "ms", 200.0, None),
+    ("all_runs_client_cpu", "  of which MLflow's client (CPU time in the calling process: JSON + protobuf parsing)", "CPU ms", None, None),
     ("search_filtered", "param+metric filter, by metric (warm, same query)", "ms", 20.0, None),
     ("search_filtered_fresh", "param+metric filter, by metric (new filter string each call: no cache)", "ms", 20.0, None),
     ("csv_export", "CSV export of every run (mlscope's runs table)", "ms", 1000.0, None),
@@ -160,32 +163,79 @@ def other_benches(trees: dict[int, Path]) -> str:
 # -------------------------------------------------------------------- main
 
 
-def bench_size(size: int, tree: Path, exe: Path | None, sqlite: bool, notes: list[str]) -> dict[str, dict[str, tuple[float | None, int]]]:
-    cache_home = TREES / "index-cache" / f"runs-{size}"
-    print(f"\n== {size:,} runs: mlscope", flush=True)
-    ours = bench_server(mlscope_server(tree, cache_home), tree, MLSCOPE_100K if size >= 100_000 else MLSCOPE_PLAN, cache_home)
-    shutil.rmtree(cache_home, ignore_errors=True)
-    ours["times"].update(refresh_in_process(tree))
-    columns = {"mlscope": summarize(ours)}
-    notes.append(f"{size:,} runs: the filter matches {ours['matches']} runs on the first page (max 100); all runs = "
-                 f"{ours.get('all_runs_count', 0):,} active runs; CSV export {ours.get('csv_bytes', 0) / 1e6:.1f} MB; "
-                 f"index cache file {(ours.get('cache_bytes') or 0) / 1e6:.1f} MB")
-    for key, label, *_ in ROWS:
-        if math.inf in ours["times"].get(key, []):
-            notes.append(f"{size:,} runs: mlscope, {label}: not visible within the {FINISHED_WAIT_S:.0f} s the bench waits")
-    if exe is not None and size <= 10_000:
-        stores = [("MLflow file store", str(tree), MLFLOW_PLAN)]
-        db = sqlite_for(exe, tree) if sqlite else None
-        if db is not None:
-            stores.append(("MLflow SQLite", f"sqlite:///{db}", SQLITE_PLAN))
-        for name, store, plan in stores:
+def _columns_file(size: int) -> Path:
+    return TREES / f"columns-{size}.json"
+
+
+def save_column(size: int, name: str, rows: dict[str, tuple[float | None, int]], pages: dict[str, Any]) -> None:
+    """Keep one server's figures for this tree, so a later run can measure only some servers (--servers)."""
+    path = _columns_file(size)
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    saved[name] = {"rows": rows, "pages": pages, "tree": tree_facts(size), "when": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+                   "load": round(os.getloadavg()[0], 2)}
+    path.write_text(json.dumps(saved))
+
+
+def saved_column(size: int, name: str) -> dict[str, Any] | None:
+    """A server's figures from an earlier run on the same tree (same generator), or None."""
+    path = _columns_file(size)
+    found = json.loads(path.read_text()).get(name) if path.is_file() else None
+    if not found or found.get("tree") != tree_facts(size):
+        return None
+    found["rows"] = {key: (value, n) for key, (value, n) in found["rows"].items()}
+    return found
+
+
+def bench_size(size: int, tree: Path, exe: Path | None, servers: set[str], notes: list[str]) -> dict[str, dict[str, tuple[float | None, int]]]:
+    """One tree: measure the servers asked for; the others' columns come from their last run on this tree."""
+    columns: dict[str, dict[str, tuple[float | None, int]]] = {}
+    pages: dict[str, dict[str, Any]] = {}
+    load: dict[str, str] = {}
+    if "mlscope" in servers:
+        cache_home = TREES / "index-cache" / f"runs-{size}"
+        print(f"\n== {size:,} runs: mlscope", flush=True)
+        load_before = os.getloadavg()[0]
+        ours = bench_server(mlscope_server(tree, cache_home), tree, MLSCOPE_100K if size >= 100_000 else MLSCOPE_PLAN, cache_home)
+        shutil.rmtree(cache_home, ignore_errors=True)
+        ours["times"].update(refresh_in_process(tree))
+        columns["mlscope"] = summarize(ours)
+        pages["mlscope"] = {key: ours.get(key) for key in ("page_sorted", "page_filtered")}
+        load["mlscope"] = f"measured now, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+        save_column(size, "mlscope", columns["mlscope"], pages["mlscope"])
+        notes.append(f"{size:,} runs: the filter matches {ours['matches']} runs on the first page (max 100); all runs = "
+                     f"{ours.get('all_runs_count', 0):,} active runs; CSV export {ours.get('csv_bytes', 0) / 1e6:.1f} MB; "
+                     f"index cache file {(ours.get('cache_bytes') or 0) / 1e6:.1f} MB")
+        for key, label, *_ in ROWS:
+            if math.inf in ours["times"].get(key, []):
+                notes.append(f"{size:,} runs: mlscope, {label}: not visible within the {FINISHED_WAIT_S:.0f} s the bench waits")
+    stores = [("MLflow file store", "file", str(tree), MLFLOW_PLAN), ("MLflow SQLite", "sqlite", "", SQLITE_PLAN)]
+    for name, key, store, plan in stores if size <= 10_000 else []:
+        if key in servers and exe is not None:
+            if key == "sqlite":
+                db = sqlite_for(exe, tree)
+                if db is None:
+                    continue
+                store = f"sqlite:///{db}"
             print(f"== {size:,} runs: {name}", flush=True)
+            load_before = os.getloadavg()[0]
             theirs = bench_server(mlflow_server(exe, store, name, tree), tree, plan)
             columns[name] = summarize(theirs)
-            for page in ("page_sorted", "page_filtered"):
-                same = ours.get(page) == theirs.get(page)
-                notes.append(f"{size:,} runs, {page.replace('page_', '')} page: mlscope and {name} return "
-                             f"{'the same' if same else 'DIFFERENT'} {len(ours.get(page, []))} run ids in the same order")
+            pages[name] = {page: theirs.get(page) for page in ("page_sorted", "page_filtered")}
+            load[name] = f"measured now, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+            save_column(size, name, columns[name], pages[name])
+    for name in ["mlscope"] + [name for name, *_ in stores if size <= 10_000]:
+        if name not in columns and (found := saved_column(size, name)) is not None:
+            columns[name], pages[name] = found["rows"], found["pages"]
+            load[name] = f"from the run of {found['when']} (load average {found['load']:.1f})"
+    if "mlscope" not in columns:
+        return {}  # nothing to compare with yet
+    columns = {"mlscope": columns.pop("mlscope"), **columns}
+    for name in list(columns)[1:]:
+        for page in ("page_sorted", "page_filtered"):
+            same = pages["mlscope"].get(page) == pages[name].get(page)
+            notes.append(f"{size:,} runs, {page.replace('page_', '')} page: mlscope and {name} return "
+                         f"{'the same' if same else 'DIFFERENT'} {len(pages['mlscope'].get(page) or [])} run ids in the same order")
+    notes.extend(f"{size:,} runs, {name}: {how}" for name, how in load.items())
     print(table(size, columns), flush=True)
     return columns
 
@@ -195,18 +245,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000], help="tree sizes (100000 adds the big tree)")
     parser.add_argument("--no-mlflow", action="store_true", help="skip MLflow's server")
     parser.add_argument("--no-sqlite", action="store_true", help="skip MLflow's server on SQLite (migrate-filestore)")
+    parser.add_argument("--servers", nargs="+", choices=("mlscope", "file", "sqlite"), default=["mlscope", "file", "sqlite"],
+                        help="servers to measure now; the others' columns come from their last run on the same tree")
     parser.add_argument("--no-others", action="store_true", help="skip bench/bench_*.py")
     parser.add_argument("--out", type=Path, default=BENCH / "results.md")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     info = machine()
     print(info, flush=True)
-    exe = None if args.no_mlflow else mlflow_exe()
+    servers = set(args.servers) - ({"file", "sqlite"} if args.no_mlflow else set()) - ({"sqlite"} if args.no_sqlite else set())
+    exe = mlflow_exe() if servers & {"file", "sqlite"} else None
     notes: list[str] = []
     trees = {size: tree_for(size) for size in sorted(args.sizes)}
     tables = []
     for size, tree in trees.items():
-        columns = bench_size(size, tree, exe, not args.no_sqlite, notes)
+        columns = bench_size(size, tree, exe, servers, notes)
+        if not columns:
+            continue
         facts = tree_facts(size)
         tables.append(f"### {size:,} runs ({facts['files']:,} files, generated in {facts['seconds']:,.0f} s)\n\n{table(size, columns)}")
     others = "" if args.no_others else other_benches(trees)

@@ -97,14 +97,16 @@ class TreeChanges:
 # ------------------------------------------------------------- cold starts
 
 
-def start_to_pages(server: Server, client: Client, bodies: tuple[dict[str, Any], dict[str, Any]], deadline_s: float) -> tuple[float, float]:
-    """(seconds to the first sorted page, seconds to the first filtered page: every param and metric loaded)."""
+def start_to_pages(server: Server, client: Client, bodies: tuple[dict[str, Any], dict[str, Any]],
+                   deadline_s: float) -> tuple[float, float, float]:
+    """(seconds to the first sorted page, seconds to the first filtered page: every param and metric loaded,
+    CPU seconds the server had used by then)."""
     server.start()
     first = server.first_answer(client, SEARCH, bodies[0], deadline_s)
     _, status, answer = client.post(SEARCH, bodies[1])
     if status != 200:
         raise RuntimeError(f"{server.name} answered {status}: {str(answer)[:300]}")
-    return first, time.perf_counter() - server.started
+    return first, time.perf_counter() - server.started, server.cpu_s()
 
 
 def wait_for_cache_file(cache_home: Path, timeout_s: float) -> Path | None:
@@ -126,14 +128,15 @@ def wait_for_cache_file(cache_home: Path, timeout_s: float) -> Path | None:
 def cold_starts(server: Server, client: Client, bodies: tuple[dict[str, Any], dict[str, Any]], plan: dict[str, Any],
                 cache_home: Path | None) -> dict[str, Any]:
     """First opens (cache emptied before each) and restarts with the cache; the server is left running."""
-    times: dict[str, list[float]] = {"first_open_first_page": [], "first_open_full": []}
+    times: dict[str, list[float]] = {"first_open_first_page": [], "first_open_full": [], "first_open_full_cpu": []}
     out: dict[str, Any] = {"times": times}
     for i in range(plan["cold_starts"]):
         if cache_home is not None:
             shutil.rmtree(cache_home, ignore_errors=True)
-        first, full = start_to_pages(server, client, bodies, plan["startup_s"])
+        first, full, cpu = start_to_pages(server, client, bodies, plan["startup_s"])
         times["first_open_first_page"].append(first)
         times["first_open_full"].append(full)
+        times["first_open_full_cpu"].append(cpu)
         if cache_home is not None:
             cache = wait_for_cache_file(cache_home, plan["startup_s"])
             out["cache_bytes"] = cache.stat().st_size if cache else None
@@ -141,11 +144,12 @@ def cold_starts(server: Server, client: Client, bodies: tuple[dict[str, Any], di
             client.close()
             server.stop()
     if plan.get("restarts"):
-        times["restart_first_page"], times["restart_full"] = [], []
+        times["restart_first_page"], times["restart_full"], times["restart_full_cpu"] = [], [], []
         for i in range(plan["restarts"]):
-            first, full = start_to_pages(server, client, bodies, plan["startup_s"])
+            first, full, cpu = start_to_pages(server, client, bodies, plan["startup_s"])
             times["restart_first_page"].append(first)
             times["restart_full"].append(full)
+            times["restart_full_cpu"].append(cpu)
             if i < plan["restarts"] - 1:
                 client.close()
                 server.stop()
@@ -171,18 +175,19 @@ def all_runs_http(client: Client, exps: list[str]) -> tuple[float, int]:
             return time.perf_counter() - started, count
 
 
-def all_runs_mlflow_client(port: int, exps: list[str]) -> tuple[float, int]:
-    """Every active run through MlflowClient.search_runs, 1,000 per call (MLflow's own client parses each page)."""
+def all_runs_mlflow_client(port: int, exps: list[str]) -> tuple[float, float, int]:
+    """Every active run through MlflowClient.search_runs, 1,000 per call: (seconds, CPU seconds spent in this
+    process, i.e. by MLflow's client decoding and parsing the pages, runs)."""
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
-    started, token, count = time.perf_counter(), None, 0
+    started, cpu, token, count = time.perf_counter(), time.process_time(), None, 0
     while True:
         page = client.search_runs(exps, max_results=1000, page_token=token)
         count += len(page)
         token = page.token
         if not token:
-            return time.perf_counter() - started, count
+            return time.perf_counter() - started, time.process_time() - cpu, count
 
 
 def warm(server: Server, client: Client, tree: Path, plan: dict[str, Any], out: dict[str, Any]) -> None:
@@ -218,7 +223,9 @@ def warm(server: Server, client: Client, tree: Path, plan: dict[str, Any], out: 
         times["all_runs_http"] = [s for s, _ in samples]
         out["all_runs_count"] = samples[0][1]
     if plan["all_runs_client"]:
-        times["all_runs_client"] = [all_runs_mlflow_client(server.port, exps)[0] for _ in range(plan["all_runs_client"])]
+        samples_client = [all_runs_mlflow_client(server.port, exps) for _ in range(plan["all_runs_client"])]
+        times["all_runs_client"] = [s for s, _, _ in samples_client]
+        times["all_runs_client_cpu"] = [c for _, c, _ in samples_client]
     if plan.get("csv"):
         query = urllib.parse.urlencode([("experiment_ids", e) for e in exps] + [("metrics", "val_loss"), ("params", "lr")])
 
