@@ -11,17 +11,28 @@ write is atomic on disk (temp file + rename, one O_APPEND write per metric
 batch, a lock around experiment creation), each worker's index re-reads the
 run it writes, and picks up the others' writes within ``refresh_interval``
 (0.25 s with several workers; a run a request names is re-read first).
+
+Stopping (Ctrl-C, SIGTERM) lets requests in flight finish for up to
+``GRACEFUL_SECONDS``, then cancels them; the process is gone within
+``SHUTDOWN_DEADLINE`` even when a request is stuck in a worker thread (threads
+cannot be cancelled, and Python would otherwise wait for them at exit). Every
+write is atomic on disk, so ending one part-way loses only that write.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import ipaddress
+import logging
 import os
 import socket
 import sys
+import threading
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from .. import __version__
 from ..store.paths import NotLocalError, is_mlruns_root, local_path
@@ -29,6 +40,8 @@ from . import sql_store
 from .usage import UsageError
 
 DEFAULT_PORT = 5000
+GRACEFUL_SECONDS = 2  # requests in flight may finish for this long after a stop signal, then they are cancelled
+SHUTDOWN_DEADLINE = 6.0  # seconds from a stop signal to the end of the process, whatever is still running
 
 
 def port_number(text: str) -> int:
@@ -95,14 +108,70 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def exposure_warning(host: str, port: int, read_only: bool) -> str:
-    """What a user binding beyond this machine must know, in one paragraph."""
+def exposure_warning(host: str, port: int, read_only: bool, allowed_hosts: tuple[str, ...] = ()) -> str:
+    """What a user binding beyond this machine must know: who can reach it, and which Host names it answers."""
     access = "read" if read_only else "read and write (create, change and delete runs and experiments)"
+    if "*" in allowed_hosts:
+        hosts = "Requests naming any Host are answered (--allowed-hosts '*'). "
+    else:
+        names = ", ".join(("localhost", *allowed_hosts))
+        machine = socket.gethostname() or "this machine's name"
+        hosts = (
+            f"Only requests whose Host is {names} are answered: http://{machine}:{port} or this machine's IP address "
+            f"is refused (400 Invalid host header) unless you pass --allowed-hosts {machine},<address>. "
+        )
     return (
-        f"mlscope: warning: listening on {host}:{port}, so anyone who can reach this port can {access} this tree. "
-        "Requests must still name an allowed Host (localhost unless you pass --allowed-hosts name[,name...]); "
-        "share it with --read-only to refuse every write, or bind --host 127.0.0.1 to keep it on this machine."
+        f"mlscope: warning: listening on {host}:{port} without authentication, so anyone who can reach this port "
+        f"can {access} this tree. {hosts}"
+        "Share it with --read-only to refuse every write, or bind --host 127.0.0.1 to keep it on this machine."
     )
+
+
+class _QuietCancellation(logging.Filter):
+    """Drops uvicorn's traceback for a request it cancelled at shutdown: that is the stop working, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+def _lingering_threads() -> list[threading.Thread]:
+    """Non-daemon threads still running (a request stuck in a worker thread): Python would wait for them at exit."""
+    return [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+
+
+def run_until_stopped(server: Any, sock: socket.socket) -> None:
+    """Run a uvicorn server until a stop signal, and make sure the process then ends within SHUTDOWN_DEADLINE.
+
+    uvicorn waits GRACEFUL_SECONDS for requests in flight, cancels the rest and
+    runs the app's shutdown (the index snapshot is saved). A request stuck in
+    a thread survives that; a watchdog started by the first signal ends the
+    process at the deadline, and threads still running once uvicorn is done
+    are not waited for.
+    """
+    logging.getLogger("uvicorn.error").addFilter(_QuietCancellation())
+    handle_exit = server.handle_exit
+
+    def on_signal(sig: int, frame: FrameType | None) -> None:
+        if not server.should_exit:
+            watchdog = threading.Timer(SHUTDOWN_DEADLINE, _end_now, args=(128 + sig,))
+            watchdog.daemon = True
+            watchdog.start()
+        handle_exit(sig, frame)
+
+    server.handle_exit = on_signal  # uvicorn installs self.handle_exit as its signal handler when run() starts
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    if _lingering_threads():
+        _end_now(0)
+
+
+def _end_now(code: int) -> None:
+    print(f"mlscope: stopped (work still running after {GRACEFUL_SECONDS} s was cancelled)", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def settings_from(args: argparse.Namespace) -> tuple[object, list[str]]:
@@ -161,25 +230,25 @@ def serve(args: argparse.Namespace) -> int:
     for note in notes:
         print(note, file=sys.stderr)
     if not is_loopback(args.host):
-        print(exposure_warning(args.host, port, args.read_only), file=sys.stderr)
+        print(exposure_warning(args.host, port, args.read_only, settings.allowed_hosts), file=sys.stderr)  # type: ignore[attr-defined]
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     mode = " (read-only)" if args.read_only else " (artifacts only)" if args.artifacts_only else ""
     print(f"mlscope {__version__} serving {opened}{mode}")
     print(f"Open http://{shown_host}:{port} (Ctrl-C to stop)", flush=True)
-    options = {"log_level": args.log_level, "access_log": False, "timeout_graceful_shutdown": 2}
-    try:
-        if sql_app is not None:
-            uvicorn.Server(uvicorn.Config(sql_app, **options)).run(sockets=[sock])
-        elif settings.workers > 1:  # type: ignore[attr-defined]
-            from uvicorn.supervisors import Multiprocess
+    options: dict[str, Any] = {"log_level": args.log_level, "access_log": False, "timeout_graceful_shutdown": GRACEFUL_SECONDS}
+    if sql_app is not None:
+        run_until_stopped(uvicorn.Server(uvicorn.Config(sql_app, **options)), sock)
+    elif settings.workers > 1:  # type: ignore[attr-defined]
+        from uvicorn.supervisors import Multiprocess
 
-            os.environ[SETTINGS_ENV] = settings.to_env(root)  # type: ignore[attr-defined,arg-type]
-            config = uvicorn.Config("mlscope.server.app:create_app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[attr-defined]
+        os.environ[SETTINGS_ENV] = settings.to_env(root)  # type: ignore[attr-defined,arg-type]
+        config = uvicorn.Config("mlscope.server.app:create_app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[attr-defined]
+        try:
             Multiprocess(config, sockets=[sock]).run()
-        else:
-            uvicorn.Server(uvicorn.Config(create_app(root, settings=settings), **options)).run(sockets=[sock])  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        pass
+        except KeyboardInterrupt:
+            pass
+    else:
+        run_until_stopped(uvicorn.Server(uvicorn.Config(create_app(root, settings=settings), **options)), sock)  # type: ignore[arg-type]
     return 0
 
 
