@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from ..index import RunIndex
+from ..store.interface import RunSource
 from ..store.model import Run
 from .order import parse_order_by
 from .paging import check_max_results, make_page_token, parse_page_token, view_type_name
@@ -34,7 +34,7 @@ class RunQuery:
 class RunQueries:
     """Answers run queries over one index, keeping the last few queries' ordered matches."""
 
-    def __init__(self, index: RunIndex, size: int = 16) -> None:
+    def __init__(self, index: RunSource, size: int = 16) -> None:
         self.index = index
         self._items: OrderedDict[tuple[RunQuery, int], list[Run]] = OrderedDict()
         self._lock = threading.Lock()
@@ -58,7 +58,7 @@ class RunQueries:
             index.wait_listed()
         key = (query, index.version) if index.ready else None
         with self._lock:
-            if key in self._items:
+            if key is not None and key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         runs = index.runs(list(query.experiment_ids), details=needs_details)

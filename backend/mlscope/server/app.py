@@ -27,6 +27,7 @@ from ..search import SearchError
 from ..search.queries import RunQueries
 from ..store.artifact_uris import ArtifactLocations
 from ..store.errors import StoreError
+from ..store.interface import RunSource
 from . import mlflow, ui
 from .errors import (
     ApiError,
@@ -55,7 +56,7 @@ def frontend_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "frontend"
 
 
-def build_index(index: RunIndex) -> None:
+def build_index(index: RunSource) -> None:
     """Build the index, then take its objects out of the garbage collector's sight.
 
     10,000 runs are millions of long-lived objects; without gc.freeze() every
@@ -66,7 +67,7 @@ def build_index(index: RunIndex) -> None:
     gc.freeze()
 
 
-async def refresh_forever(index: RunIndex, interval: float, stop: asyncio.Event) -> None:
+async def refresh_forever(index: RunSource, interval: float, stop: asyncio.Event) -> None:
     """Keep the index current: one cheap refresh per interval, off the event loop."""
     while not stop.is_set():
         with contextlib.suppress(asyncio.TimeoutError):
@@ -103,8 +104,12 @@ def create_app(
         overrides["refresh_interval"] = refresh_interval
     settings = replace(settings, **overrides)
     refresh_interval = settings.refresh_interval
-    cache = CacheFile(root) if settings.index_cache and sql_backend is None else None
-    index = sql_backend.index if sql_backend is not None else RunIndex(root, cache=cache)
+    file_index: RunIndex | None = None
+    index: RunSource
+    if sql_backend is not None:
+        index = sql_backend.index
+    else:
+        index = file_index = RunIndex(root, cache=CacheFile(root) if settings.index_cache else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -123,8 +128,8 @@ def create_app(
                 await task
             if sql_backend is not None:
                 sql_backend.close()
-            else:  # stop a first build's reader processes; save the index's snapshot if it changed
-                await asyncio.to_thread(index.close)
+            elif file_index is not None:  # stop a first build's reader processes; save the index's snapshot if it changed
+                await asyncio.to_thread(file_index.close)
 
     hosts = ["*"] if "*" in settings.allowed_hosts else [*LOCAL_HOSTS, *settings.allowed_hosts]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
@@ -172,9 +177,9 @@ def create_app(
         app.state.writes = sql_backend.writes
         app.state.model_writes = sql_backend.model_writes
         app.state.history_cache = sql_backend.histories
-    else:
+    elif file_index is not None:
         app.state.writes = TrackingWrites(
-            index, proxied_artifacts=settings.serve_artifacts, default_artifact_root=settings.default_artifact_root
+            file_index, proxied_artifacts=settings.serve_artifacts, default_artifact_root=settings.default_artifact_root
         )
         app.state.model_writes = LoggedModelWrites(app.state.writes)
     app.state.registry = sql_backend.registry if sql_backend is not None else Registry(root)

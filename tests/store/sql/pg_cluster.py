@@ -38,13 +38,21 @@ def _as_owner(argv: list[str]) -> list[str]:
 
 
 class PostgresCluster:
-    """One running cluster; ``database()`` makes a fresh, empty database and returns its URI."""
+    """One running cluster; ``database()`` makes a fresh, empty database and returns its URI.
 
-    def __init__(self) -> None:
+    ``keep``: a folder the cluster lives in and is kept in after ``stop`` (the bench reuses its big
+    databases); by default a temporary folder, removed at ``stop``.
+    """
+
+    def __init__(self, keep: Path | None = None) -> None:
         if not (PG_BIN / "initdb").exists():
             raise PostgresMissing(f"PostgreSQL 15 is not installed ({PG_BIN}/initdb missing): run `make postgresql`")
-        # Outside /root (the postgres user cannot enter it), owned by whoever runs the server.
-        self.dir = Path(tempfile.mkdtemp(prefix="mlscope-pg-", dir="/tmp"))
+        self.keep = keep
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            self.dir = keep
+        else:  # outside /root (the postgres user cannot enter it), owned by whoever runs the server
+            self.dir = Path(tempfile.mkdtemp(prefix="mlscope-pg-", dir="/tmp"))
         self.data = self.dir / "data"
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -53,11 +61,12 @@ class PostgresCluster:
             os.chown(self.dir, owner.pw_uid, owner.pw_gid)
 
     def start(self) -> PostgresCluster:
-        subprocess.run(
-            _as_owner([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]),
-            check=True,
-            capture_output=True,
-        )
+        if not (self.data / "PG_VERSION").exists():
+            subprocess.run(
+                _as_owner([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]),
+                check=True,
+                capture_output=True,
+            )
         argv = [
             str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-h", "127.0.0.1",
             "-k", str(self.dir), "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
@@ -86,12 +95,19 @@ class PostgresCluster:
 
     def database(self, name: str | None = None) -> str:
         """Create an empty database; its SQLAlchemy URI (``postgresql://``, psycopg 3 is mlscope's driver)."""
+        name = name or "t_" + uuid.uuid4().hex[:12]
+        self.admin(f'CREATE DATABASE "{name}"')
+        return self.uri(name)
+
+    def uri(self, name: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def admin(self, statement: str) -> None:
+        """One statement in the maintenance database (CREATE/DROP DATABASE cannot run in a transaction)."""
         import psycopg
 
-        name = name or "t_" + uuid.uuid4().hex[:12]
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+            conn.execute(statement)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -101,12 +117,13 @@ class PostgresCluster:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.keep is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def running_cluster() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster()
+def running_cluster(keep: Path | None = None) -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster(keep)
     try:
         yield cluster.start()
     finally:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from mlscope.search.queries import RunQueries, RunQuery
+from mlscope.store.sql import reads
 from mlscope.store.sql import run_index as run_index_module
 from mlscope.store.sql.run_index import SqlRunIndex
 from mlscope.store.sql.store import SqlStore
@@ -125,3 +128,32 @@ def _refresh_without_checks(index: SqlRunIndex) -> Callable[[], int]:
         return index._reload(changes.run_ids, changes.experiment_ids)
 
     return refresh
+
+
+def test_a_page_asked_before_the_details_are_loaded_carries_them(db_uri: str, tmp_path, monkeypatch) -> None:
+    """A cold start answers the first page once runs are listed: that page's params, tags and metrics come from the database."""
+    store = SqlStore(db_uri, str(tmp_path / "artifacts"))
+    writer = store.require_writer()
+    run_id = writer.create_run("0", "u", start_time=1000, run_name="r")
+    writer.log_batch(run_id, metrics=[("m", 2.0, 1, 1)], params={"p": "1"}, tags={"t": "x"})
+    index = SqlRunIndex(store)
+    gate, load = threading.Event(), reads.RunDetails.load
+
+    def held_build(details: reads.RunDetails, conn, run_ids):  # the build's whole-table read waits for the gate
+        if run_ids is None:
+            gate.wait(30)
+        return load(details, conn, run_ids)
+
+    monkeypatch.setattr(reads.RunDetails, "load", held_build)
+    build = threading.Thread(target=index.build)
+    build.start()
+    try:
+        assert index.wait_listed(30) and not index.ready
+        page, _ = RunQueries(index).page(RunQuery(("0",)), 100, None)
+        run = page[0]
+        assert (run.run_id, run.params, run.tags["t"], run.metrics["m"].value) == (run_id, {"p": "1"}, "x", 2.0)
+    finally:
+        gate.set()
+        build.join()
+        index.close()
+        store.close()

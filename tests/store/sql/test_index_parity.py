@@ -9,6 +9,7 @@ import pytest
 from mlflow.entities import ViewType
 
 from mlscope.search import search_runs
+from mlscope.store.sql import reads
 from mlscope.store.sql.run_index import SqlRunIndex
 from mlscope.store.sql.store import SqlStore
 from tests.search.test_parity_mlflow import CASES
@@ -35,6 +36,11 @@ def _same_value(a: float, b: float) -> bool:
 def _all_mlflow_runs(db: MlflowDatabase) -> list:
     experiments = [e.experiment_id for e in db.store.search_experiments(view_type=ViewType.ALL)]
     return db.store.search_runs(experiments, "", ViewType.ALL, max_results=50000)
+
+
+def test_each_runs_folder_is_the_one_beside_its_artifacts(index: SqlRunIndex) -> None:
+    runs = index.runs()
+    assert runs and all(run.path == reads.run_dir(run.info) for run in runs)
 
 
 def test_experiments_equal_mlflows(index: SqlRunIndex, mlflow_db: MlflowDatabase) -> None:

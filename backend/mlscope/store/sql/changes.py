@@ -163,9 +163,9 @@ class PostgresWatch(ChangeWatch):
         import psycopg
 
         url = self.engine.url
+        options: dict[str, Any] = dict(url.query)  # libpq options given in the URI (sslmode=...), passed as they are
         self._listener = psycopg.connect(
-            host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database,
-            autocommit=True, **dict(url.query),
+            host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database, autocommit=True, **options,
         )  # fmt: skip
         self._listener.add_notify_handler(lambda notice: self._heard.append(notice.payload))
         self._listener.execute(f"LISTEN {CHANNEL}")

@@ -314,7 +314,7 @@ def _copy_logged_models(exp_dir: Path, experiment_id: int, rows: Rows, report: C
                 if len(parts) < 4:
                     report.skipped.append(f"{path}: a model metric line without a run id: {line[:80]!r}")
                     continue
-                value, _ = stored_value(float(parts[1]))
+                number, _ = stored_value(float(parts[1]))
                 identity = (key, int(parts[0]), int(parts[2]), parts[3])
                 if identity in seen:
                     report.duplicate_metric_points += 1
@@ -326,7 +326,7 @@ def _copy_logged_models(exp_dir: Path, experiment_id: int, rows: Rows, report: C
                 dataset_name, dataset_digest = (" ".join(parts[4:-1]), parts[-1]) if len(parts) >= 6 else (None, None)
                 # (model_id, metric_name, metric_timestamp_ms, metric_step, metric_value, experiment_id, run_id,
                 #  dataset_uuid, dataset_name, dataset_digest)
-                rows.add("logged_model_metrics", (model_id, key, int(parts[0]), int(parts[2]), value, experiment_id, parts[3], None, dataset_name, dataset_digest))
+                rows.add("logged_model_metrics", (model_id, key, int(parts[0]), int(parts[2]), number, experiment_id, parts[3], None, dataset_name, dataset_digest))
 
 
 def _lines(path: str) -> list[str]:

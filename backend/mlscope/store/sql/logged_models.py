@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ...names import generate_run_name
 from .. import validation
@@ -46,10 +47,9 @@ class SqlLoggedModelWrites:
         if self.on_change is not None:
             self.on_change()
 
-    def _insert(self, table: sa.Table) -> sa.Insert:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        return (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(table)
+    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+        """The dialect's INSERT, which has the upsert (ON CONFLICT) clause."""
+        return postgresql.insert(table) if self.engine.dialect.name == "postgresql" else sqlite.insert(table)
 
     def models(self, experiment_ids: Sequence[str] | None = None) -> list[LoggedModel]:
         """Live models (newest first), of some experiments or of all."""

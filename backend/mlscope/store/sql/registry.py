@@ -393,5 +393,6 @@ class SqlRegistry(Registry):
     def __init__(self, store: SqlStore, check_interval: float = CHECK_SECONDS) -> None:  # noqa: D107 - no file registry to set up
         self.root = Path(reads.NO_PATH)
         self.index = SqlRegistryIndex(store.engine, check_interval)  # type: ignore[assignment]
-        self.writer = SqlRegistryWriter(store)  # type: ignore[assignment]
-        self.sources = SqlSourceResolver(store, self.writer)
+        writer = SqlRegistryWriter(store)
+        self.writer = writer  # type: ignore[assignment]
+        self.sources = SqlSourceResolver(store, writer)

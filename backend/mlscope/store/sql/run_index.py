@@ -19,7 +19,6 @@ and, slower, of its details (for values rewritten in place).
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -132,9 +131,11 @@ class SqlRunIndex:
             return self._runs.get(run_id)
 
     def with_details(self, runs: list[Run]) -> list[Run]:
+        """Runs with params, tags and metrics: before the build has loaded them all, a page's runs are read from the database."""
         if self.ready:
             return runs
-        return [self.run(run.info.run_id) or run for run in runs]
+        fresh = {run.run_id: run for run in self.store.runs([run.info.run_id for run in runs])} if runs else {}
+        return [fresh.get(run.info.run_id, run) for run in runs]
 
     def problems(self) -> list[Problem]:
         return []
@@ -181,21 +182,23 @@ class SqlRunIndex:
         """Read every experiment and run in one snapshot; safe to call from a worker thread."""
         self.progress = Progress(phase="runs")
         self._watch.start()
+        folders = reads.RunFolders()
         with read_transaction(self._snapshot_engine()) as conn:
             experiments = [self._with_folder(e) for e in reads.experiments(conn)]
-            infos = [_interned_info(info) for info in reads.run_infos(conn)]
+            infos = reads.run_infos(conn)
             self._watch.mark(conn, infos)
             with self._lock:
                 self._experiments = {e.experiment_id: e for e in experiments}
                 self._by_experiment = {e.experiment_id: {} for e in experiments}
                 for info in infos:
-                    self._put(Run(info, {}, {}, {}, path=reads.run_dir(info)))
+                    self._put(Run(info, {}, {}, {}, path=folders.run_dir(info)))
             self.progress.phase, self.progress.total = "details", len(infos)
             self._listed.set()
-            details = reads.RunDetails().load(conn, None)
+            details = reads.RunDetails(folders).load(conn, None)
         with self._lock:
             for info in infos:
-                self._put(details.run(info))
+                listed = self._runs.get(info.run_id)
+                self._put(details.run(info, listed.path if listed is not None else None))
             self.progress.done = len(infos)
             self.version = 1
         self.progress.phase, self.progress.finished = "ready", time.time()
@@ -363,13 +366,9 @@ class SqlRunIndex:
 
 def _differs(a: RunInfo, b: RunInfo) -> bool:
     """A run row changed (the name may come from the runName tag when the column is empty: not a change)."""
-    return replace(a, run_name="") != replace(b, run_name="") or (b.run_name and a.run_name != b.run_name)
+    return replace(a, run_name="") != replace(b, run_name="") or bool(b.run_name and a.run_name != b.run_name)
 
 
 def _details_differ(known: Run | None, fresh: Run) -> bool:
     return known is None or known != fresh
 
-
-def _interned_info(info: RunInfo) -> RunInfo:
-    return replace(info, experiment_id=sys.intern(info.experiment_id), status=sys.intern(info.status),
-                   user_id=sys.intern(info.user_id), lifecycle_stage=sys.intern(info.lifecycle_stage))  # fmt: skip
