@@ -74,7 +74,10 @@ ROWS: tuple[tuple[str, str, str, float | None, float | None], ...] = (
 
 MLSCOPE_PLAN = {"startup_s": 900, "cold_starts": 3, "restarts": 3, "warmup": 3, "calls": 30, "big_calls": 20, "budget_s": 20,
                 "all_runs": 5, "all_runs_client": 3, "csv": 5, "visibility_samples": 5, "settle": True}
-MLSCOPE_100K = {**MLSCOPE_PLAN, "cold_starts": 1, "restarts": 2, "all_runs": 3, "all_runs_client": 1, "csv": 3}
+# At 100,000 runs each pass over all runs re-encodes most of them (the JSON cache keeps 64 MB), and MLflow's
+# client would spend about 40 s parsing them: one sample of each, no client paging, no in-process refresh build.
+MLSCOPE_100K = {**MLSCOPE_PLAN, "cold_starts": 1, "restarts": 2, "all_runs": 1, "all_runs_client": 0, "csv": 1,
+                "visibility_samples": 3, "refresh": False}
 MLFLOW_PLAN = {"startup_s": 900, "cold_starts": 1, "restarts": 0, "warmup": 0, "calls": 3, "big_calls": 1, "budget_s": 100,
                "all_runs": 1, "all_runs_client": 0, "csv": 0, "visibility_samples": 1, "settle": False}
 SQLITE_PLAN = {**MLFLOW_PLAN, "calls": 5, "big_calls": 3, "all_runs_client": 1, "visibility_samples": 0}
@@ -167,12 +170,13 @@ def _columns_file(size: int) -> Path:
     return TREES / f"columns-{size}.json"
 
 
-def save_column(size: int, name: str, rows: dict[str, tuple[float | None, int]], pages: dict[str, Any]) -> None:
+def save_column(size: int, name: str, rows: dict[str, tuple[float | None, int]], pages: dict[str, Any],
+                notes: list[str] | None = None, load: str = "") -> None:
     """Keep one server's figures for this tree, so a later run can measure only some servers (--servers)."""
     path = _columns_file(size)
     saved = json.loads(path.read_text()) if path.is_file() else {}
-    saved[name] = {"rows": rows, "pages": pages, "tree": tree_facts(size), "when": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-                   "load": round(os.getloadavg()[0], 2)}
+    saved[name] = {"rows": rows, "pages": pages, "notes": notes or [], "tree": tree_facts(size),
+                   "when": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "load": load}
     path.write_text(json.dumps(saved))
 
 
@@ -195,19 +199,22 @@ def bench_size(size: int, tree: Path, exe: Path | None, servers: set[str], notes
         cache_home = TREES / "index-cache" / f"runs-{size}"
         print(f"\n== {size:,} runs: mlscope", flush=True)
         load_before = os.getloadavg()[0]
-        ours = bench_server(mlscope_server(tree, cache_home), tree, MLSCOPE_100K if size >= 100_000 else MLSCOPE_PLAN, cache_home)
+        plan = MLSCOPE_100K if size >= 100_000 else MLSCOPE_PLAN
+        ours = bench_server(mlscope_server(tree, cache_home), tree, plan, cache_home)
         shutil.rmtree(cache_home, ignore_errors=True)
-        ours["times"].update(refresh_in_process(tree))
+        if plan.get("refresh", True):
+            ours["times"].update(refresh_in_process(tree))
         columns["mlscope"] = summarize(ours)
         pages["mlscope"] = {key: ours.get(key) for key in ("page_sorted", "page_filtered")}
-        load["mlscope"] = f"measured now, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
-        save_column(size, "mlscope", columns["mlscope"], pages["mlscope"])
-        notes.append(f"{size:,} runs: the filter matches {ours['matches']} runs on the first page (max 100); all runs = "
-                     f"{ours.get('all_runs_count', 0):,} active runs; CSV export {ours.get('csv_bytes', 0) / 1e6:.1f} MB; "
-                     f"index cache file {(ours.get('cache_bytes') or 0) / 1e6:.1f} MB")
+        load["mlscope"] = f"load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+        ours_notes = [f"{size:,} runs: the filter matches {ours['matches']} runs on the first page (max 100); all runs = "
+                      f"{ours.get('all_runs_count', 0):,} active runs; CSV export {ours.get('csv_bytes', 0) / 1e6:.1f} MB; "
+                      f"index cache file {(ours.get('cache_bytes') or 0) / 1e6:.1f} MB"]
         for key, label, *_ in ROWS:
             if math.inf in ours["times"].get(key, []):
-                notes.append(f"{size:,} runs: mlscope, {label}: not visible within the {FINISHED_WAIT_S:.0f} s the bench waits")
+                ours_notes.append(f"{size:,} runs: mlscope, {label}: not visible within the {FINISHED_WAIT_S:.0f} s the bench waits")
+        save_column(size, "mlscope", columns["mlscope"], pages["mlscope"], ours_notes, load["mlscope"])
+        notes.extend(ours_notes)
     stores = [("MLflow file store", "file", str(tree), MLFLOW_PLAN), ("MLflow SQLite", "sqlite", "", SQLITE_PLAN)]
     for name, key, store, plan in stores if size <= 10_000 else []:
         if key in servers and exe is not None:
@@ -221,12 +228,13 @@ def bench_size(size: int, tree: Path, exe: Path | None, servers: set[str], notes
             theirs = bench_server(mlflow_server(exe, store, name, tree), tree, plan)
             columns[name] = summarize(theirs)
             pages[name] = {page: theirs.get(page) for page in ("page_sorted", "page_filtered")}
-            load[name] = f"measured now, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
-            save_column(size, name, columns[name], pages[name])
+            load[name] = f"load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+            save_column(size, name, columns[name], pages[name], load=load[name])
     for name in ["mlscope"] + [name for name, *_ in stores if size <= 10_000]:
         if name not in columns and (found := saved_column(size, name)) is not None:
             columns[name], pages[name] = found["rows"], found["pages"]
-            load[name] = f"from the run of {found['when']} (load average {found['load']:.1f})"
+            notes.extend(found.get("notes", []))
+            load[name] = f"measured {found['when']}, {found['load']}"
     if "mlscope" not in columns:
         return {}  # nothing to compare with yet
     columns = {"mlscope": columns.pop("mlscope"), **columns}
@@ -235,7 +243,7 @@ def bench_size(size: int, tree: Path, exe: Path | None, servers: set[str], notes
             same = pages["mlscope"].get(page) == pages[name].get(page)
             notes.append(f"{size:,} runs, {page.replace('page_', '')} page: mlscope and {name} return "
                          f"{'the same' if same else 'DIFFERENT'} {len(pages['mlscope'].get(page) or [])} run ids in the same order")
-    notes.extend(f"{size:,} runs, {name}: {how}" for name, how in load.items())
+    notes.extend(f"{size:,} runs, {name}: {how}" for name, how in load.items())  # wall times grow with the load
     print(table(size, columns), flush=True)
     return columns
 
@@ -247,13 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sqlite", action="store_true", help="skip MLflow's server on SQLite (migrate-filestore)")
     parser.add_argument("--servers", nargs="+", choices=("mlscope", "file", "sqlite"), default=["mlscope", "file", "sqlite"],
                         help="servers to measure now; the others' columns come from their last run on the same tree")
+    parser.add_argument("--tables-only", action="store_true", help="measure nothing: write the tables from the saved columns")
     parser.add_argument("--no-others", action="store_true", help="skip bench/bench_*.py")
     parser.add_argument("--out", type=Path, default=BENCH / "results.md")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     info = machine()
     print(info, flush=True)
-    servers = set(args.servers) - ({"file", "sqlite"} if args.no_mlflow else set()) - ({"sqlite"} if args.no_sqlite else set())
+    servers = set() if args.tables_only else set(args.servers) - ({"file", "sqlite"} if args.no_mlflow else set()) - ({"sqlite"} if args.no_sqlite else set())
     exe = mlflow_exe() if servers & {"file", "sqlite"} else None
     notes: list[str] = []
     trees = {size: tree_for(size) for size in sorted(args.sizes)}
@@ -265,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         facts = tree_facts(size)
         tables.append(f"### {size:,} runs ({facts['files']:,} files, generated in {facts['seconds']:,.0f} s)\n\n{table(size, columns)}")
     others = "" if args.no_others else other_benches(trees)
+    if not others and args.out.is_file() and "\n## Other benchmarks\n" in (previous := args.out.read_text()):
+        # Not run this time: keep the last run's section, saying when it was measured.
+        when = next((line for line in previous.splitlines() if line.startswith("Date: ")), "Date: unknown").strip()
+        kept = previous.split("\n## Other benchmarks\n", 1)[1].strip()
+        others = kept if kept.startswith("(Not run") else f"(Not run with this table: kept from the run of {when[6:]}.)\n\n{kept}"
     text = "\n\n".join([
         "# mlscope benchmark results",
         f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  \nMachine: {info}  \nBench time: {time.perf_counter() - started:.0f} s",
