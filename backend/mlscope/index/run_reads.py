@@ -234,8 +234,8 @@ def _read_details(base: str, exp_dir: str, previous: Previous | None, full: bool
     known: dict[str, tuple[Signature, int, Any]] = {}
     if previous is not None and old is not None:
         old_sigs = unpack(previous.sigs[old.metric_files_at :])
-        offsets = previous.offsets or tuple(sig[1] for sig in old_sigs)
-        known = {k: (s, o, p) for k, s, o, p in zip(old.metric_keys, old_sigs, offsets, previous.latest, strict=True)}
+        old_offsets = previous.offsets or tuple(sig[1] for sig in old_sigs)
+        known = {k: (s, o, p) for k, s, o, p in zip(old.metric_keys, old_sigs, old_offsets, previous.latest, strict=True)}
     if previous is not None and old is not None and not relist and \
             packed_signatures(base, old.metric_folders) == previous.sigs[old.metrics_at : old.metric_files_at]:
         metric_folders, metric_keys = old.metric_folders, old.metric_keys

@@ -113,13 +113,13 @@ def save(index: RunIndex) -> None:
     for start in range(0, len(entries), SLICE):
         with index._lock:
             for entry in entries[start : start + SLICE]:
-                number = exp_numbers.get(entry.info.experiment_id)
-                if number is None or index._runs.get(entry.info.run_id) is not entry:
+                exp_number = exp_numbers.get(entry.info.experiment_id)
+                if exp_number is None or index._runs.get(entry.info.run_id) is not entry:
                     continue
                 if entry.meta_sig[0] >= entry.info_ns - RACY_NS:
                     continue  # not trusted: the restart lists the folder and reads it like a new run
                 details = None if entry.newest_mtime_ns() >= entry.read_ns - RACY_NS else _details_of(entry, layouts)
-                runs.append((number, info_fields(entry.info), entry.meta_sig, entry.info_ns, details))
+                runs.append((exp_number, info_fields(entry.info), entry.meta_sig, entry.info_ns, details))
     payload = {"root": cache.root, "saved_ns": now_ns, "experiments": exp_records,
                "layouts": sorted(layouts, key=layouts.__getitem__), "runs": runs}
     try:
@@ -140,10 +140,10 @@ class Restored:
             raise ValueError("snapshot of another tree")
         self.experiments: list[Experiment] = []
         for fields in payload["experiments"]:
-            *values, tags, path = fields
+            experiment_id, name, location, stage, created, updated, tags, path = fields
             if not isinstance(tags, dict):
                 raise ValueError("experiment tags are not a mapping")
-            self.experiments.append(Experiment(*values, tags=tags, path=Path(path)))
+            self.experiments.append(Experiment(experiment_id, name, location, stage, created, updated, tags=tags, path=Path(path)))
         self.layouts: list[tuple[tuple[str, ...], ...]] = [tuple(tuple(part) for part in key) for key in payload["layouts"]]
         self.records: list[Any] = payload["runs"]  # checked one by one as they are adopted (see runs())
 
