@@ -3,8 +3,9 @@
 Every case sets up what it needs through the API (its own experiment and
 run), then makes one request to both servers; ids and times are normalised
 away before comparing. Where mlflow server answers 500 because of a bug in
-its file store, mlscope answers 400 instead; those few cases are listed in
-DEVIATIONS with what mlscope answers, and checked too.
+its file store or handlers, mlscope answers 400 instead (DEVIATIONS); where it
+answers 200 but logs another number than was sent (past int64), mlscope
+refuses (REFUSED). Both lists say what mlscope answers and are checked too.
 """
 
 from __future__ import annotations
@@ -669,6 +670,125 @@ def log_model_to_a_deleted_run(api: RestApi) -> httpx.Response:
     return api.post("/runs/log-model", {"run_id": run_id, "model_json": model_json(run_id)})
 
 
+# ---------------------------------------------------- values of the wrong JSON type
+
+HUGE = 10**400  # past a double and an int64; JSON allows it
+
+
+@case
+def log_metric_value_as_a_numeric_string(api: RestApi) -> httpx.Response:
+    run_id = api.run()
+    metric(api, run_id, value="1.25")
+    return api.get("/metrics/get-history", run_id=run_id, metric_key="m")
+
+
+@case
+def log_metric_value_true(api: RestApi) -> httpx.Response:
+    run_id = api.run()
+    metric(api, run_id, value=True)
+    return api.get("/metrics/get-history", run_id=run_id, metric_key="m")
+
+
+@case
+def log_metric_value_null(api: RestApi) -> httpx.Response:
+    return metric(api, value=None)
+
+
+@case
+def log_metric_step_as_a_string(api: RestApi) -> httpx.Response:
+    run_id = api.run()
+    metric(api, run_id, step="7")
+    return api.get("/metrics/get-history", run_id=run_id, metric_key="m")
+
+
+@case
+def log_metric_step_with_a_fraction(api: RestApi) -> httpx.Response:
+    return metric(api, step=1.5)
+
+
+@case
+def log_metric_key_huge_integer(api: RestApi) -> httpx.Response:
+    return metric(api, key=HUGE)
+
+
+@case
+def log_param_value_huge_integer(api: RestApi) -> httpx.Response:
+    return api.post("/runs/log-parameter", {"run_id": api.run(), "key": "p", "value": HUGE})
+
+
+@case
+def set_tag_value_a_list(api: RestApi) -> httpx.Response:
+    return api.post("/runs/set-tag", {"run_id": api.run(), "key": "t", "value": [1]})
+
+
+@case
+def create_experiment_name_huge_integer(api: RestApi) -> httpx.Response:
+    return api.post("/experiments/create", {"name": HUGE})
+
+
+@case
+def log_batch_metric_value_a_string(api: RestApi) -> httpx.Response:
+    return batch(api, metrics=[{"key": "b", "value": "x", "timestamp": T, "step": 0}])
+
+
+@case
+def log_batch_params_huge_integer(api: RestApi) -> httpx.Response:
+    return batch(api, params=HUGE)
+
+
+# MLflow answers 500 to these (float() overflows, or a non-object item reaches .get()): see DEVIATIONS.
+@case
+def log_metric_value_huge_integer(api: RestApi) -> httpx.Response:
+    return metric(api, value=HUGE)
+
+
+@case
+def log_metric_value_a_list(api: RestApi) -> httpx.Response:
+    return metric(api, value=[1])
+
+
+@case
+def log_metric_step_infinity(api: RestApi) -> httpx.Response:
+    return api.post("/runs/log-metric", content=f'{{"run_id": "{api.run()}", "key": "m", "value": 1, "timestamp": {T}, "step": Infinity}}',
+                    headers={"Content-Type": "application/json"})
+
+
+@case
+def log_batch_metric_value_huge_integer(api: RestApi) -> httpx.Response:
+    return batch(api, metrics=[{"key": "b", "value": HUGE, "timestamp": T, "step": 0}])
+
+
+@case
+def log_batch_metric_not_an_object(api: RestApi) -> httpx.Response:
+    return batch(api, metrics=[5])
+
+
+# MLflow answers 200 to these and logs 0 in place of the number (or ignores the status): see REFUSED.
+@case
+def log_metric_step_past_int64(api: RestApi) -> httpx.Response:
+    return metric(api, step=2**63)
+
+
+@case
+def log_metric_timestamp_huge_integer(api: RestApi) -> httpx.Response:
+    return metric(api, timestamp=HUGE)
+
+
+@case
+def create_run_start_time_past_int64(api: RestApi) -> httpx.Response:
+    return api.post("/runs/create", {"experiment_id": api.experiment(), "start_time": -(2**63) - 1})
+
+
+@case
+def log_batch_metric_step_huge_integer(api: RestApi) -> httpx.Response:
+    return batch(api, metrics=[{"key": "b", "value": 1, "timestamp": T, "step": HUGE}])
+
+
+@case
+def update_run_status_true(api: RestApi) -> httpx.Response:
+    return api.post("/runs/update", {"run_id": api.run(), "status": True})
+
+
 # ------------------------------------------------- where mlflow server fails
 
 
@@ -689,6 +809,7 @@ def rename_deleted_experiment(api: RestApi) -> httpx.Response:
 # Where mlflow server answers 500 from a bug or an uncaught error, mlscope answers 400 with the message.
 # (MLflow's client also retries every 500 for minutes before it gives up.)
 INVALID = {"status": 400, "error_code": "INVALID_PARAMETER_VALUE"}
+API_DOCS = " See the API docs for more information about request parameters."
 DEVIATIONS: dict[str, dict[str, Any]] = {
     # FileStore wraps the refusal in MlflowException(INTERNAL_ERROR) after writing the params before it.
     "log_batch_changing_a_param": INVALID,
@@ -702,6 +823,25 @@ DEVIATIONS: dict[str, dict[str, Any]] = {
         **INVALID,
         "message": "Cannot rename experiment in non-active lifecycle stage. Current stage: deleted",
     },
+    # The handler's float() overflows (OverflowError) or gets a list (TypeError): an HTML 500 page.
+    "log_metric_value_huge_integer": {**INVALID, "message": f"Invalid value {HUGE} for parameter 'value' supplied:  Hint: Value was of type 'int'.{API_DOCS}"},
+    "log_metric_value_a_list": {**INVALID, "message": f"Invalid value [1] for parameter 'value' supplied:  Hint: Value was of type 'list'.{API_DOCS}"},
+    # int(Infinity) overflows in the handler's type check.
+    "log_metric_step_infinity": {**INVALID, "message": f"Invalid value Infinity for parameter 'step' supplied:  Hint: Value was of type 'float'.{API_DOCS}"},
+    "log_batch_metric_value_huge_integer": {**INVALID, "message": f"Invalid value {HUGE} for parameter 'metrics[0].value' supplied: it is outside the range of a double.{API_DOCS}"},
+    # The handler calls .get() on the item: AttributeError.
+    "log_batch_metric_not_an_object": {**INVALID, "message": f"Missing value for required parameter 'metrics[0].key'.{API_DOCS}"},
+}
+
+# Where mlflow server answers 200 but logs something else than was sent (the proto parse stops at a number past
+# int64 and the field keeps 0; a status of true reads as enum 1), mlscope refuses the request: nothing is logged wrong.
+INT64 = "the int64 range [-9223372036854775808, 9223372036854775807]"
+REFUSED: dict[str, dict[str, Any]] = {
+    "log_metric_step_past_int64": {**INVALID, "message": f"Invalid value {2**63} for parameter 'step' supplied: it is outside {INT64}.{API_DOCS}"},
+    "log_metric_timestamp_huge_integer": {**INVALID, "message": f"Invalid value {HUGE} for parameter 'timestamp' supplied: it is outside {INT64}.{API_DOCS}"},
+    "create_run_start_time_past_int64": {**INVALID, "message": f"Invalid value {-(2**63) - 1} for parameter 'start_time' supplied: it is outside {INT64}.{API_DOCS}"},
+    "log_batch_metric_step_huge_integer": {**INVALID, "message": f"Invalid value {HUGE} for parameter 'metrics[0].step' supplied: it is outside {INT64}.{API_DOCS}"},
+    "update_run_status_true": {**INVALID, "message": f"Invalid value true for parameter 'status' supplied:  Hint: Value was of type 'bool'.{API_DOCS}"},
 }
 
 
@@ -725,6 +865,9 @@ def test_mlscope_answers_as_mlflow_server(servers: tuple[str, str], name: str) -
         assert {k: ours[k] for k in DEVIATIONS[name]} == DEVIATIONS[name]
         if "message" in theirs:
             assert ours["message"] == theirs["message"]
+    elif name in REFUSED:
+        assert theirs["status"] == 200, f"mlflow server no longer accepts this: {theirs}"
+        assert {k: ours[k] for k in REFUSED[name]} == REFUSED[name]
     else:
         assert ours == theirs
 
@@ -740,3 +883,25 @@ def test_log_model_history_tag_is_written_as_mlflow_server_writes_it(servers: tu
         finally:
             api.close()
     assert values[0] == values[1]
+
+
+def test_logged_model_metrics_read_back_as_mlflow_server_returns_them(servers: tuple[str, str]) -> None:
+    """Metrics logged with a model_id: get and search answer the same JSON (latest per key and dataset, run id, NaN)."""
+    answers = []
+    for url in servers:
+        api = RestApi(url, prefix="model-metrics")
+        try:
+            experiment_id = api.experiment()
+            run_id = api.run(experiment_id)
+            model_id = api.model(experiment_id, source_run_id=run_id, params=[{"key": "C", "value": "1"}])
+            for value, step, extra in [(0.5, 1, {}), (0.7, 2, {}), ("NaN", 0, {"dataset_name": "ds", "dataset_digest": "abc"})]:
+                metric(api, run_id, key="acc", value=value, step=step, model_id=model_id, **extra)
+            batch(api, run_id, metrics=[{"key": "loss", "value": 0.1, "timestamp": T, "step": 3, "model_id": model_id}])
+            got = api.get(f"/logged-models/{model_id}").json()["model"]
+            found = api.post("/logged-models/search", {"experiment_ids": [experiment_id]}).json()["models"]
+            answers.append(api.normalise(json.dumps([got["data"], [m["data"] for m in found]])))
+        finally:
+            api.close()
+    theirs, ours = answers
+    assert '"metrics"' in ours
+    assert ours == theirs

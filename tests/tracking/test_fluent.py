@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,11 +139,43 @@ def test_over_long_param_values_are_truncated_like_mlflow(root: Path, monkeypatc
         mlscope.log_param("long2", "x" * 7000)
 
 
-def test_metric_values_must_be_numbers(root: Path) -> None:
-    with pytest.raises(mlscope.MlscopeException):
-        mlscope.log_metric("m", "high")  # type: ignore[arg-type]
-    with pytest.raises(mlscope.MlscopeException):
-        mlscope.log_metric("m", True)  # type: ignore[arg-type]
+def _mlflow_fluent_log_metric(folder: Path, *args: Any) -> Any:
+    """What MLflow's own fluent log_metric makes of the arguments on a FileStore: the value read back, or the error type."""
+    import mlflow
+
+    mlflow.set_tracking_uri(folder.as_uri())
+    try:
+        with mlflow.start_run() as run:
+            mlflow.log_metric("m", *args)
+        return mlflow.MlflowClient().get_run(run.info.run_id).data.metrics["m"]
+    except Exception as exc:
+        return type(exc)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+@pytest.mark.parametrize("value", ["1.5", True, 3, -2, "nan"], ids=repr)
+def test_metric_values_are_converted_as_mlflow_converts_them(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: Any) -> None:
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    theirs = _mlflow_fluent_log_metric(tmp_path / "mlflow", value)
+    mlscope.log_metric("m", value)
+    ours = mlscope.get_run(mlscope.active_run().info.run_id).data.metrics["m"]
+    assert isinstance(theirs, float)
+    assert ours == theirs or (math.isnan(ours) and math.isnan(theirs))
+
+
+@pytest.mark.parametrize("value", ["high", [1], 10**400, None], ids=lambda v: repr(v)[:12])
+def test_metric_values_mlflow_cannot_convert_are_refused(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: Any) -> None:
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    assert isinstance(_mlflow_fluent_log_metric(tmp_path / "mlflow", value), type)  # MLflow raises (some as bare TypeError/OverflowError)
+    with pytest.raises(mlscope.MlscopeException, match="value"):
+        mlscope.log_metric("m", value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("step", [2**63, -(2**63) - 1, 10**400, float("inf"), "x"], ids=lambda v: repr(v)[:12])
+def test_steps_outside_int64_are_refused_as_mlflows_rest_client_refuses_them(root: Path, step: Any) -> None:
+    with pytest.raises(mlscope.MlscopeException, match="step"):
+        mlscope.log_metric("m", 1.0, step=step)
 
 
 def test_log_metrics_writes_one_line_per_point_with_step_and_timestamp(root: Path) -> None:

@@ -138,8 +138,32 @@ class Repeated:
     item: Any
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # proto int64: MLflow's parse fails past these, then stores 0
+
+
 class _ParseError(Exception):
-    pass
+    """The proto parse stopped here; ``refusal`` is set where MLflow would go on and store a wrong value."""
+
+    def __init__(self, refusal: str | None = None) -> None:
+        super().__init__(refusal)
+        self.refusal = refusal
+
+
+class _OutOfRange(_ParseError):
+    def __init__(self, value: Any, bounds: str) -> None:
+        super().__init__()
+        self.value, self.bounds = value, bounds
+
+
+_INT64_RANGE = f"the int64 range [{INT64_MIN}, {INT64_MAX}]"
+_DOUBLE_RANGE = "the range of a double"
+
+
+def _out_of_range(exc: _OutOfRange, path: str) -> _ParseError:
+    """A number past its field's type: MLflow's parse fails there and the handler then logs 0 (a step, a time) with
+    a 200, or answers 500 (a metric value past a double); mlscope refuses it, in MLflow's words for a bad value."""
+    return _ParseError(f"Invalid value {json.dumps(exc.value)} for parameter '{path}' supplied: "
+                       f"it is outside {exc.bounds}.{_API_DOCS}")
 
 
 def _camel(name: str) -> str:
@@ -151,8 +175,10 @@ def _scalar(kind: Any, value: Any) -> Any:
     kind_of_value = type(value)  # the common, well-typed cases first: a log-batch has thousands of these
     if kind_of_value is str and kind is STRING:
         return value
-    if kind_of_value is int and (kind is INT or kind is DOUBLE):
-        return value if kind is INT else float(value)
+    if kind_of_value is int and kind is INT:
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+        raise _OutOfRange(value, _INT64_RANGE)
     if kind_of_value is float and kind is DOUBLE and math.isfinite(value):
         return value
     if kind == STRING:
@@ -163,9 +189,12 @@ def _scalar(kind: Any, value: Any) -> Any:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()) or (isinstance(value, str) and " " in value):
             raise _ParseError
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
             raise _ParseError from None
+        if not INT64_MIN <= number <= INT64_MAX:
+            raise _OutOfRange(value, _INT64_RANGE)
+        return number
     if kind == DOUBLE:
         if isinstance(value, float) and not math.isfinite(value):
             raise _ParseError
@@ -176,6 +205,8 @@ def _scalar(kind: Any, value: Any) -> Any:
             raise _ParseError
         try:
             return float(value)
+        except OverflowError:  # an integer past a double
+            raise _OutOfRange(value, _DOUBLE_RANGE) from None
         except (TypeError, ValueError):
             raise _ParseError from None
     if kind == BOOL:
@@ -193,7 +224,7 @@ def _scalar(kind: Any, value: Any) -> Any:
     raise _ParseError
 
 
-def _parse_into(js: Any, message: Message, out: dict[str, Any]) -> None:
+def _parse_into(js: Any, message: Message, out: dict[str, Any], path: str = "") -> None:
     """Fill ``out`` with the fields of ``js`` in key order; raises _ParseError at the first bad value."""
     if not isinstance(js, dict):
         raise _ParseError
@@ -210,19 +241,25 @@ def _parse_into(js: Any, message: Message, out: dict[str, Any]) -> None:
             if not isinstance(value, list):
                 raise _ParseError
             items: list[Any] = out.setdefault(name, [])
-            for item in value:
+            for i, item in enumerate(value):
                 if isinstance(kind.item, Message):
                     parsed: dict[str, Any] = {}
                     items.append(parsed)
-                    _parse_into(item, kind.item, parsed)
+                    _parse_into(item, kind.item, parsed, f"{path}{name}[{i}].")
                 else:
-                    items.append(_scalar(kind.item, item))
+                    try:
+                        items.append(_scalar(kind.item, item))
+                    except _OutOfRange as exc:
+                        raise _out_of_range(exc, f"{path}{name}[{i}]") from None
         elif isinstance(kind, Message):
             nested: dict[str, Any] = {}
             out[name] = nested
-            _parse_into(value, kind, nested)
+            _parse_into(value, kind, nested, f"{path}{name}.")
         else:
-            out[name] = _scalar(kind, value)
+            try:
+                out[name] = _scalar(kind, value)
+            except _OutOfRange as exc:
+                raise _out_of_range(exc, path + name) from None
 
 
 def _type_name(value: Any) -> str:
@@ -238,17 +275,18 @@ def _check(check: str, name: str, value: Any) -> None:
     if check == IS_STRING:
         ok = isinstance(value, str)
     elif check == IS_INT:
+        converted: Any
         try:
-            value_as = int(value)
-        except (TypeError, ValueError):
-            value_as = value
-        ok = isinstance(value_as, int)
+            converted = int(value)
+        except (TypeError, ValueError, OverflowError):  # OverflowError (Infinity): MLflow answers 500 there
+            converted = value
+        ok = isinstance(converted, int)
     elif check == IS_FLOAT:
         try:
-            value_as = float(value)
-        except (TypeError, ValueError):
-            value_as = value
-        ok = isinstance(value_as, float)
+            converted = float(value)
+        except (TypeError, ValueError, OverflowError):  # OverflowError (10**400): MLflow answers 500 there
+            converted = value
+        ok = isinstance(converted, float)
     elif check == IS_ARRAY:
         ok = isinstance(value, list)
     else:
@@ -273,13 +311,20 @@ async def json_body(request: Request) -> tuple[dict[str, Any], int]:
         if content_type.split(";")[0].strip().lower() != "application/json":
             raise invalid("Bad Request. Content-Type must be one of ['application/json'].")
     raw = await request.body()
-    try:
-        body = load_json(raw) if raw.strip() else None
+    try:  # integers of any size, as MLflow's json.loads reads them: the message parse below bounds them per field
+        body = _load_message_json(raw) if raw.strip() else None
         if isinstance(body, str):  # older clients double-encode
-            body = load_json(body)
+            body = _load_message_json(body)
     except (ValueError, UnicodeDecodeError):
         body = None
     return (body if isinstance(body, dict) else {}), len(raw)
+
+
+def _load_message_json(raw: str | bytes) -> Any:
+    try:
+        return json.loads(raw)  # past 4,300 digits int() refuses (ValueError): the body reads as {}
+    except RecursionError:
+        raise ValueError("nesting too deep") from None
 
 
 def parse_message(body: dict[str, Any], message: Message, schema: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
@@ -289,11 +334,12 @@ def parse_message(body: dict[str, Any], message: Message, schema: Mapping[str, S
         if alias != name and name in body and alias in body:
             raise invalid(f"Request specifies both '{name}' and '{alias}'; provide only one of them.")
     parsed: dict[str, Any] = {}
+    refusal = None
     try:
         _parse_into(body, message, parsed)
         parsed_ok = True
-    except _ParseError:
-        parsed_ok = False
+    except _ParseError as exc:
+        parsed_ok, refusal = False, exc.refusal
     for name, checks in schema.items():
         if name not in body and REQUIRED not in checks:
             continue
@@ -305,6 +351,8 @@ def parse_message(body: dict[str, Any], message: Message, schema: Mapping[str, S
                 check(value)
             elif not (parsed_ok and check != REQUIRED):  # type checks run only when the parse failed
                 _check(check, name, value)
+    if refusal is not None:
+        raise invalid(refusal)
     return parsed
 
 

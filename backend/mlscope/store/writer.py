@@ -262,7 +262,7 @@ class TreeWriter:
         run_name = run_name or name_tag or generate_run_name()
         tags["mlflow.runName"] = run_name
         run_id = uuid.uuid4().hex
-        meta = {
+        meta: dict[str, Any] = {
             "artifact_uri": artifact_uri(run_id) if artifact_uri else f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
             "end_time": None,
             "entry_point_name": "",

@@ -84,28 +84,40 @@ def experiment_name(name: Any) -> str:
     return name
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def metric_value(key: str, value: Any) -> float:
-    """A float (numpy scalars and ints included); bools and strings are refused, as MLflow does."""
+    """A float, converted as MLflow's client converts it: ``float(x)`` (so "1.0", True, numpy and torch scalars
+    pass); a value float() cannot read is refused in MLflow's words. MLflow lets OverflowError (10**400) and
+    TypeError ([1]) escape as bare Python errors: here they are the same INVALID_PARAMETER_VALUE."""
     if value is None:
-        raise MlscopeException(f"Missing value for metric '{key}'.")
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        try:  # numpy 0-d arrays, torch scalars: anything with __float__ that is not a string
-            if isinstance(value, (str, bytes, bool)):
-                raise TypeError
-            return float(value)
-        except (TypeError, ValueError):
-            raise MlscopeException(f"Invalid value {value!r} for metric '{key}': please specify value as a valid double (64-bit floating point)") from None
-    return float(value)  # type: ignore[arg-type]
+        raise MlscopeException(f"Missing value for required parameter 'value' (metric '{key}').")
+    if type(value) is float:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise MlscopeException(
+            f"Invalid value {value!r} for parameter 'value' supplied: metric '{key}'. "
+            "Please specify value as a valid double (64-bit floating point)"
+        ) from None
 
 
 def metric_int(key: str, number: Any, what: str) -> int:
+    """A step or timestamp: a number inside int64 (MLflow's client refuses the rest with 'Value out of range')."""
     if isinstance(number, bool) or not isinstance(number, numbers.Number):
-        raise MlscopeException(f"Invalid {what} {number!r} for metric '{key}': {what} must be a 64-bit integer")
+        raise MlscopeException(f"Invalid value {number!r} for parameter '{what}' supplied: metric '{key}'. "
+                               f"{what.capitalize()} must be a valid long (64-bit integer).")
     if isinstance(number, float) and not math.isfinite(number):
-        raise MlscopeException(f"Invalid {what} {number!r} for metric '{key}'")
+        raise MlscopeException(f"Invalid value {number!r} for parameter '{what}' supplied: metric '{key}'.")
     result = int(number)  # type: ignore[call-overload]
+    if not INT64_MIN <= result <= INT64_MAX:
+        raise MlscopeException(f"Invalid value {number!r} for parameter '{what}' supplied: metric '{key}'. "
+                               f"{what.capitalize()} must be a valid long (64-bit integer): it is out of range.")
     if what == "timestamp" and result < 0:
-        raise MlscopeException(f"Invalid timestamp {number!r} for metric '{key}': timestamp must be a nonnegative long")
+        raise MlscopeException(f"Invalid value {number!r} for parameter 'timestamp' supplied: metric '{key}'. "
+                               "Timestamp must be a nonnegative long (64-bit integer)")
     return result
 
 

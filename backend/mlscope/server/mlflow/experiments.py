@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,6 +20,14 @@ from .proto import experiment_json
 EMPTY: dict[str, Any] = {}
 
 
+_T = TypeVar("_T")
+
+
+def _or(value: _T | None, default: _T) -> _T:
+    """The parsed argument, or its default when parsing gave None (the defaults above are never None)."""
+    return default if value is None else value
+
+
 async def search_experiments(request: Request) -> JSONResponse:
     args = await request_args(request)
     index = index_of(request)
@@ -29,9 +37,9 @@ async def search_experiments(request: Request) -> JSONResponse:
             index.experiments(),
             filter_string=string_arg(args, "filter") or "",
             order_by=list_arg(args, "order_by"),
-            max_results=int_arg(args, "max_results", default=1000),
+            max_results=_or(int_arg(args, "max_results", default=1000), 1000),
             page_token=string_arg(args, "page_token"),
-            view_type=string_arg(args, "view_type", default="ACTIVE_ONLY"),
+            view_type=_or(string_arg(args, "view_type", default="ACTIVE_ONLY"), "ACTIVE_ONLY"),
         )
     except SearchError as exc:
         raise invalid(exc.message) from None

@@ -28,7 +28,7 @@ def get_run_or_404(index: RunIndex, run_id: str) -> Run:
     return run
 
 
-async def search_runs(request: Request) -> JSONResponse:
+async def search_runs(request: Request) -> Response:
     args = await request_args(request)
     query = RunQuery(
         experiment_ids=tuple(list_arg(args, "experiment_ids")),
@@ -43,7 +43,7 @@ async def search_runs(request: Request) -> JSONResponse:
     return Response(b'{"runs":' + runs + tail + b"}", media_type="application/json")
 
 
-async def get_run(request: Request) -> JSONResponse:
+async def get_run(request: Request) -> Response:
     args = await request_args(request)
     run_id = string_arg(args, "run_id") or string_arg(args, "run_uuid")
     if not run_id:
