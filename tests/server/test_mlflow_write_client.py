@@ -153,6 +153,41 @@ def test_a_metric_logged_with_a_model_id_lands_on_the_model_too(client: MlflowCl
     assert line == f"{T0} 0.75 1 {run.info.run_id}\n"
 
 
+def _metric_rows(metrics: list[Any]) -> list[tuple[Any, ...]]:
+    return sorted((m.key, m.value, m.step, m.timestamp, m.run_id, m.model_id, m.dataset_name, m.dataset_digest) for m in metrics)
+
+
+def test_log_model_then_log_metrics_with_its_id_are_returned_by_get_and_search(client: MlflowClient, tracking_server: LiveServer) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    with mlflow.start_run() as run:
+        info = mlflow.sklearn.log_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), name="clf")
+        mlflow.log_metrics({"accuracy": 0.9, "f1": 0.8}, step=1, model_id=info.model_id)
+        mlflow.log_metric("accuracy", 0.95, step=2, model_id=info.model_id)
+    got = client.get_logged_model(info.model_id)
+    assert {m.key: m.value for m in got.metrics} == {"accuracy": 0.95, "f1": 0.8}
+    assert {m.run_id for m in got.metrics} == {run.info.run_id}
+    found = mlflow.search_logged_models(experiment_ids=[run.info.experiment_id], output_format="list")
+    assert [_metric_rows(m.metrics) for m in found] == [_metric_rows(got.metrics)]
+    oracle = file_store(tracking_server.root).get_logged_model(info.model_id)  # MLflow's FileStore reading the same tree
+    assert _metric_rows(got.metrics) == _metric_rows(oracle.metrics)
+
+
+def test_logged_model_metrics_keep_the_latest_value_per_dataset(client: MlflowClient, tracking_server: LiveServer) -> None:
+    experiment_id = mlflow.tracking.fluent._get_experiment_id()
+    run = client.create_run(experiment_id)
+    model = client.create_logged_model(experiment_id, source_run_id=run.info.run_id)
+    points = [("acc", 0.5, 1, None), ("acc", 0.7, 2, None), ("acc", 0.6, 0, ("eval", "d1")), ("acc", 0.4, 5, ("eval", "d1")),
+              ("acc", float("nan"), 9, ("test", "d2")), ("loss", 0.3, 0, None)]
+    for key, value, step, dataset in points:
+        extra = {"dataset_name": dataset[0], "dataset_digest": dataset[1]} if dataset else {}
+        client.log_metric(run.info.run_id, key, value, timestamp=T0 + step, step=step, model_id=model.model_id, **extra)
+    ours = _metric_rows(client.get_logged_model(model.model_id).metrics)
+    theirs = _metric_rows(file_store(tracking_server.root).get_logged_model(model.model_id).metrics)
+    assert repr(ours) == repr(theirs)  # repr: NaN compares equal to NaN
+    assert len(ours) == 4
+
+
 # ------------------------------------------------------------- read your writes
 
 

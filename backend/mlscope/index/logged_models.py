@@ -2,8 +2,9 @@
 
 The runs table, the run page, artifact requests and MLflow's logged-models
 endpoints all ask for them, often once per request: one cached reader serves
-them all. The signature is the models/ folder plus each model's meta.yaml, so
-a new model and a status rewrite (PENDING -> READY) are both seen.
+them all. The signature is the models/ folder plus each model's meta.yaml and
+metric files, so a new model, a status rewrite (PENDING -> READY) and a metric
+logged with ``model_id`` are all seen.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from ..store import reader
 from ..store.model import LoggedModel
+from ..store.paths import key_files
 from .signatures import Signature, signature
 
 _lock = threading.Lock()
@@ -25,7 +27,11 @@ def _models_signature(folder: Path) -> tuple[Signature, ...] | None:
         names = sorted(os.listdir(folder))
     except OSError:
         return None
-    return (signature(folder), *(signature(folder / name / "meta.yaml") for name in names))
+    found = [signature(folder)]
+    for name in names:
+        found.append(signature(folder / name / "meta.yaml"))
+        found.extend(signature(path) for _, path in sorted(key_files(folder / name / "metrics")))  # appended metric points
+    return tuple(found)
 
 
 def logged_models_of(exp_dir: Path) -> dict[str, LoggedModel]:

@@ -100,6 +100,19 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelMetric:
+    """A logged model's metric: the latest point for one (key, dataset), with the run that logged it."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LoggedModel:
     model_id: str
     experiment_id: str
@@ -114,6 +127,7 @@ class LoggedModel:
     tags: dict[str, str]
     path: Path
     lifecycle_stage: str = ACTIVE  # deleted models stay on disk; MLflow's reads treat them as gone
+    metrics: tuple[ModelMetric, ...] = ()  # metrics/<key>, logged with log_metric(..., model_id=...)
 
 
 @dataclass(frozen=True, slots=True)

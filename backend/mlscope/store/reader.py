@@ -25,6 +25,7 @@ from .model import (
     Run,
     RunInfo,
 )
+from .model_metrics import read_model_metrics
 from .paths import RESERVED_EXPERIMENT_FOLDERS, RESERVED_ROOT_FOLDERS, TRASH, key_files
 
 LOGGED_MODEL_STATUS = {0: "LOGGED_MODEL_STATUS_UNSPECIFIED", 1: "LOGGED_MODEL_PENDING", 2: "LOGGED_MODEL_READY", 3: "LOGGED_MODEL_UPLOAD_FAILED"}
@@ -280,6 +281,7 @@ def read_logged_models(exp_dir: Path) -> list[LoggedModel]:
                 tags=read_key_values(model_dir / "tags"),
                 path=model_dir,
                 lifecycle_stage=str(meta.get("lifecycle_stage") or ACTIVE),
+                metrics=read_model_metrics(model_dir / "metrics"),
             )
         )
     return models

@@ -45,7 +45,7 @@ def parse_model_filter(text: str) -> list[tuple[str, str]]:
 
 
 def models_in(index: RunIndex, experiment_ids: list[str]) -> list[LoggedModel]:
-    found = []
+    found: list[LoggedModel] = []
     for experiment_id in experiment_ids:
         experiment = index.experiment(experiment_id)
         if experiment is not None:

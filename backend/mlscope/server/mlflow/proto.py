@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...store.model import Experiment, LoggedModel, Metric, Run, RunInfo
+from ...store.model import Experiment, LoggedModel, Metric, ModelMetric, Run, RunInfo
 
 
 def float_json(value: float) -> float | str:
@@ -125,5 +125,18 @@ def logged_model_json(model: LoggedModel) -> dict[str, Any]:
     info.update({k: v for k, v in optional.items() if v is not None})
     if model.tags:
         info["tags"] = key_values(model.tags)
-    data = {"params": key_values(model.params)} if model.params else {}
+    data: dict[str, Any] = {"params": key_values(model.params)} if model.params else {}
+    if model.metrics:
+        data["metrics"] = [model_metric_json(m, model.model_id) for m in model.metrics]
     return {"info": info, "data": data}
+
+
+def model_metric_json(metric: ModelMetric, model_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"key": metric.key, "value": float_json(metric.value), "timestamp": metric.timestamp, "step": metric.step}
+    if metric.dataset_name is not None:
+        body["dataset_name"] = metric.dataset_name
+        body["dataset_digest"] = metric.dataset_digest
+    body["model_id"] = model_id
+    if metric.run_id is not None:
+        body["run_id"] = metric.run_id
+    return body
