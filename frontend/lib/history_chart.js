@@ -40,6 +40,16 @@ export async function fetchSeries({ runIds, keys, xMode, zoom, width, signal }) 
   return answers.flatMap((a) => a.series);
 }
 
+/**
+ * Whether whole-range series fetched for x axis `from` can be drawn against `to` without asking again:
+ * wall and relative time are the same points; step and time are when every series' steps and timestamps
+ * both never decrease (the server says so: `monotonic`). The points were reduced along the other axis,
+ * so each bucket's first, min, max and last are still there (spikes survive).
+ */
+export function canRedrawAs(raw, from, to) {
+  return (from === "step") === (to === "step") || raw.every((s) => s.monotonic);
+}
+
 /** How many of a server value list are NaN, +∞ and −∞ (they are gaps in a chart; a chart of only those says so). */
 export function nonFiniteCounts(values) {
   const counts = { nan: 0, posInf: 0, negInf: 0 };
@@ -110,11 +120,13 @@ export function useNearViewport(ref) {
 
 /**
  * The lazily drawn chart of a card. `load({ zoom, width, signal, onlyRuns })` resolves to
- * { series, partial, note? } (lines; `partial`: only the onlyRuns runs' series, merged by id; the note
- * defaults to the points shown of points in range) or { bars, note } (the card draws bars instead)
- * (the card draws bars instead of lines). `dataKey` names what is charted: a change reloads.
- * `liveRunIds` are re-requested when the server reports them changed. With `followHighlight`, the chart
- * highlights the run highlighted anywhere on the page; chartOptions go to createChart (hover, click, height).
+ * { series, partial, note?, redrawAs? } (lines; `partial`: only the onlyRuns runs' series, merged by id;
+ * the note defaults to the points shown of points in range; `redrawAs(xMode)`: the same data as series
+ * for another x axis, or null when they must be fetched again) or { bars, note } (the card draws bars
+ * instead of lines). `dataKey` names what is charted: a change reloads. Another x axis redraws from
+ * redrawAs when it can (no request), else reloads. `liveRunIds` are re-requested when the server
+ * reports them changed. With `followHighlight`, the chart highlights the run highlighted anywhere on the
+ * page; chartOptions go to createChart (hover, click, height).
  */
 export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRunIds = [], followHighlight = false, chartOptions = {} }) {
   const chartRef = useRef(null);
@@ -123,33 +135,36 @@ export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRu
   const loadRef = useRef(load);
   loadRef.current = load;
   const reloadRef = useRef(null);
+  const redrawRef = useRef(null); // the last whole load's redrawAs (null after a zoom or a live merge)
+  const drawRef = useRef(null); // (series, xMode) => draws them (set while the card is near the screen)
   const liveRef = useRef(liveRunIds);
   liveRef.current = liveRunIds;
+  const { xMode, logY, smoothing } = settings;
+  const modeRef = useRef(xMode);
+  modeRef.current = xMode;
+  const settingsRef = useRef(settings);
+  settingsRef.current = settings;
   const near = useNearViewport(cardRef);
   const [note, setNote] = useState("");
   const [error, setError] = useState(null);
   const [zoomed, setZoomed] = useState(false);
   const [bars, setBars] = useState(null);
-  const { xMode, logY, smoothing } = settings;
-
-  useEffect(() => {
-    // Another x axis is another unit: the zoom range no longer applies (declared first: runs first).
-    zoomRef.current = null;
-    setZoomed(false);
-  }, [xMode]);
 
   useEffect(() => {
     if (!near) return undefined;
     const controller = new AbortController();
     let alive = true;
+    let drawnMode = null; // the x axis of the chart as built
 
-    const ensureChart = () => {
-      if (chartRef.current) return chartRef.current;
+    const ensureChart = (mode) => {
+      if (chartRef.current && drawnMode === mode) return chartRef.current;
+      if (chartRef.current) chartRef.current.destroy();
+      drawnMode = mode;
       chartRef.current = createChart(plotRef.current, {
-        xMode,
-        logY,
-        smoothing,
         ...chartOptions,
+        xMode: mode,
+        logY: settingsRef.current.logY,
+        smoothing: settingsRef.current.smoothing,
         onZoom: (range) => {
           zoomRef.current = range;
           setZoomed(true);
@@ -166,13 +181,21 @@ export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRu
       return chartRef.current;
     };
 
+    const draw = (next, mode) => {
+      seriesRef.current = next;
+      setBars(null);
+      ensureChart(mode).setData(next);
+    };
+
     const run = async (onlyRuns) => {
       try {
+        const mode = modeRef.current;
         const width = plotRef.current ? plotRef.current.clientWidth || 600 : 600;
         const result = await loadRef.current({ zoom: zoomRef.current, width, signal: controller.signal, onlyRuns });
-        if (!alive || !result) return;
+        if (!alive || !result || mode !== modeRef.current) return; // another x axis was chosen meanwhile
         let note = result.note;
         if (result.bars) {
+          redrawRef.current = null;
           setBars(result.bars);
         } else {
           let next = result.series;
@@ -181,9 +204,8 @@ export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRu
             next = seriesRef.current.map((s) => byId.get(s.id) || s);
             for (const s of result.series) if (!seriesRef.current.some((o) => o.id === s.id)) next.push(s);
           }
-          seriesRef.current = next;
-          setBars(null);
-          ensureChart().setData(next);
+          redrawRef.current = onlyRuns || zoomRef.current ? null : result.redrawAs || null;
+          draw(next, mode);
           if (note === undefined) note = pointsNote(next);
         }
         setNote(note ?? "");
@@ -194,6 +216,7 @@ export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRu
     };
 
     reloadRef.current = run;
+    drawRef.current = draw;
     run(null);
     const unsubscribe = subscribe((event) => {
       if (event.reset) return run(null);
@@ -204,6 +227,8 @@ export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRu
     return () => {
       alive = false;
       reloadRef.current = null;
+      drawRef.current = null;
+      redrawRef.current = null;
       controller.abort();
       unsubscribe();
       unfollow();
@@ -211,7 +236,28 @@ export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRu
       chartRef.current = null;
       seriesRef.current = []; // off screen: free the data too; it is re-requested on the way back
     };
-  }, [near, xMode, dataKey]);
+  }, [near, dataKey]);
+
+  const firstMode = useRef(true);
+  useEffect(() => {
+    // Another x axis is another unit: the zoom range no longer applies. The points on screen are drawn
+    // against the new axis when they can be (no request), else fetched again for it.
+    if (firstMode.current) {
+      firstMode.current = false;
+      return;
+    }
+    const wasZoomed = zoomRef.current !== null;
+    zoomRef.current = null;
+    setZoomed(false);
+    if (!drawRef.current || !reloadRef.current) return; // not drawn: the next draw fetches for the new axis
+    const redrawn = !wasZoomed && redrawRef.current ? redrawRef.current(xMode) : null;
+    if (redrawn) {
+      drawRef.current(redrawn, xMode);
+      setNote(pointsNote(redrawn));
+    } else {
+      reloadRef.current(null);
+    }
+  }, [xMode]);
 
   useEffect(() => {
     if (chartRef.current) chartRef.current.setOptions({ logY, smoothing });
@@ -229,5 +275,12 @@ export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRu
     if (reloadRef.current) reloadRef.current(null);
   };
 
-  return { near, note, error, zoomed, resetZoom, bars, chart: chartRef };
+  /** Redraw the series on screen changed by `change` (e.g. another band), without a request. */
+  const restyle = (change) => {
+    if (!drawRef.current || !seriesRef.current.length) return false;
+    drawRef.current(seriesRef.current.map(change), modeRef.current);
+    return true;
+  };
+
+  return { near, note, error, zoomed, resetZoom, restyle, bars, chart: chartRef };
 }

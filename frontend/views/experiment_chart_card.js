@@ -2,12 +2,12 @@
 // keyboard) and the metric chart inside — a line per run through the shared history-chart machinery
 // (lib/history_chart.js: lazy drawing, spike-preserving downsampling, zoom with detail, live follow), a
 // line and band per group when grouping, or bars of latest values when the runs have no histories.
-import { html, useRef } from "../lib/html.js";
+import { html, useEffect, useRef } from "../lib/html.js";
 import { fetchGroupHistories } from "../lib/api.js";
 import { navigate } from "../lib/router.js";
 import { highlightRun } from "../lib/run_highlight.js";
 import { SERVER_X } from "../lib/chart_settings.js";
-import { chartNumbers, fetchSeries, serverRange, toChartSeries, useLazyChart } from "../lib/history_chart.js";
+import { canRedrawAs, chartNumbers, fetchSeries, serverRange, toChartSeries, useLazyChart } from "../lib/history_chart.js";
 import { BarChart } from "../lib/bar_chart.js";
 import { MAX_HEIGHT, MIN_HEIGHT } from "../lib/chart_layout.js";
 import { toNumber } from "../lib/format.js";
@@ -98,7 +98,8 @@ async function loadRuns({ key, runs, xMode, zoom, width, signal, onlyRuns, color
       }));
     return { bars, note: `latest value of ${bars.length} runs` };
   }
-  return { series, partial: !!onlyRuns };
+  const redrawAs = (mode) => (canRedrawAs(raw, xMode, mode) ? toChartSeries(raw, mode, named, [key], (id) => colors.get(id)) : null);
+  return { series, partial: !!onlyRuns, redrawAs };
 }
 
 /** Groups' lines and bands of one key, plus thin lines for the runs of expanded groups. */
@@ -130,15 +131,10 @@ async function loadGroups({ key, groups, expanded, xMode, zoom, width, signal, a
     if (!g || !s.x.length) continue;
     runsWith += s.runs;
     const center = s.center;
-    let lower = null;
-    let upper = null;
-    if (band === "std") {
-      lower = center.map((c, i) => c - s.std[i]);
-      upper = center.map((c, i) => c + s.std[i]);
-    } else if (band === "minmax") {
-      lower = s.min;
-      upper = s.max;
-    }
+    const bands = {
+      std: { lower: chartNumbers(center.map((c, i) => c - s.std[i])), upper: chartNumbers(center.map((c, i) => c + s.std[i])) },
+      minmax: { lower: chartNumbers(s.min), upper: chartNumbers(s.max) },
+    };
     series.push({
       id: groupHighlightId(g.id),
       runId: groupHighlightId(g.id),
@@ -147,7 +143,8 @@ async function loadGroups({ key, groups, expanded, xMode, zoom, width, signal, a
       width: 2,
       xs: xsOf(xMode, s.x),
       ys: chartNumbers(center),
-      band: lower ? { lower: chartNumbers(lower), upper: chartNumbers(upper) } : undefined,
+      bands,
+      band: bands[band],
       total: s.points,
       shown: s.x.length,
       counts: s.count,
@@ -164,8 +161,7 @@ async function loadGroups({ key, groups, expanded, xMode, zoom, width, signal, a
       });
     return { bars, note: `${aggregate} of the latest values, whiskers min–max` };
   }
-  const note = `${aggregate} of ${runsWith} runs${band === "none" ? "" : band === "std" ? " ± std" : ", min–max band"}, ${series.length - memberSeries.length} groups`;
-  return { series, note };
+  return { series, note: `${series.length - memberSeries.length} groups: ${aggregate} of ${runsWith} runs` };
 }
 
 /** A metric's chart card for the runs in view (runs), or the groups (groups, when grouping). */
@@ -175,7 +171,7 @@ export function MetricCard({ metric, runs, colors, groups, expanded, settings, a
   const grouped = !!groups;
   const runNames = grouped ? groups.flatMap((g) => g.runs.map((r) => ({ run_id: r.run_id, run_name: r.run_name }))) : [];
   const dataKey = grouped
-    ? JSON.stringify([metric, groups.map((g) => [g.id, g.runIds]), [...expanded].sort(), aggregate, band])
+    ? JSON.stringify([metric, groups.map((g) => [g.id, g.runIds]), [...expanded].sort(), aggregate])
     : JSON.stringify([metric, runs.map((r) => r.run_id)]);
   const load = ({ zoom, width, signal, onlyRuns }) =>
     grouped
@@ -199,6 +195,14 @@ export function MetricCard({ metric, runs, colors, groups, expanded, settings, a
     followHighlight: true,
     chartOptions: { height: size.h, onHoverSeries: highlightRun, onClickSeries: openRun },
   });
+  const bandRef = useRef(band);
+  useEffect(() => {
+    // Another band is drawn from the numbers on screen (both bands came with them): no request.
+    if (bandRef.current === band) return;
+    bandRef.current = band;
+    chart.restyle((s) => (s.bands ? { ...s, band: s.bands[band] } : s));
+  }, [band]);
+  const bandNote = !grouped || chart.bars ? "" : band === "std" ? " ± std" : band === "minmax" ? ", min–max band" : "";
   const actions = chart.zoomed && html`<button class="mc-link" onClick=${chart.resetZoom} title="Double-click the chart to reset too">Reset zoom</button>`;
   return html`<${CardFrame} ...${frame} id=${`metric:${metric}`} title=${metric} size=${size} columns=${columns} actions=${actions}
       cardRef=${cardRef} extraClass=${chart.bars ? "ec-bars" : ""}>
@@ -207,7 +211,7 @@ export function MetricCard({ metric, runs, colors, groups, expanded, settings, a
       <${BarChart} bars=${chart.bars} onHover=${highlightRun} onActivate=${openRun} />
     </div>`}
     <footer class="mc-card-foot">
-      ${chart.error ? html`<span class="mc-error">${chart.error}</span>` : html`<span class="mc-note">${chart.near ? chart.note : ""}</span>`}
+      ${chart.error ? html`<span class="mc-error">${chart.error}</span>` : html`<span class="mc-note">${chart.near && chart.note ? chart.note + bandNote : ""}</span>`}
     </footer>
   <//>`;
 }

@@ -11,7 +11,7 @@ import { BarChart } from "../lib/bar_chart.js";
 import { toNumber } from "../lib/format.js";
 import { listParam, setQueryParams, useRoute } from "../lib/router.js";
 import { ChartControls, filterChartKeys, groupKeys, useChartSettings } from "../lib/chart_settings.js";
-import { fetchSeries, toChartSeries, useLazyChart } from "../lib/history_chart.js";
+import { canRedrawAs, fetchSeries, toChartSeries, useLazyChart } from "../lib/history_chart.js";
 
 export { groupKeys };
 
@@ -49,9 +49,11 @@ function ChartCard({ title, keys, runs, settings, selected, onSelect, colors }) 
     const ids = onlyRuns ? runIds.filter((id) => onlyRuns.has(id)) : runIds;
     if (!ids.length) return null;
     const raw = await fetchSeries({ runIds: ids, keys, xMode, zoom, width, signal });
-    const series = toChartSeries(raw, xMode, runs, keys, colors && keys.length === 1 ? (id) => colors.get(id) : null);
+    const colorOf = colors && keys.length === 1 ? (id) => colors.get(id) : null;
+    const series = toChartSeries(raw, xMode, runs, keys, colorOf);
     if (!zoom && !onlyRuns && raw.length && raw.every((s) => s.total <= 1)) return singleValues(raw, series, runs);
-    return { series, partial: !!onlyRuns };
+    const redrawAs = (mode) => (canRedrawAs(raw, xMode, mode) ? toChartSeries(raw, mode, runs, keys, colorOf) : null);
+    return { series, partial: !!onlyRuns, redrawAs };
   };
   const chart = useLazyChart({
     cardRef,

@@ -56,6 +56,7 @@ def param_importance(runs: Sequence[Run], metric: str, params: Iterable[str] | N
     used = [run for run in runs if metric in run.metrics and math.isfinite(run.metrics[metric].value)]
     missing = len(runs) - len(used)
     keys = sorted(set(params) if params is not None else {k for run in used for k in run.params})
+    note: str | None
     if len(used) < MIN_RUNS:
         note = f"Needs at least {MIN_RUNS} runs with a value of {metric}; {len(used)} of the runs in view have one."
         return ImportanceResult(metric, len(used), missing, [], note)

@@ -78,7 +78,7 @@ class SeriesData:
         if cached is not None:
             return cached
         primary, secondary = (self.steps, self.timestamps) if by == "step" else (self.timestamps, self.steps)
-        if _is_sorted(primary):
+        if is_sorted(primary):
             result = (self.steps, self.values, self.timestamps)
         else:
             order = sorted(range(len(primary)), key=lambda i: (primary[i], secondary[i]))
@@ -91,8 +91,12 @@ class SeriesData:
         return result
 
 
-def _is_sorted(xs: array) -> bool:
-    return all(a <= b for a, b in zip(xs, xs[1:], strict=False))
+def is_sorted(xs: array, length: int | None = None) -> bool:
+    """Whether xs[:length] never decreases (integer arrays: steps, timestamps). A sort of already sorted data is one C-level pass (timsort
+    finds one run), about 10x faster than comparing neighbours in a Python generator."""
+    head = xs if length is None or length >= len(xs) else xs[:length]
+    as_list = head.tolist()
+    return as_list == sorted(as_list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +131,12 @@ class HistoryCache:
     @property
     def points(self) -> int:
         return self._points
+
+    def stamp(self, run_dir: Path, key: str) -> Signature:
+        """What moves whenever the history of (run_dir, key) may have changed: the metric file's signature
+        (MISSING when there is no such metric). Caches built on histories keep a result while it holds."""
+        path = metric_files.metric_path(run_dir, key)
+        return MISSING if path is None else signature(path)
 
     def snapshot(self, run_dir: Path, key: str, by: str = "step") -> Snapshot | None:
         """The current history of one metric sorted ``by`` "step" or "time"; None when the run has no such metric."""

@@ -30,8 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ..index.signatures import MISSING, Signature, signature
-from ..store import metric_files
+from ..index.signatures import MISSING, Signature
 from ..store.model import Run
 from .cache import HistoryCache, Snapshot
 
@@ -331,12 +330,7 @@ class GroupHistories:
 
     def _base(self, run: Run, key: str, x: XMode, snaps: dict[str, Snapshot]) -> _Base | None:
         """The run's base summary (its own fine grid over its whole history), read only when the file changed."""
-        stamp = getattr(self.histories, "stamp", None)  # a SQL store's histories: moves when the run changes
-        if stamp is not None:
-            sig = stamp(run.path, key)
-        else:
-            path = metric_files.metric_path(run.path, key)
-            sig = signature(path) if path is not None else MISSING
+        sig = self.histories.stamp(run.path, key)  # the metric file's signature (a SQL store: the run's version)
         if sig == MISSING:
             return None
         cache_key = (str(run.path), key, x, None)

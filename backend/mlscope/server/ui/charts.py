@@ -24,6 +24,7 @@ from ...analysis import GroupFieldError, group_runs, latest_stats, param_importa
 from ...history.grouping import GroupHistories, GroupSeries
 from ...index import RunIndex
 from ...search.queries import RunQueries
+from ...store.interface import RunSource
 from ...store.model import Run
 from ..args import int_arg, list_arg, request_args, string_arg
 from ..errors import invalid
@@ -55,7 +56,7 @@ def _ids_arg(args: dict[str, Any], name: str, limit: int) -> list[str]:
     return ids
 
 
-def _run_lookup(index: RunIndex, ids: list[str], exclude: set[str]) -> tuple[list[Run], list[str]]:
+def _run_lookup(index: RunSource, ids: list[str], exclude: set[str]) -> tuple[list[Run], list[str]]:
     """Runs by id (not already in ``exclude``), and the ids that name no run."""
     found, unknown = [], []
     for run_id in ids:
@@ -228,8 +229,8 @@ def group_histories(index: RunIndex, grouping: GroupHistories, query: dict[str, 
         found, missing = _run_lookup(index, ids, set())
         groups.append(found)
         unknown.extend(missing)
-    series = []
-    grids = {}
+    series: list[dict[str, Any]] = []
+    grids: dict[str, dict[str, int] | None] = {}
     for key in query["keys"]:
         grid, per_group = grouping.series(
             groups, key, x=query["x"], buckets=query["buckets"], x_min=query["x_min"], x_max=query["x_max"],

@@ -19,10 +19,10 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from ...history import HistoryCache, Snapshot, downsample, window
+from ...history.sampled import Sampled, SampledHistories
 from ...index import RunIndex
 from ..args import int_arg, list_arg, request_args, string_arg
 from ..errors import invalid, not_found
@@ -90,71 +90,70 @@ def parse_history_request(args: dict[str, Any]) -> dict[str, Any]:
     return {"run_ids": run_ids, "keys": keys, "x": x, "points": points, "x_min": x_min, "x_max": x_max}
 
 
-def series_json(
-    run_id: str, key: str, snap: Snapshot | None, *, x: str, x_min: float | None, x_max: float | None, points: int
-) -> dict[str, Any]:
-    """One series cut to [x_min, x_max] and reduced to at most ``points``.
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode
+
+
+def series_fields(sampled: Sampled) -> bytes:
+    """A reduced series' fields as a JSON fragment (kept by SampledHistories; spliced into each answer).
 
     Values JSON cannot carry are the strings "NaN", "Infinity", "-Infinity"
     (MLflow's proto-JSON convention). ``total`` counts the points in the
     range, ``shown`` those sent. For x="relative" the range is in
     milliseconds since the series' first point (``start_timestamp``).
+    ``monotonic``: steps and timestamps both never decrease, so the client
+    may draw the same points against the other x axis without asking again.
     """
     body: dict[str, Any] = {
-        "run_id": run_id,
-        "key": key,
-        "steps": [],
-        "values": [],
-        "timestamps": [],
-        "total": 0,
-        "shown": 0,
+        "steps": sampled.steps,
+        "values": sampled.values if sampled.finite else [float_json(v) for v in sampled.values],
+        "timestamps": sampled.timestamps,
+        "total": sampled.total,
+        "shown": len(sampled),
+        "start_timestamp": sampled.start_timestamp,
+        "monotonic": sampled.monotonic,
     }
-    if snap is None or snap.length == 0:
-        return body
-    xs = snap.steps if x == "step" else snap.timestamps
-    if x == "relative":
-        origin = snap.timestamps[0]
-        body["start_timestamp"] = origin
-        x_min = None if x_min is None else x_min + origin
-        x_max = None if x_max is None else x_max + origin
-    start, stop = window(xs, x_min, x_max, snap.length)
-    picked = downsample(xs, snap.values, points, start, stop)
-    steps, values, stamps = snap.steps, snap.values, snap.timestamps
-    body["steps"] = [steps[i] for i in picked]
-    body["values"] = [float_json(values[i]) for i in picked]
-    body["timestamps"] = [stamps[i] for i in picked]
-    body["total"] = stop - start
-    body["shown"] = len(picked)
-    if snap.skipped:
-        body["skipped_lines"] = snap.skipped
-    return body
+    if sampled.skipped:
+        body["skipped_lines"] = sampled.skipped
+    return _encode(body)[1:-1].encode()
 
 
-def collect_histories(index: RunIndex, cache: HistoryCache, query: dict[str, Any]) -> dict[str, Any]:
-    """Blocking: look runs up and read (cached) histories. Unknown run ids are a 404."""
+EMPTY_FIELDS = b'"steps":[],"values":[],"timestamps":[],"total":0,"shown":0'
+
+
+def collect_histories(index: RunIndex, sampled: SampledHistories[bytes], query: dict[str, Any]) -> bytes:
+    """Blocking: look runs up and read (cached) histories; the answer's JSON. Unknown run ids are a 404."""
     runs = {}
     for run_id in query["run_ids"]:
         run = index.run(run_id)
         if run is None:
             raise not_found(f"Run with id={run_id} not found")
         runs[run_id] = run
-    order = "step" if query["x"] == "step" else "time"
-    series = []
+    parts = []
     for run_id, run in runs.items():
         for key in query["keys"]:
-            snap = cache.snapshot(run.path, key, order) if run.path.name == run_id else None
-            series.append(
-                series_json(
-                    run_id, key, snap, x=query["x"], x_min=query["x_min"], x_max=query["x_max"], points=query["points"]
+            fields = None
+            if run.path.name == run_id:  # an entry without its own folder has no metric files to read
+                fields = sampled.series(
+                    run.path, key, x=query["x"], points=query["points"], x_min=query["x_min"], x_max=query["x_max"]
                 )
-            )
-    return {"x": query["x"], "points": query["points"], "series": series}
+            parts.append(b'{"run_id":%s,"key":%s,%s}' % (_encode(run_id).encode(), _encode(key).encode(), fields or EMPTY_FIELDS))
+    head = _encode({"x": query["x"], "points": query["points"]})[:-1].encode()
+    return head + b',"series":[' + b",".join(parts) + b"]}"
 
 
-async def get_histories(request: Request) -> JSONResponse:
+def sampled_of(request: Request) -> SampledHistories[bytes]:
+    """Reduced whole-range series (as JSON) over the app's one history cache, created on first use."""
+    histories = history_cache(request)
+    sampled = getattr(request.app.state, "sampled_histories", None)
+    if sampled is None or sampled.histories is not histories:
+        sampled = request.app.state.sampled_histories = SampledHistories(histories, series_fields)
+    return sampled
+
+
+async def get_histories(request: Request) -> Response:
     query = parse_history_request(await request_args(request))
-    body = await run_in_threadpool(collect_histories, index_of(request), history_cache(request), query)
-    return JSONResponse(body)
+    body = await run_in_threadpool(collect_histories, index_of(request), sampled_of(request), query)
+    return Response(body, media_type="application/json")
 
 
 # -------------------------------------------------------------------- events
@@ -210,7 +209,7 @@ async def event_stream(request: Request, index: RunIndex, since: int | None) -> 
     yield "retry: 1000\n\n"
     await run_in_threadpool(index.wait_ready, 30)
     last = index.version
-    first = (
+    first: dict[str, Any] = (
         await run_in_threadpool(change_event, index, since)
         if since is not None
         else {"version": last, "changed": [], "statuses": {}}
