@@ -1,6 +1,8 @@
 // Toasts: a short message after an edit, with "Undo" for destructive ones (deletes are soft, so undo
 // is a restore). They render into their own container, so any view can call showToast().
-import { html, render, useEffect, useState } from "./html.js";
+// Keyboard: Ctrl/⌘+Z (outside text fields) undoes the newest undoable toast, and when the action took the
+// focused control away (a bulk Delete button goes with the selection), focus lands on the toast's Undo.
+import { html, render, useEffect, useRef, useState } from "./html.js";
 
 const UNDO_MS = 8000;
 let toasts = [];
@@ -25,9 +27,34 @@ export function showToast(message, { undo, error = false, ms = UNDO_MS } = {}) {
   return id;
 }
 
+/** True when focus is nowhere useful (on the body, or on an element the action removed) and no dialog is open. */
+function focusLost() {
+  if (document.querySelector("[aria-modal=true]")) return false; // a dialog keeps the focus (and moves it itself)
+  const active = document.activeElement;
+  return !active || active === document.body || !active.isConnected;
+}
+
+function isTextField(el) {
+  return !!el && (el.isContentEditable || el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(el.type)));
+}
+
 function Toast({ toast }) {
   const [busy, setBusy] = useState(false);
+  const undoButton = useRef(null);
+  useEffect(() => {
+    if (!toast.undo) return undefined;
+    // The view re-renders after the action (selection cleared, Delete becomes Restore): check once it has.
+    const rescue = () => focusLost() && undoButton.current && undoButton.current.focus();
+    const timers = [setTimeout(rescue, 0), setTimeout(rescue, 300)];
+    const onFocusOut = (e) => !e.relatedTarget && timers.push(setTimeout(rescue, 0));
+    document.addEventListener("focusout", onFocusOut);
+    return () => {
+      timers.forEach(clearTimeout);
+      document.removeEventListener("focusout", onFocusOut);
+    };
+  }, []);
   const onUndo = async () => {
+    if (busy) return;
     setBusy(true);
     try {
       await toast.undo();
@@ -39,21 +66,33 @@ function Toast({ toast }) {
   };
   return html`<div class=${`toast${toast.error ? " toast-error" : ""}`} role=${toast.error ? "alert" : "status"}>
     <span class="toast-message">${toast.message}</span>
-    ${toast.undo && html`<button class="btn btn-small" onClick=${onUndo} disabled=${busy}>Undo</button>`}
+    ${toast.undo && html`<button class="btn btn-small" ref=${undoButton} onClick=${onUndo} disabled=${busy}
+      aria-keyshortcuts="Control+Z Meta+Z" title="Undo (Ctrl+Z)">Undo</button>`}
     <button class="btn btn-small btn-ghost" aria-label="Dismiss" onClick=${() => dismiss(toast.id)}>×</button>
   </div>`;
 }
 
 function Toasts() {
   const [shown, setShown] = useState(toasts);
+  const box = useRef(null);
   useEffect(() => {
     notify = setShown;
     setShown(toasts);
+    // Ctrl/⌘+Z undoes the newest undoable toast, unless the user is typing (then it is the field's own undo).
+    const onKey = (e) => {
+      if (e.key.toLowerCase() !== "z" || !(e.ctrlKey || e.metaKey) || e.shiftKey || e.altKey || isTextField(e.target)) return;
+      const buttons = box.current ? box.current.querySelectorAll("button[aria-keyshortcuts]:not([disabled])") : [];
+      if (!buttons.length) return;
+      e.preventDefault();
+      buttons[buttons.length - 1].click();
+    };
+    document.addEventListener("keydown", onKey);
     return () => {
       notify = () => {};
+      document.removeEventListener("keydown", onKey);
     };
   }, []);
-  return html`<div class="toasts" aria-live="polite">${shown.map((t) => html`<${Toast} key=${t.id} toast=${t} />`)}</div>`;
+  return html`<div class="toasts" aria-live="polite" ref=${box}>${shown.map((t) => html`<${Toast} key=${t.id} toast=${t} />`)}</div>`;
 }
 
 let mounted = false;

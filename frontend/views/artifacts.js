@@ -60,10 +60,15 @@ function TreeEntry({ ctx, entry, modelId, virtual, depth, label, sub }) {
     e.preventDefault();
     ctx.toggle(key, modelId, entry.path);
   };
+  // Keyboard (a tree's keys): → opens a folder, ← closes it; Enter selects the row (and opens a folder).
+  const onKeyDown = (e) => {
+    if (!entry.is_dir || e.altKey || e.ctrlKey || e.metaKey) return;
+    if ((e.key === "ArrowRight" && !open) || (e.key === "ArrowLeft" && open)) toggle(e);
+  };
   return html`<li>
     <a class=${`af-tree-row${selected ? " selected" : ""}`} href=${tabHref(ctx.experimentId, ctx.runId, virtual)} style=${`padding-left:${8 + depth * 14}px`}
-      aria-current=${selected ? "page" : undefined} title=${virtual}>
-      ${entry.is_dir ? html`<span class="af-caret" onClick=${toggle} role="button" aria-label=${open ? "Collapse" : "Expand"}>${open ? "▾" : "▸"}</span>` : html`<span class="af-caret"></span>`}
+      aria-current=${selected ? "page" : undefined} aria-expanded=${entry.is_dir ? open : undefined} title=${virtual} onKeyDown=${onKeyDown}>
+      ${entry.is_dir ? html`<span class="af-caret" onClick=${toggle} aria-hidden="true" title=${open ? "Collapse (←)" : "Expand (→)"}>${open ? "▾" : "▸"}</span>` : html`<span class="af-caret"></span>`}
       <span class=${`af-icon af-kind-${entry.kind}`}>${ICONS[entry.kind] || "▫"}</span>
       <span class="af-name">${label || entry.name}</span>
       ${sub && html`<span class="af-sub">${sub}</span>`}
@@ -236,7 +241,7 @@ export function ArtifactsTab({ runId, experimentId, path = "" }) {
       <div class="af-tree-head">
         <span class="af-tree-title">Artifacts</span>
         <span class="spacer"></span>
-        <button class="btn-icon" onClick=${refresh} title="Reload the listing">↻</button>
+        <button class="btn-icon" onClick=${refresh} title="Reload the listing" aria-label="Reload the listing">↻</button>
         ${(root.data.files.length > 0 || models.length > 0) &&
         html`<a class="btn af-download-all" href=${artifactUrl("zip", { runId }, "", models.length ? { models: 1 } : {})} download
           title=${models.length ? `The run's artifacts and its ${models.length} logged model${models.length === 1 ? "" : "s"} (under logged_models/), as one zip` : "All of the run's artifacts as one zip"}>

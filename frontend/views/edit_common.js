@@ -4,6 +4,7 @@
 import { html, useEffect, useRef, useState } from "../lib/html.js";
 import { Markdown } from "../lib/markdown.js";
 import { fetchStatus } from "../lib/api.js";
+import { showToast } from "../lib/toast.js";
 import { useWrite } from "./models_editors.js";
 
 export { useWrite } from "./models_editors.js";
@@ -36,7 +37,24 @@ export function WriteError({ error }) {
   return error ? html`<div class="error-box edit-error" role="alert">${error}</div>` : null;
 }
 
-/** A modal dialog: Escape or Cancel closes it and focus goes back to what opened it. */
+const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), select:not([disabled]), [tabindex]:not([tabindex='-1'])";
+
+/** Tab and Shift+Tab wrap around inside `box`: a modal dialog keeps the keyboard focus in itself. */
+function trapTab(e, box) {
+  const items = [...box.querySelectorAll(FOCUSABLE)].filter((el) => el.offsetParent !== null);
+  if (!items.length) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (e.shiftKey && (document.activeElement === first || !box.contains(document.activeElement))) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
+/** A modal dialog: Escape or Cancel closes it and focus goes back to what opened it; Tab stays inside it. */
 export function Dialog({ title, onClose, children }) {
   const box = useRef(null);
   useEffect(() => {
@@ -51,6 +69,7 @@ export function Dialog({ title, onClose, children }) {
       e.stopPropagation();
       onClose();
     }
+    if (e.key === "Tab" && box.current) trapTab(e, box.current);
   };
   return html`<div class="edit-backdrop" onMouseDown=${(e) => e.target === e.currentTarget && onClose()}>
     <div class="edit-dialog" role="dialog" aria-modal="true" aria-label=${title} ref=${box} onKeyDown=${onKeyDown}>
@@ -136,6 +155,14 @@ export function TagsEditor({ tags, onSet, onDelete, readOnly, hide = [] }) {
       setValue("");
     }
   };
+  const box = useRef(null);
+  // Removing is destructive: the toast offers Undo (the tag set again), and focus stays in the editor.
+  const remove = async (k, v) => {
+    if (!(await write.run(() => onDelete(k)))) return;
+    showToast(`Removed tag ${k}`, { undo: () => onSet(k, v) });
+    const next = box.current && box.current.querySelector("input");
+    if (next) next.focus();
+  };
   const saveEdit = async () => {
     if (await write.run(() => onSet(editing.key, editing.value))) setEditing(null);
   };
@@ -159,10 +186,10 @@ export function TagsEditor({ tags, onSet, onDelete, readOnly, hide = [] }) {
     return html`<tr data-tag=${k} class=${system ? "system" : ""}><td class="key wrap">${k}</td><td class="wrap">${v}</td>
       <td class="edit-actions">${!readOnly && !system &&
         html`<button class="btn-icon" aria-label=${`Edit tag ${k}`} onClick=${() => setEditing({ key: k, value: v })}>Edit</button>
-          <button class="btn-icon" aria-label=${`Remove tag ${k}`} onClick=${() => write.run(() => onDelete(k))}>Remove</button>`}
+          <button class="btn-icon" aria-label=${`Remove tag ${k}`} onClick=${() => remove(k, v)}>Remove</button>`}
         ${system && html`<span class="muted" title="System tags are set by MLflow">read-only</span>`}</td></tr>`;
   };
-  return html`<div class="edit-tags">
+  return html`<div class="edit-tags" ref=${box}>
     ${entries.length ? html`<table class="kv-table" data-table="edit-tags"><tbody>${entries.map(row)}</tbody></table>` : html`<div class="muted">No tags.</div>`}
     <${WriteError} error=${write.error} />
     ${!readOnly &&

@@ -134,3 +134,32 @@ def test_a_refused_write_shows_the_servers_message(page: Page, server: LiveServe
     page.get_by_label("Run name").press("Enter")
     expect(page.get_by_role("dialog").get_by_role("alert")).to_contain_text("must be in 'active' lifecycle_stage")
     assert file_store(tree[0]).get_run(run_id).info.run_name != "too late"
+
+
+def test_tab_and_shift_tab_stay_inside_a_dialog(page: Page, server: LiveServer, tree: Tree) -> None:
+    open_run(page, server, tree, 2)
+    page.get_by_role("button", name="Rename").click()
+    dialog = page.get_by_role("dialog", name="Rename run")
+    expect(page.get_by_label("Run name")).to_be_focused()
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        assert dialog.evaluate("el => el.contains(document.activeElement)")
+    page.get_by_label("Run name").focus()
+    page.keyboard.press("Shift+Tab")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+
+
+def test_removing_a_tag_offers_undo_and_keeps_the_focus_in_the_dialog(page: Page, server: LiveServer, tree: Tree) -> None:
+    from mlflow.entities import RunTag
+
+    run_id = tree[1]["runs"][2]
+    file_store(tree[0]).set_tag(run_id, RunTag("keep-me", "yes"))
+    open_run(page, server, tree, 2)
+    page.get_by_role("button", name="Edit description & tags").click()
+    page.get_by_role("button", name="Remove tag keep-me").click()
+    expect(page.locator("[data-table=edit-tags] tr[data-tag=keep-me]")).to_have_count(0)
+    assert page.get_by_role("dialog", name="Description & tags").evaluate("el => el.contains(document.activeElement)")
+    assert "keep-me" not in file_store(tree[0]).get_run(run_id).data.tags
+    page.locator(".toast").get_by_role("button", name="Undo").click()
+    expect(page.locator("[data-table=edit-tags] tr[data-tag=keep-me]")).to_contain_text("yes")
+    assert file_store(tree[0]).get_run(run_id).data.tags["keep-me"] == "yes"

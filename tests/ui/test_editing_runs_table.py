@@ -89,6 +89,39 @@ def test_bulk_tag_sets_the_tag_on_every_selected_run(page: Page, server: LiveSer
     assert [store.get_run(r).data.tags.get("report") for r in ids["runs"]] == ["q4", None, None, "q4"]
 
 
+def test_runs_are_deleted_with_the_keyboard_alone_and_undo_takes_the_focus(page: Page, server: LiveServer, tree: Tree) -> None:
+    root, ids = tree
+    page.goto(f"{server.url}/#/experiments/{ids['vision']}")
+    box = page.get_by_label("Select run-2")
+    box.focus()
+    page.keyboard.press("Space")
+    delete = page.get_by_role("button", name="Delete (1)")
+    for _ in range(30):  # Shift+Tab back from the row to the toolbar's Delete
+        if delete.evaluate("el => el === document.activeElement"):
+            break
+        page.keyboard.press("Shift+Tab")
+    expect(delete).to_be_focused()
+    page.keyboard.press("Enter")
+    undo = page.locator(".toast").get_by_role("button", name="Undo")
+    expect(undo).to_be_focused()  # the Delete button went with the selection: focus lands on Undo, not on the body
+    assert stages(root, [ids["runs"][2]]) == ["deleted"]
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Select run-2")).to_be_visible()
+    assert stages(root, [ids["runs"][2]]) == ["active"]
+
+
+def test_ctrl_z_undoes_the_last_delete(page: Page, server: LiveServer, tree: Tree) -> None:
+    root, ids = tree
+    page.goto(f"{server.url}/#/experiments/{ids['vision']}")
+    page.get_by_label("Select run-1").check()
+    page.get_by_role("button", name="Delete (1)").click()
+    expect(page.get_by_label("Select run-1")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(page.get_by_label("Select run-1")).to_be_visible()
+    expect(page.locator(".toast")).to_have_count(0)
+    assert stages(root, [ids["runs"][1]]) == ["active"]
+
+
 def test_bulk_delete_of_100_runs(page: Page, hundred: tuple[LiveServer, Tree]) -> None:
     server, (root, ids) = hundred
     page.goto(f"{server.url}/#/experiments/{ids['vision']}")

@@ -102,3 +102,44 @@ def test_escape_closes_the_suggestions_so_enter_runs_the_filter_as_typed(page: P
     box.press("Enter")
     expect(box).to_have_value("metrics.ac")
     expect(page.get_by_role("alert")).to_be_visible()  # the filter ran as typed (and the parser says what is wrong)
+
+
+def tab_to(page: Page, target: Any, backwards: bool = False, limit: int = 80) -> None:
+    """Press Tab (Shift+Tab) until `target` has the focus: it is reachable from the keyboard in the page's order."""
+    for _ in range(limit):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"{target} was not reached with {'Shift+' if backwards else ''}Tab in {limit} presses")
+
+
+def test_a_parent_run_expands_and_runs_are_picked_for_compare_with_the_keyboard_alone(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    open_table(page, reference_server, ids)
+    page.get_by_label("Filter runs").focus()
+    tab_to(page, page.get_by_role("button", name="Expand 1 child runs"))
+    page.keyboard.press("Enter")
+    child = page.locator(f'.trow[data-run-id="{ids["runs"]["child"]}"]')
+    expect(child).to_be_visible()
+    tab_to(page, child.get_by_role("checkbox"))
+    page.keyboard.press("Space")
+    failed = page.get_by_label("Select failed-run")
+    tab_to(page, failed)
+    page.keyboard.press("Space")
+    expect(failed).to_be_checked()
+    compare = page.get_by_role("link", name="Compare (2)")
+    tab_to(page, compare, backwards=True)
+    page.keyboard.press("Enter")
+    expect(page.locator("th.cmp-run")).to_have_count(2)
+
+
+def test_artifact_folders_open_and_close_with_the_arrow_keys(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
+    page.goto(f"{reference_server.url}/#/experiments/{ids['experiment']}/runs/{ids['runs']['parent']}/artifacts")
+    folder = page.locator(".af-tree-row[aria-expanded]").first
+    expect(folder).to_have_attribute("aria-expanded", "false")
+    folder.focus()
+    page.keyboard.press("ArrowRight")
+    expect(folder).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".af-tree-list .af-tree-list .af-tree-row").first).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(folder).to_have_attribute("aria-expanded", "false")
+    expect(folder).to_be_focused()

@@ -70,6 +70,22 @@ def test_opening_compare_after_a_run_page_and_going_back_sends_no_request_withou
     assert bad == [] and page_errors == []
 
 
+def test_opening_a_run_page_after_compare_and_going_back_sends_no_failing_request(
+    page: Page, reference_server: LiveServer, ids: dict[str, Any], page_errors: list[str]
+) -> None:
+    bad: list[str] = []
+    page.on("response", lambda r: bad.append(r.url) if r.status >= 400 else None)
+    page.goto(reference_server.url + "/" + compare_hash(ids, "parent", "failed"))
+    expect(page.locator("th.cmp-run")).to_have_count(2)
+    page.goto(reference_server.url + "/" + run_hash(ids, "failed"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("failed-run")
+    page.go_back()
+    expect(page.locator("th.cmp-run")).to_have_count(2)
+    page.go_forward()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("failed-run")
+    assert bad == [] and page_errors == []
+
+
 def test_a_view_that_crashes_shows_a_message_with_a_way_back(page: Page, reference_server: LiveServer, ids: dict[str, Any]) -> None:
     page.route("**/api/mlscope/run?*", lambda route: route.fulfill(status=200, content_type="application/json", body="{}"))
     page.goto(f"{reference_server.url}/#/experiments/{ids['experiment']}")

@@ -338,3 +338,27 @@ def test_default_columns_are_the_keys_most_runs_have(page: Page, reference_serve
     # loss: 4 active runs, acc: 2, the others 1 each (ties by name); lr: 5 active runs (and a deleted one), optimizer 3, batch_size 2
     assert metric_headers[:2] == ["loss", "acc"]
     assert param_headers[:3] == ["lr", "optimizer", "batch_size"]
+
+
+@pytest.fixture(scope="module")
+def deleted_keys(tmp_path_factory: pytest.TempPathFactory, serve: Any) -> tuple[LiveServer, str]:
+    """Two active runs with param `lr` and metric `loss`; a deleted run alone has `old_param` and `old_metric`."""
+    root = tmp_path_factory.mktemp("deleted-keys") / "mlruns"
+    client = mlflow_client(root)
+    exp = client.create_experiment("keys")
+    for name in ("a", "b"):
+        run = client.create_run(exp, run_name=name).info.run_id
+        client.log_param(run, "lr", "0.1")
+        client.log_metric(run, "loss", 0.5)
+    gone = client.create_run(exp, run_name="gone").info.run_id
+    client.log_param(gone, "old_param", "x")
+    client.log_metric(gone, "old_metric", 1.0)
+    client.delete_run(gone)
+    return serve(root), exp
+
+
+def test_default_columns_leave_out_keys_only_deleted_runs_have(page: Page, deleted_keys: tuple[LiveServer, str]) -> None:
+    server, exp = deleted_keys
+    open_table(page, server, exp)
+    expect(page.locator(".th-metrics .th-label")).to_have_text(["loss"])
+    expect(page.locator(".th-params .th-label")).to_have_text(["lr"])
