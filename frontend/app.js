@@ -162,6 +162,8 @@ const loadMetricPage = () => import("./views/metric_page.js");
 const loadModels = () => import("./views/models.js");
 const loadModel = () => import("./views/models_detail.js");
 const loadModelVersion = () => import("./views/model_version.js");
+const loadCompareVersions = () => import("./views/models_compare.js");
+const loadLoggedModels = () => import("./views/models_logged.js");
 
 /** Experiments ids selected by the route: /experiments/<id>, or ?experiments=[...] (compare-experiments). */
 function selectedExperiments(route) {
@@ -171,7 +173,7 @@ function selectedExperiments(route) {
 }
 
 /** The experiments sidebar and the runs of the selected experiments; unknown ids are said to be unknown. */
-function ExperimentsScreen({ route, notice }) {
+function ExperimentsScreen({ route, notice, tab }) {
   const selected = selectedExperiments(route);
   const experiments = useExperiments();
   const known = experiments.experiments ? new Map(experiments.experiments.map((e) => [e.experiment_id, e])) : null;
@@ -191,7 +193,10 @@ function ExperimentsScreen({ route, notice }) {
     body = html`
       ${missing.length > 0 &&
       html`<div class="notice" role="status">Not found, left out: ${missing.map((id, i) => html`${i ? ", " : ""}<code>${id}</code>`)}</div>`}
-      <${ExperimentView} experimentIds=${present} route=${route} />`;
+      ${tab === "models"
+        ? html`<${LazyView} load=${loadLoggedModels} name="LoggedModelsTab"
+            props=${{ experimentId: present[0], experimentName: known ? known.get(present[0]).name : "", route }} />`
+        : html`<${ExperimentView} experimentIds=${present} route=${route} />`}`;
   }
   return html`<div class="layout">
     <${ExperimentsSidebar} selected=${selected} state=${experiments} />
@@ -238,6 +243,8 @@ function matchRoute(route) {
   if (s[0] === "runs" && s[1]) {
     return { key: "run", view: html`<${LazyView} load=${loadRunPage} name="RunPage" props=${runPageProps(null, s[1], s.slice(2))} />` };
   }
+  // MLflow 3's logged models tab of an experiment.
+  if (s[0] === "experiments" && s[2] === "models" && s.length === 3) return { key: "logged-models", view: html`<${ExperimentsScreen} route=${route} tab="models" />` };
   if (s[0] === "experiments" && EXPERIMENT_TABS[s[2]]) {
     const notice = `mlscope has no "${EXPERIMENT_TABS[s[2]]}" tab (a page of MLflow's UI); here are the experiment's runs.`;
     return { key: "experiments", view: html`<${ExperimentsScreen} route=${route} notice=${notice} />` };
@@ -250,7 +257,7 @@ function matchRoute(route) {
   if (s[0] === "models" && s[2] === "versions" && s.length === 4) {
     return { key: "model-version", view: html`<${LazyView} load=${loadModelVersion} name="ModelVersionPage" props=${{ name: s[1], version: s[3] }} />` };
   }
-  if (s[0] === "compare-model-versions") return { key: "models", view: html`<${NotInMlscope} what="Compare model versions" />` };
+  if (s[0] === "compare-model-versions") return { key: "compare-versions", view: html`<${LazyView} load=${loadCompareVersions} name="CompareModelVersionsPage" props=${{ route }} />` };
   if (MLFLOW_ONLY[s[0]]) return { key: "mlflow-only", view: html`<${NotInMlscope} what=${MLFLOW_ONLY[s[0]]} />` };
   return { key: "not-found", view: html`<${NotFound} path=${route.path} />` };
 }

@@ -136,6 +136,8 @@ export const modelVersionFileUrl = (name, version, path) => urlFor("/model-versi
 export const createRegisteredModel = (name) => postJSON(`${REGISTRY}/registered-models/create`, { name });
 /** A new version: { name, source, run_id?, model_id? }, checked by the server as MLflow's does. */
 export const createModelVersion = (body) => postJSON(`${REGISTRY}/model-versions/create`, body);
+/** A page of an experiment's MLflow 3 logged models: { experiment_ids, max_results, page_token } -> { models, next_page_token }. */
+export const searchLoggedModels = (body, opts) => postJSON(`${REGISTRY}/logged-models/search`, body, opts);
 
 // ---- Tracking edits: MLflow's own REST write API, as MLflow's client calls it.
 

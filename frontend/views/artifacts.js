@@ -15,6 +15,7 @@ import { ImageSeriesGallery } from "./artifact_previews/image_series.js";
 import { HtmlPreview } from "./artifact_previews/html_frame.js";
 import { PdfPreview } from "./artifact_previews/pdf.js";
 import { MlmodelSummary } from "./artifact_previews/mlmodel.js";
+import { RegisterFolderAction } from "./models_run.js";
 import { BinaryPreview } from "./artifact_previews/binary.js";
 
 const ICONS = { folder: "▤", model: "◆", image: "▨", pdf: "▤", html: "◇", table: "▦", csv: "▦", binary: "▪" };
@@ -126,6 +127,7 @@ function FilePreview({ source, entry }) {
 function FolderView({ ctx, source, rel, listing, virtualPrefix }) {
   return html`<div class="af-folder">
     ${listing.is_model_dir && html`<${MlmodelSummary} source=${source} path=${rel} />`}
+    ${listing.is_model_dir && html`<${RegisterFolderAction} runId=${ctx.runId} modelId=${source.modelId} path=${rel} />`}
     ${listing.image_series.length > 0 && html`<${ImageSeriesGallery} source=${source} path=${rel} />`}
     <div class="af-section-title">Contents</div>
     <table class="kv-table af-folder-table">

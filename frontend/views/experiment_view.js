@@ -8,7 +8,7 @@
 // The chart view itself (uPlot, ECharts) and the grouped table load on first use.
 import { html, useEffect, useMemo, useState } from "../lib/html.js";
 import { fetchChartRuns, fetchKeys } from "../lib/api.js";
-import { listParam, setQueryParams } from "../lib/router.js";
+import { hrefFor, listParam, setQueryParams } from "../lib/router.js";
 import { runColors } from "../lib/run_colors.js";
 import { highlightRun } from "../lib/run_highlight.js";
 import { EYE, EYE_OFF, PIN } from "../lib/icons.js";
@@ -127,6 +127,8 @@ function ViewBar({ experimentIds, state, shown }) {
       <button class=${state.charts ? "" : "on"} aria-pressed=${!state.charts} onClick=${() => setMode(false)}>Table</button>
       <button class=${state.charts ? "on" : ""} aria-pressed=${state.charts} onClick=${() => setMode(true)}>Charts</button>
     </span>
+    ${experimentIds.length === 1 && html`<a class="btn btn-small" href=${hrefFor(["experiments", experimentIds[0], "models"])}
+      title="The experiment's MLflow 3 logged models">Logged models</a>`}
     ${state.charts &&
     !state.groupBy.length &&
     html`<label class="muted">Runs in view

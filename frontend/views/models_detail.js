@@ -13,6 +13,7 @@ import { hrefFor } from "../lib/router.js";
 import { formatRelative, formatTime, STATUS_ICONS } from "../lib/format.js";
 import { usePageTitle } from "../lib/page_title.js";
 import { AliasesEditor, Card, DescriptionEditor, StageBadge, TagsEditor } from "./models_editors.js";
+import { compareVersionsHref } from "./models_compare.js";
 
 const tagMap = (tags) => Object.fromEntries((tags || []).map((t) => [t.key, t.value]));
 
@@ -131,9 +132,12 @@ export function ModelDetailPage({ name }) {
         </div>
       </div>
       <${Card} title="Versions" count=${versions.length} actions=${html`
+        <a class=${`btn${selected.size ? "" : " disabled"}`} href=${selected.size ? compareVersionsHref(model.name, versions.filter((v) => selected.has(v.version))) : undefined}
+          aria-disabled=${!selected.size} title="The selected versions side by side: details, signatures, their runs' params and metrics">
+          Compare ${selected.size ? `${selected.size} ${selected.size === 1 ? "version" : "versions"}` : "versions"}</a>
         <a class=${`btn${compare.count ? "" : " disabled"}`} href=${compare.count ? compare.href : undefined}
-          aria-disabled=${!compare.count} title="Compare the source runs of the selected versions">
-          Compare ${selected.size ? `${selected.size} selected` : "selected"}</a>`}>
+          aria-disabled=${!compare.count} title="The source runs of the selected versions in the runs compare view (charts, parallel coordinates)">
+          Compare their runs</a>`}>
         <${VersionsTable} name=${model.name} versions=${versions} selected=${selected} setSelected=${setSelected} />
       </${Card}>
     </div>

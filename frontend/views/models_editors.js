@@ -6,20 +6,23 @@ import { Markdown } from "../lib/markdown.js";
 
 export const STAGES = ["None", "Staging", "Production", "Archived"];
 
-let readOnlyCheck = null;
+let writableCheck = null;
 
-/** True when the server was started with --read-only (its status says so): the pages then show no edit controls. */
+/**
+ * True unless the server's status says it takes writes: on a --read-only server (or before the status
+ * answers) the pages show no edit controls, so they never flash into view and vanish.
+ */
 export function useReadOnly() {
-  const [readOnly, setReadOnly] = useState(false);
+  const [writable, setWritable] = useState(null);
   useEffect(() => {
-    readOnlyCheck = readOnlyCheck || fetchStatus().then((s) => Boolean(s && s.read_only)).catch(() => false);
+    writableCheck = writableCheck || fetchStatus().then((s) => !(s && s.read_only)).catch(() => { writableCheck = null; return false; });
     let live = true;
-    readOnlyCheck.then((value) => live && setReadOnly(value));
+    writableCheck.then((value) => live && setWritable(value));
     return () => {
       live = false;
     };
   }, []);
-  return readOnly;
+  return writable !== true;
 }
 
 /** Run one write at a time: { busy, error, run(fn) }; run resolves to true when the write succeeded. */

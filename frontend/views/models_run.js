@@ -2,7 +2,7 @@
 // and "Register model" for the run's models (MLflow 3 logged models, and MLmodel folders named in the run's
 // mlflow.log-model.history tag): pick an existing registered model or type a new name; the version appears at once.
 import { html, useEffect, useState } from "../lib/html.js";
-import { createModelVersion, createRegisteredModel, fetchRunModelVersions, searchRegisteredModels } from "../lib/api.js";
+import { createModelVersion, createRegisteredModel, fetchRun, fetchRunModelVersions, searchRegisteredModels } from "../lib/api.js";
 import { hrefFor } from "../lib/router.js";
 import { StageBadge, useReadOnly, useWrite } from "./models_editors.js";
 
@@ -115,4 +115,33 @@ export function RunModelVersions({ run }) {
       ${choices.length > 0 && html`<${RegisterForm} key=${runId} choices=${choices} onRegistered=${() => setTick((t) => t + 1)} />`}
     </div>
   </section>`;
+}
+
+/**
+ * "Register model" for the folder the artifact browser shows, when it holds an MLmodel: a logged model's own
+ * folder registers as models:/<model_id>, a run folder as <artifact_uri>/<path>. Hidden on a read-only server.
+ */
+export function RegisterFolderAction({ runId, modelId, path }) {
+  const readOnly = useReadOnly();
+  const [artifactUri, setArtifactUri] = useState(null);
+  useEffect(() => {
+    if (modelId && !path) return undefined;
+    const controller = new AbortController();
+    fetchRun(runId, { signal: controller.signal })
+      .then((data) => setArtifactUri((data.run.info.artifact_uri || "").replace(/\/+$/, "")))
+      .catch(() => {});
+    return () => controller.abort();
+  }, [runId, modelId, path]);
+  if (readOnly || (modelId && path)) return null; // files inside a logged model are registered through the model itself
+  let choice;
+  if (modelId) {
+    choice = { key: `model:${modelId}`, label: `${modelId} (logged model)`, request: { source: `models:/${modelId}`, model_id: modelId, run_id: runId } };
+  } else {
+    if (artifactUri === null) return null;
+    choice = { key: `path:${path}`, label: `${path || "artifact root"}/ (run artifacts)`, request: { source: path ? `${artifactUri}/${path}` : artifactUri, run_id: runId } };
+  }
+  return html`<div class="reg-folder-register">
+    <div class="af-section-title">Register this model</div>
+    <${RegisterForm} key=${choice.key} choices=${[choice]} onRegistered=${() => {}} />
+  </div>`;
 }

@@ -158,11 +158,11 @@ def test_a_refused_alias_shows_mlflows_message(page: Page, server: LiveServer) -
     expect(aliases.get_by_role("alert")).to_contain_text("reserved")
 
 
-def test_comparing_selected_versions_opens_the_runs_compare_view(page: Page, server: LiveServer, tree: Tree) -> None:
+def test_comparing_the_runs_of_selected_versions_opens_the_runs_compare_view(page: Page, server: LiveServer, tree: Tree) -> None:
     page.goto(f"{server.url}/#/models/fraud-detector")
     page.get_by_label("Select version 2").check()
     page.get_by_label("Select version 3").check()
-    page.get_by_role("link", name="Compare 2 selected").click()
+    page.get_by_role("link", name="Compare their runs").click()
     expect(page).to_have_url(re.compile("#/compare-runs"))
     assert tree[1]["run"] in page.url
 
