@@ -114,7 +114,7 @@ def _run_meta_rows(conn: sa.Connection) -> dict[str, dict[str, Any]]:
     """The run columns FileStore keeps that RunInfo does not (source, entry point, version)."""
     r = t.runs.c
     query = sa.select(r.run_uuid, r.source_type, r.source_name, r.entry_point_name, r.source_version)
-    return {row[0]: {"source_type": row[1], "source_name": row[2], "entry_point_name": row[3], "source_version": row[4]} for row in reads.scan(conn, query)}
+    return {row[0]: {"source_type": row[1], "source_name": row[2], "entry_point_name": row[3], "source_version": row[4]} for row in reads.scan(conn, query, whole_table=True)}
 
 
 def _write_run(exp_dir: Path, info: Any, extra: dict[str, Any], details: reads.RunDetails, counts: Counter[str]) -> Path:
@@ -167,7 +167,7 @@ def _write_histories(conn: sa.Connection, by_run: dict[str, Path], counts: Count
     query = sa.select(m.run_uuid, m.key, m.timestamp, m.value, m.step, m.is_nan).order_by(m.run_uuid, m.key, m.timestamp, m.step, m.value)
     lines: dict[tuple[str, str], list[str]] = defaultdict(list)
     current: str | None = None
-    for run_id, key, timestamp, value, step, is_nan in reads.scan(conn, query):
+    for run_id, key, timestamp, value, step, is_nan in reads.scan(conn, query, whole_table=True):
         if run_id != current:
             _flush_histories(lines, by_run, counts)
             current = run_id
@@ -188,19 +188,19 @@ def _write_logged_models(conn: sa.Connection, folders: dict[str, Path], counts: 
     lm = t.logged_models.c
     params: dict[str, dict[str, str]] = defaultdict(dict)
     tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for model_id, key, value in reads.scan(conn, sa.select(t.logged_model_params.c.model_id, t.logged_model_params.c.param_key, t.logged_model_params.c.param_value)):
+    for model_id, key, value in reads.scan(conn, sa.select(t.logged_model_params.c.model_id, t.logged_model_params.c.param_key, t.logged_model_params.c.param_value), whole_table=True):
         params[model_id][key] = value
-    for model_id, key, value in reads.scan(conn, sa.select(t.logged_model_tags.c.model_id, t.logged_model_tags.c.tag_key, t.logged_model_tags.c.tag_value)):
+    for model_id, key, value in reads.scan(conn, sa.select(t.logged_model_tags.c.model_id, t.logged_model_tags.c.tag_key, t.logged_model_tags.c.tag_value), whole_table=True):
         tags[model_id][key] = value
     metric_lines: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     mm = t.logged_model_metrics.c
     query = sa.select(mm.model_id, mm.metric_name, mm.metric_timestamp_ms, mm.metric_value, mm.metric_step, mm.run_id, mm.dataset_name, mm.dataset_digest)
-    for model_id, key, timestamp, value, step, run_id, dataset_name, dataset_digest in reads.scan(conn, query.order_by(mm.metric_timestamp_ms)):
+    for model_id, key, timestamp, value, step, run_id, dataset_name, dataset_digest in reads.scan(conn, query.order_by(mm.metric_timestamp_ms), whole_table=True):
         extra = f" {dataset_name} {dataset_digest}" if dataset_name and dataset_digest else ""
         metric_lines[model_id][key].append(f"{timestamp} {_value_text(value if value is not None else math.nan, False)} {step} {run_id}{extra}\n")
     columns = (lm.model_id, lm.experiment_id, lm.name, lm.artifact_location, lm.creation_timestamp_ms, lm.last_updated_timestamp_ms,
                lm.status, lm.lifecycle_stage, lm.model_type, lm.source_run_id, lm.status_message)  # fmt: skip
-    for model_id, experiment_id, name, location, created, updated, status, stage, model_type, source_run, message in reads.scan(conn, sa.select(*columns)):
+    for model_id, experiment_id, name, location, created, updated, status, stage, model_type, source_run, message in reads.scan(conn, sa.select(*columns), whole_table=True):
         exp_dir = folders.get(str(experiment_id))
         if exp_dir is None:
             continue
