@@ -132,3 +132,31 @@ def test_an_experiment_can_be_created_from_the_keyboard_alone(page: Page, server
     page.keyboard.press("Enter")
     expect(page.locator(".exp-header h1")).to_have_text("keyboard-made")
     assert file_store(tree[0]).get_experiment_by_name("keyboard-made") is not None
+
+
+def test_renaming_an_experiment_deleted_elsewhere_shows_mlflows_refusal(page: Page, server: LiveServer, tree: Tree) -> None:
+    store = file_store(tree[0])
+    gone = store.create_experiment("deleted-behind-the-page")
+    page.goto(f"{server.url}/#/experiments/{gone}")
+    page.locator(".exp-header").get_by_role("button", name="Rename").click()
+    store.delete_experiment(gone)  # another tab or a script deleted it meanwhile
+    page.get_by_label("New name").fill("too-late")
+    page.get_by_label("New name").press("Enter")
+    expect(page.get_by_role("dialog").get_by_role("alert")).to_contain_text("non-active lifecycle stage")
+    assert file_store(tree[0]).get_experiment(gone).name == "deleted-behind-the-page"
+
+
+def test_removing_an_experiment_tag_offers_undo(page: Page, server: LiveServer, tree: Tree) -> None:
+    from mlflow.entities import ExperimentTag
+
+    store = file_store(tree[0])
+    exp = store.create_experiment("tag-undo")
+    store.set_experiment_tag(exp, ExperimentTag("owner", "ada"))
+    page.goto(f"{server.url}/#/experiments/{exp}")
+    page.get_by_role("button", name="Description & tags").click()
+    page.get_by_role("button", name="Remove tag owner").click()
+    expect(page.locator(".exp-header tr[data-tag=owner]")).to_have_count(0)
+    assert "owner" not in file_store(tree[0]).get_experiment(exp).tags
+    page.locator(".toast").get_by_role("button", name="Undo").click()
+    expect(page.locator(".exp-header tr[data-tag=owner]")).to_contain_text("ada")
+    assert file_store(tree[0]).get_experiment(exp).tags["owner"] == "ada"
