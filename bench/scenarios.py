@@ -207,9 +207,18 @@ def warm(server: Server, client: Client, tree: Path, plan: dict[str, Any], out: 
     for _ in range(plan["warmup"]):
         timed(sorted_body, "page_sorted")()
         timed(filtered_body, "page_filtered")()
-    times["page_100"] = measure(timed(sorted_body, "page_sorted"), plan["calls"], plan["budget_s"])
-    times["page_1000"] = measure(timed({"experiment_ids": exps, **PAGE_1000}, "page_1000"), plan["big_calls"], plan["budget_s"])
-    times["search_filtered"] = measure(timed(filtered_body, "page_filtered"), plan["calls"], plan["budget_s"])
+    idle = idle_cpu_rate(server)
+
+    def with_cpu(key: str, samples: Callable[[], list[float]]) -> None:
+        """Wall time per call, and the server's CPU time per call (its background refresh taken out)."""
+        cpu, started = server.cpu_s(), time.perf_counter()
+        times[key] = samples()
+        used = server.cpu_s() - cpu - idle * (time.perf_counter() - started)
+        times[f"{key}_cpu"] = [max(used, 0.0) / len(times[key])]
+
+    with_cpu("page_100", lambda: measure(timed(sorted_body, "page_sorted"), plan["calls"], plan["budget_s"]))
+    with_cpu("page_1000", lambda: measure(timed({"experiment_ids": exps, **PAGE_1000}, "page_1000"), plan["big_calls"], plan["budget_s"]))
+    with_cpu("search_filtered", lambda: measure(timed(filtered_body, "page_filtered"), plan["calls"], plan["budget_s"]))
     fresh = iter(range(1, 1_000_000))
 
     def fresh_filter() -> float:
@@ -217,11 +226,17 @@ def warm(server: Server, client: Client, tree: Path, plan: dict[str, Any], out: 
         body = {**filtered_body, "filter": FILTERED["filter"].replace("0.8", f"0.8{next(fresh):012d}")}
         return timed(body, "page_filtered_fresh")()
 
-    times["search_filtered_fresh"] = measure(fresh_filter, plan["calls"], plan["budget_s"])
+    with_cpu("search_filtered_fresh", lambda: measure(fresh_filter, plan["calls"], plan["budget_s"]))
     if plan["all_runs"]:
-        samples = [all_runs_http(client, exps) for _ in range(plan["all_runs"])]
-        times["all_runs_http"] = [s for s, _ in samples]
-        out["all_runs_count"] = samples[0][1]
+        counts: list[int] = []
+
+        def all_runs() -> list[float]:
+            samples = [all_runs_http(client, exps) for _ in range(plan["all_runs"])]
+            counts.append(samples[0][1])
+            return [s for s, _ in samples]
+
+        with_cpu("all_runs_http", all_runs)
+        out["all_runs_count"] = counts[0]
     if plan["all_runs_client"]:
         samples_client = [all_runs_mlflow_client(server.port, exps) for _ in range(plan["all_runs_client"])]
         times["all_runs_client"] = [s for s, _, _ in samples_client]
@@ -236,9 +251,16 @@ def warm(server: Server, client: Client, tree: Path, plan: dict[str, Any], out: 
             out["csv_bytes"] = size
             return elapsed
 
-        times["csv_export"] = measure(export, plan["csv"], plan["budget_s"])
+        with_cpu("csv_export", lambda: measure(export, plan["csv"], plan["budget_s"]))
     out["rss"] = server.rss_mb()
     out["matches"] = len(out.get("page_filtered", []))
+
+
+def idle_cpu_rate(server: Server, seconds: float = 3.0) -> float:
+    """CPU seconds per second the server spends with no request (its index refresh), taken out of per-call CPU."""
+    cpu, started = server.cpu_s(), time.perf_counter()
+    time.sleep(seconds)
+    return (server.cpu_s() - cpu) / (time.perf_counter() - started)
 
 
 def visibility(client: Client, exps: list[str], runs: dict[str, Path], changes: TreeChanges, plan: dict[str, Any]) -> dict[str, list[float]]:
@@ -294,20 +316,22 @@ def refresh_in_process(tree: Path, samples: int = 10) -> dict[str, list[float]]:
 
     index = RunIndex(tree)
     index.build()
-    idle, one = [], []
+    idle, one, idle_cpu, one_cpu = [], [], [], []
     for _ in range(samples):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         index.refresh()
         idle.append(time.perf_counter() - started)
+        idle_cpu.append(time.process_time() - cpu)
     changes, running = TreeChanges(), pick_runs(tree)["running"]
     try:
         for _ in range(samples):
             changes.append_metric(running)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             changed = index.refresh()
             one.append(time.perf_counter() - started)
+            one_cpu.append(time.process_time() - cpu)
             if changed < 1:
                 raise RuntimeError("RunIndex.refresh() did not see the appended metric line")
     finally:
         changes.undo()
-    return {"refresh_idle": idle, "refresh_one_run": one}
+    return {"refresh_idle": idle, "refresh_one_run": one, "refresh_idle_cpu": idle_cpu, "refresh_one_run_cpu": one_cpu}
