@@ -270,13 +270,14 @@ function Routes({ route }) {
 function App() {
   const route = useRoute();
   const status = useIndexStatus();
+  const inModels = route.segments[0] === "models" || route.segments[0] === "compare-model-versions";
   const problems = useProblems(status ? `${status.ready}:${status.version}` : "");
   return html`<div class="app">
     <header class="topbar">
       <a class="brand" href=${hrefFor(["experiments"])}>mlscope</a>
       <nav class="topnav" aria-label="Sections">
-        <a class=${route.segments[0] === "models" ? "" : "active"} href=${hrefFor(["experiments"])}>Experiments</a>
-        <a class=${route.segments[0] === "models" ? "active" : ""} href=${hrefFor(["models"])}>Models</a>
+        <a class=${inModels ? "" : "active"} href=${hrefFor(["experiments"])}>Experiments</a>
+        <a class=${inModels ? "active" : ""} href=${hrefFor(["models"])}>Models</a>
       </nav>
       <${IndexProgress} status=${status} />
       <span class="spacer"></span>

@@ -9,7 +9,7 @@ import { fetchModelVersionPage } from "../lib/api.js";
 import { formatNumber, formatRelative, formatTime } from "../lib/format.js";
 import { hrefFor, listParam } from "../lib/router.js";
 import { usePageTitle } from "../lib/page_title.js";
-import { Breadcrumb, RunLink } from "./models_detail.js";
+import { RunLink } from "./models_detail.js";
 import { Card, StageBadge } from "./models_editors.js";
 
 export const MAX_COMPARED = 10;
@@ -182,7 +182,10 @@ export function CompareModelVersionsPage({ route }) {
   const runsHref = hrefFor(["compare-runs"], { runs: [...new Set(runs.map((r) => r.run_id))], experiments: [...new Set(runs.map((r) => r.experiment_id))] });
   return html`<div class="run-page reg-compare-page">
     <div class="run-header">
-      <${Breadcrumb} name=${name} version=${null} />
+      <nav class="breadcrumb" aria-label="Breadcrumb">
+        <a href=${hrefFor(["models"])}>Registered models</a><span class="sep">›</span>
+        <a href=${hrefFor(["models", name])}>${name}</a><span class="sep">›</span><span>Compare versions</span>
+      </nav>
       <h1>Comparing ${items.length} versions of <a href=${hrefFor(["models", name])}>${name}</a></h1>
       <div class="reg-row">
         ${items.map((it) => html`<a class="reg-chip reg-chip-link" href=${hrefFor(["models", name, "versions", it.version])}>Version ${it.version}</a>`)}
