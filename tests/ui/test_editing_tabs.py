@@ -170,3 +170,27 @@ def test_renaming_a_run_while_a_training_process_logs_into_it_loses_nothing(page
     assert sorted(m.step for m in history) == list(range(steps))
     assert {k for k in run.data.params} == {f"p{s}" for s in range(0, steps, 10)}
     assert run.data.tags["team"] == "cv" and all(run.data.tags[f"t{s}"] == str(s) for s in range(0, steps, 10))
+
+
+def test_a_bulk_tag_is_found_by_search_and_a_rename_shows_in_compare_at_once(page: Page, server: LiveServer, tree: Tree) -> None:
+    ids = tree[1]
+    first, second = ids["runs"][1], ids["runs"][2]
+    page.goto(f"{server.url}/#/experiments/{ids['vision']}")
+    for run_id in (first, second):
+        page.locator(f'.trow[data-run-id="{run_id}"] input[type=checkbox]').check()
+    page.get_by_role("button", name="Add tag (2)").click()
+    page.get_by_label("Tag key").fill("report")
+    page.get_by_label("Tag value").fill("q4")
+    page.get_by_label("Tag value").press("Enter")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    page.get_by_label("Filter runs").fill("tags.report = 'q4'")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".trow[data-run-id]")).to_have_count(2)
+    assert sorted(page.locator(".trow[data-run-id]").evaluate_all("rows => rows.map(r => r.dataset.runId)")) == sorted([first, second])
+    open_run(page, server, tree, 1)
+    page.get_by_role("button", name="Rename").click()
+    page.get_by_label("Run name").fill("compared-name")
+    page.get_by_label("Run name").press("Enter")
+    expect(page.locator(".run-header h1")).to_contain_text("compared-name")
+    page.goto(f'{server.url}/#/compare-runs?runs=["{first}","{second}"]')
+    expect(page.locator("th.cmp-run .cmp-run-name").first).to_have_text("compared-name")
