@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import resource
 import socket
 import threading
 import zipfile
@@ -222,3 +223,49 @@ def test_a_metric_key_past_the_file_name_limit_has_an_empty_history_as_in_mlflow
 def test_the_dashboards_histories_answer_a_metric_key_past_the_file_name_limit(plain: TestClient, key: str) -> None:
     response = plain.post("/api/mlscope/metrics/histories", json={"run_ids": [RUN], "metric_key": key})
     assert response.status_code == 200
+
+
+# ------------------------------------------------------------------ what one run may cost
+
+HUGE, FINE = "d" * 32, "e" * 32
+
+
+def _peak_rss_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def test_a_metric_file_past_the_bound_is_reported_never_read_and_its_siblings_stay(tmp_path: Path) -> None:
+    from mlscope.store.metric_files import MAX_METRIC_FILE_BYTES
+
+    root = tmp_path / "mlruns"
+    exp = write_experiment(root)
+    huge = write_run(exp, HUGE, name="huge", metrics={"loss": "1 0.5 0\n"})
+    write_run(exp, FINE, name="fine", metrics={"loss": "1 0.25 0\n"})
+    with open(huge / "metrics" / "big", "wb") as sparse:  # 1 GB + 1 byte of holes: no disk used, all of it readable
+        sparse.truncate(MAX_METRIC_FILE_BYTES + 1)
+    before = _peak_rss_mb()
+    with TestClient(create_app(root), base_url="http://localhost") as client:
+        names = sorted(r["info"]["run_name"] for r in client.post(API + "/runs/search", json={"experiment_ids": ["1"]}).json()["runs"])
+        problems = client.get("/api/mlscope/problems").json()["problems"]
+        history = client.get(API + "/metrics/get-history", params={"run_id": HUGE, "metric_key": "big"})
+        chart = client.post("/api/mlscope/metrics/histories", json={"run_ids": [HUGE], "metric_key": "big"})
+    assert names == ["fine", "huge"]
+    assert [p["path"] for p in problems] == [str(huge)] and "'big' file is 1,073,741,825 bytes" in problems[0]["reason"]
+    assert history.status_code == 400 and "at most 1,073,741,824 bytes" in history.json()["message"]
+    assert chart.status_code == 200
+    assert _peak_rss_mb() - before < 256  # reading the file would have taken over 1 GB
+
+
+def test_a_run_with_more_param_files_than_the_bound_is_reported_and_its_siblings_stay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlscope.index import run_reads
+
+    monkeypatch.setattr(run_reads, "MAX_KEYS_PER_FOLDER", 1000)  # the real bound is 100,000: the same code path, smaller
+    root = tmp_path / "mlruns"
+    exp = write_experiment(root)
+    crowded = write_run(exp, HUGE, name="crowded", params={f"p{i}": "1" for i in range(1001)})
+    write_run(exp, FINE, name="fine", params={"lr": "0.1"})
+    with TestClient(create_app(root), base_url="http://localhost") as client:
+        runs = client.post(API + "/runs/search", json={"experiment_ids": ["1"]}).json()["runs"]
+        problems = client.get("/api/mlscope/problems").json()["problems"]
+    assert sorted(r["info"]["run_name"] for r in runs) == ["crowded", "fine"]
+    assert [p["path"] for p in problems] == [str(crowded)] and "params/ holds more than 1,000 entries" in problems[0]["reason"]

@@ -202,6 +202,10 @@ class HistoryCache:
         appended = entry.sig != MISSING and sig[2] == entry.sig[2] and sig[1] >= entry.offset
         if not appended:
             entry.data, entry.offset = SeriesData(), 0
+        if sig[1] - entry.offset > metric_files.MAX_METRIC_FILE_BYTES:  # refused, not read into memory
+            entry.data, entry.offset, entry.sig = SeriesData(), 0, sig
+            entry.data.error = str(metric_files.too_large(key, sig[1]))
+            return
         try:
             with open(path, "rb") as handle:
                 handle.seek(entry.offset)

@@ -77,6 +77,10 @@ def read_infos(tasks: list[tuple[str, str]]) -> list[InfoRecord]:
 
 # ---------------------------------------------------------------- details
 
+# What one run may cost (issue 18): a params/, tags/ or metrics/ folder with more entries than this (a damaged
+# or generated tree with 1,000,000 params) makes the run a reported problem instead of millions of reads.
+MAX_KEYS_PER_FOLDER = 100_000
+
 
 def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]]:
     """(folders below base incl. folder itself, their signatures, file keys) of one key folder, sorted.
@@ -86,6 +90,7 @@ def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]
     and only regular files are keys (a FIFO would block ``open`` forever).
     """
     folders, sigs, keys = [folder], [signature(base + folder)], []
+    budget = MAX_KEYS_PER_FOLDER
     stack = [(folder, "")] if not os.path.islink(base + folder) else []
     while stack:
         path, prefix = stack.pop()
@@ -99,6 +104,10 @@ def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]
                         stack.append((sub, prefix + entry.name + "/"))
                     elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(TMP_PREFIX):
                         keys.append(shown_name(prefix + entry.name))  # served as text; disk_name maps it back
+                    budget -= 1
+                    if budget < 0:  # listing stops here: a run's cost is bounded, the run is reported
+                        raise MalformedError(f"{folder}/ holds more than {MAX_KEYS_PER_FOLDER:,} entries; "
+                                             "mlscope reads at most that many params, tags or metrics per run")
         except OSError:
             continue
     order = sorted(range(1, len(folders)), key=folders.__getitem__)
@@ -158,6 +167,8 @@ def _read_metric(path: str, key: str, old: tuple[Signature, int, Any] | None) ->
             return old
         appended = old is not None and sig[2] == old[0][2] and sig[1] >= old[1]
         start = old[1] if (appended and old is not None) else 0
+        if sig[1] - start > metric_files.MAX_METRIC_FILE_BYTES:  # the run is reported, not read into memory
+            raise metric_files.too_large(key, sig[1])
         if start:
             os.lseek(fd, start, os.SEEK_SET)
         data = os.read(fd, max(sig[1] - start, 0) + 1)

@@ -16,6 +16,14 @@ from .model import Metric
 from .paths import key_files
 from .tree_names import disk_name
 
+# What one run may cost (issue 18): a metric file past this (~25 million points; a 2 GB sparse file in a damaged
+# tree) is reported as a problem instead of read whole into memory, by the index and by the history cache alike.
+MAX_METRIC_FILE_BYTES = 1 << 30
+
+
+def too_large(key: str, size: int) -> MalformedError:
+    return MalformedError(f"metric '{key}' file is {size:,} bytes; mlscope reads metric files of at most {MAX_METRIC_FILE_BYTES:,} bytes")
+
 
 def parse_metric_line(key: str, line: str) -> Metric:
     """One metric line: ``ts value [step [dataset name ... digest]]``.
