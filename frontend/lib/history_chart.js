@@ -13,9 +13,18 @@ import { SERVER_X } from "./chart_settings.js";
 const RUNS_PER_REQUEST = 100;
 const NEAR_VIEWPORT = "400px 0px"; // charts this close to the screen are drawn; farther ones are freed
 
-/** Points to ask for per series: about two per pixel column, fewer when many runs share a chart. */
+const POINTS_PER_CHART = 40000; // what many runs' lines share: more cannot be told apart on a card
+
+/**
+ * Points to ask for per series: two per pixel column (a first/min/max/last bucket per two columns), down
+ * to one per column when many runs share a chart (a bucket per four columns: every spike is still there,
+ * only its place inside those columns is approximate). Rounded to 20 so equal cards ask alike (the server
+ * keeps what it reduced per request shape).
+ */
 export function pointsFor(width, runCount) {
-  return Math.max(100, Math.min(5000, Math.round(width * 2), Math.floor(200000 / Math.max(1, runCount))));
+  const shared = Math.floor(POINTS_PER_CHART / Math.max(1, runCount));
+  const points = Math.min(5000, Math.round(width * 2), Math.max(Math.round(width), shared));
+  return Math.max(100, Math.round(points / 20) * 20);
 }
 
 function chunks(items, size) {

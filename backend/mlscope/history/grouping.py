@@ -27,7 +27,9 @@ from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import repeat
+from operator import mul, sub
 from typing import Literal
 
 from ..index.signatures import MISSING, Signature
@@ -79,9 +81,14 @@ class Summary:
     first_x: array
     last_x: array
     points: int
+    means: list[float] = field(init=False, repr=False, compare=False)  # per bucket; NaN where the run has none
+
+    def __post_init__(self) -> None:
+        # Computed once: a summary is cached per grid and averaged into its group at every regrouping.
+        object.__setattr__(self, "means", [s / c if c else math.nan for s, c in zip(self.sums, self.counts, strict=True)])
 
     def mean(self) -> list[float]:
-        return [s / c if c else math.nan for s, c in zip(self.sums, self.counts, strict=True)]
+        return self.means
 
 
 def summarise(xs: Sequence[float], values: Sequence[float], length: int, grid: Grid, offset: float = 0) -> Summary:
@@ -214,12 +221,16 @@ def empty_series() -> GroupSeries:
 
 
 def aggregate(members: Sequence[Summary], center: Center = "mean") -> GroupSeries:
-    """Statistics across the members' summaries on one grid (buckets no member has are left out)."""
+    """Statistics across the members' summaries on one grid (buckets no member has are left out).
+
+    Per bucket the work is C-level (zip, map, fsum, sorted) over the members'
+    cached means: grouping 1,000 runs is a few hundred thousand numbers.
+    """
     out = GroupSeries([], [], [], [], [], [], [], len(members), sum(m.points for m in members))
     if not members:
         return out
     columns = zip(
-        zip(*(m.mean() for m in members), strict=True),
+        zip(*(m.means for m in members), strict=True),
         map(min, zip(*(m.low for m in members), strict=True)),
         map(max, zip(*(m.high for m in members), strict=True)),
         map(min, zip(*(m.first_x for m in members), strict=True)),
@@ -229,20 +240,25 @@ def aggregate(members: Sequence[Summary], center: Center = "mean") -> GroupSerie
     for means, low, high, first, last in columns:
         if first == INF:
             continue
-        present = [v for v in means if v == v]
+        total = math.fsum(means)
+        present: Sequence[float] = means
+        if total != total:  # NaN marks members without data in this bucket
+            present = [v for v in means if v == v]
+            total = math.fsum(present)
         k = len(present)
-        mu = math.fsum(present) / k
+        mu = total / k
+        deviations = list(map(sub, present, repeat(mu, k)))
         out.x.append((first + last) / 2)
         out.mean.append(mu)
         out.center.append(mu if center == "mean" else _median(present))
-        out.std.append(math.sqrt(math.fsum([(v - mu) * (v - mu) for v in present]) / k))
+        out.std.append(math.sqrt(math.fsum(map(mul, deviations, deviations)) / k))
         out.low.append(low)
         out.high.append(high)
         out.count.append(k)
     return out
 
 
-def _median(values: list[float]) -> float:
+def _median(values: Sequence[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
@@ -255,6 +271,7 @@ class _Base:
     first: float  # x of the run's first and last point
     last: float
     offset: float  # subtracted from x (relative: the run's first timestamp)
+    folder: str  # the run's folder, as the cache keys name it
 
 
 class GroupHistories:
@@ -330,10 +347,12 @@ class GroupHistories:
 
     def _base(self, run: Run, key: str, x: XMode, snaps: dict[str, Snapshot]) -> _Base | None:
         """The run's base summary (its own fine grid over its whole history), read only when the file changed."""
-        sig = self.histories.stamp(run.path, key)  # the metric file's signature (a SQL store: the run's version)
+        path = run.path  # built per access: once here (its string is kept in the _Base)
+        sig = self.histories.stamp(path, key)  # the metric file's signature (a SQL store: the run's version)
         if sig == MISSING:
             return None
-        cache_key = (str(run.path), key, x, None)
+        folder = str(path)
+        cache_key = (folder, key, x, None)
         known = self._get(cache_key, sig)
         if isinstance(known, _Base):
             return known
@@ -345,7 +364,7 @@ class GroupHistories:
         offset = snap.timestamps[0] if x == "relative" else 0
         first, last = xs[0] - offset, xs[snap.length - 1] - offset
         summary = summarise(xs, snap.values, snap.length, grid_for(first, last, BASE_BUCKETS), offset)
-        base = _Base(sig, summary, first, last, offset)
+        base = _Base(sig, summary, first, last, offset, folder)
         with self._lock:
             self.read += 1
         self._put(cache_key, sig, base, summary.grid.count)
@@ -355,7 +374,7 @@ class GroupHistories:
         """The run on ``grid``: cached, else merged from its base summary, else (a finer zoom) from its points."""
         if base.summary.grid == grid:
             return base.summary
-        cache_key = (str(run.path), key, x, grid)
+        cache_key = (base.folder, key, x, grid)
         known = self._get(cache_key, base.sig)
         if isinstance(known, Summary):
             return known
