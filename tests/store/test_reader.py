@@ -111,3 +111,29 @@ def test_deleted_experiment_is_read_from_trash(tree):
     experiments = read_all(root)["experiments"]
     assert experiments[ids["deleted_experiment"]].lifecycle_stage == "deleted"
     assert experiments[ids["deleted_experiment"]].path.parent.name == ".trash"
+
+
+def test_dataset_inputs_come_in_the_order_file_store_lists_them(tmp_path: Path) -> None:
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    store = file_store(tmp_path / "mlruns")
+    experiment_id = store.create_experiment("inputs-order")
+    run = store.create_run(experiment_id, "u", 0, [], "r")
+    datasets = [DatasetInput(Dataset(f"ds-{i}", f"d{i:03d}", "local", f"/data/{i}"), [InputTag("mlflow.data.context", "train")]) for i in range(12)]
+    store.log_inputs(run.info.run_id, datasets=datasets)
+    experiment = reader.read_experiment(tmp_path / "mlruns" / experiment_id)
+    ours = reader.read_run(tmp_path / "mlruns" / experiment_id / run.info.run_id, experiment).dataset_inputs
+    theirs = store.get_run(run.info.run_id).inputs.dataset_inputs
+    assert [d.name for d in ours] == [d.dataset.name for d in theirs]
+
+
+def test_an_experiment_in_trash_is_deleted_whatever_its_meta_yaml_says(tmp_path: Path) -> None:
+    """MLflow <= 2.1 moved deleted experiments to .trash and left lifecycle_stage: active in meta.yaml."""
+    import yaml
+
+    store = file_store(tmp_path / "mlruns")
+    experiment_id = store.create_experiment("old-delete")
+    store.delete_experiment(experiment_id)
+    meta_path = tmp_path / "mlruns" / ".trash" / experiment_id / "meta.yaml"
+    meta_path.write_text(yaml.safe_dump({**yaml.safe_load(meta_path.read_text()), "lifecycle_stage": "active"}))
+    assert reader.read_experiment(meta_path.parent).lifecycle_stage == "deleted"

@@ -17,6 +17,7 @@ from .meta_yaml import read_yaml
 from .metric_files import read_latest_metrics
 from .model import (
     ACTIVE,
+    DELETED,
     STATUS_BY_INT,
     DatasetInput,
     Experiment,
@@ -57,6 +58,8 @@ def _subdirs(folder: Path, skip: frozenset[str]) -> list[Path]:
 
 
 def read_experiment(exp_dir: Path) -> Experiment:
+    """An experiment's meta.yaml and tags. The folder decides its stage, as in MLflow 1.x-2.x's FileStore: under
+    .trash it is deleted (MLflow <= 2.1 moved it there and left ``lifecycle_stage: active`` in the file)."""
     meta = read_yaml(exp_dir / "meta.yaml")
     experiment_id = meta.get("experiment_id")
     if experiment_id is None:
@@ -68,7 +71,7 @@ def read_experiment(exp_dir: Path) -> Experiment:
         experiment_id=experiment_id,
         name=str(meta.get("name") or ""),
         artifact_location=str(meta.get("artifact_location") or ""),
-        lifecycle_stage=str(meta.get("lifecycle_stage") or ACTIVE),
+        lifecycle_stage=DELETED if exp_dir.parent.name == TRASH else ACTIVE,
         creation_time=_int_or_none(meta.get("creation_time")),
         last_update_time=_int_or_none(meta.get("last_update_time")),
         tags=read_key_values(exp_dir / "tags"),
@@ -187,13 +190,23 @@ def read_key_values(folder: Path) -> dict[str, str]:
 # ------------------------------------------------------------ inputs, outputs
 
 
+def _listed_subdirs(folder: Path) -> list[Path]:
+    """Sub-folders in the directory's own order (os.listdir's, which FileStore follows), not sorted."""
+    try:
+        with os.scandir(folder) as entries:
+            return [Path(e.path) for e in entries if not e.name.startswith(".") and e.is_dir()]
+    except OSError:
+        return []
+
+
 def read_inputs(run_dir: Path, exp_dir: Path) -> tuple[tuple[DatasetInput, ...], tuple[ModelRef, ...]]:
+    """A run's dataset and model inputs, in the order MLflow's FileStore lists ``inputs/`` (os.listdir's)."""
     inputs_dir = run_dir / "inputs"
     if not inputs_dir.is_dir():
         return (), ()
     datasets: list[DatasetInput] = []
     models: list[ModelRef] = []
-    for link_dir in _subdirs(inputs_dir, frozenset()):
+    for link_dir in _listed_subdirs(inputs_dir):
         try:
             link = read_yaml(link_dir / "meta.yaml")
         except MalformedError:
