@@ -117,6 +117,31 @@ def test_a_missing_version_is_reported_in_its_column(page: Page, shared: LiveSer
     expect(page.locator("[data-table=compare-details] tr[data-key=stage]")).to_contain_text("version=99) not found")
 
 
+def test_versions_are_compared_from_the_keyboard(page: Page, demo: tuple[LiveServer, Path]) -> None:
+    server, _ = demo
+    page.goto(f"{server.url}/#/models/cifar-classifier")
+    for version in ("2", "3"):
+        page.get_by_label(f"Select version {version}").focus()
+        page.keyboard.press("Space")
+    page.get_by_role("link", name="Compare 2 versions").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-table=compare-details] thead th")).to_have_text(["", "Version 2", "Version 3"])
+    page.get_by_label("Show only differences").focus()
+    page.keyboard.press("Space")
+    expect(page.locator("[data-table=compare-params] tr[data-key=epochs]")).to_have_count(0)
+
+
+def test_version_page_shows_the_signature_as_a_table_and_the_input_example(page: Page, demo: tuple[LiveServer, Path]) -> None:
+    server, _ = demo
+    page.goto(f"{server.url}/#/models/churn-model/versions/2")
+    files = page.get_by_role("region", name="Files")
+    inputs = files.locator(".af-sig-table").first
+    expect(inputs.locator("tbody tr")).to_have_count(4)
+    expect(inputs.locator("tbody tr").first).to_contain_text("tenure_months")
+    expect(inputs.locator("tbody tr").first).to_contain_text("long")
+    expect(files.locator(".reg-example")).to_contain_text('"monthly_spend"')
+
+
 # ------------------------------------------------------------ logged models of an experiment
 
 
