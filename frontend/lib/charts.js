@@ -10,6 +10,8 @@
 // Features: log y, debiased EMA smoothing with the raw line faint behind, hover readout in an HTML
 // legend (run names, values at the cursor), legend hover highlights a series, drag-to-zoom reported
 // through onZoom({min, max}) and double-click reported through onResetZoom(), resize observer.
+// Keyboard: the plot is focusable; + and − zoom in and out around the middle, ← → move a zoomed view,
+// 0 (or Home) resets; the same onZoom / onResetZoom are reported.
 // onHoverSeries(runId | id | null) reports the line nearest the pointer, onClickSeries(runId | id) a click on it.
 import uPlot from "uplot";
 import { formatNumber } from "./format.js";
@@ -99,6 +101,11 @@ export function createChart(container, initial = {}) {
 
   const root = el("div", "mchart");
   const canvasBox = el("div", "mchart-plot");
+  canvasBox.tabIndex = 0;
+  canvasBox.setAttribute("role", "group");
+  canvasBox.setAttribute("aria-label", "Chart: + and − zoom, ← and → move, 0 resets");
+  canvasBox.addEventListener("keydown", onKey);
+  let fullRange = null; // the x extent before the first zoom (zoomed data covers only the zoomed range)
   const legend = el("div", "mchart-legend");
   const legendHead = el("div", "mchart-legend-head");
   const legendRows = el("div", "mchart-legend-rows");
@@ -332,7 +339,55 @@ export function createChart(container, initial = {}) {
     if (options.onResetZoom) options.onResetZoom();
   }
 
+  /** The x extent of the data shown before any zoom. */
+  function dataRange() {
+    if (fullRange) return fullRange;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const s of series) {
+      for (const x of s.xs) {
+        if (x < min) min = x;
+        if (x > max) max = x;
+      }
+    }
+    return min < max ? { min, max } : null;
+  }
+
+  function zoomTo(range) {
+    setZoom(range);
+    if (options.onZoom) options.onZoom(range);
+  }
+
+  function onKey(e) {
+    if (!plot || e.altKey || e.ctrlKey || e.metaKey) return;
+    const full = dataRange();
+    if (!full) return;
+    const current = zoom || full;
+    const span = current.max - current.min;
+    const middle = (current.min + current.max) / 2;
+    if (e.key === "+" || e.key === "=") {
+      zoomTo({ min: middle - span / 4, max: middle + span / 4 });
+    } else if (e.key === "-" || e.key === "_") {
+      if (!zoom) return;
+      const min = Math.max(full.min, middle - span);
+      const max = Math.min(full.max, middle + span);
+      if (min <= full.min && max >= full.max) onDoubleClick();
+      else zoomTo({ min, max });
+    } else if ((e.key === "ArrowLeft" || e.key === "ArrowRight") && zoom) {
+      const shift = Math.max(full.min - current.min, Math.min(full.max - current.max, ((e.key === "ArrowLeft" ? -1 : 1) * span) / 4));
+      if (!shift) return;
+      zoomTo({ min: current.min + shift, max: current.max + shift });
+    } else if ((e.key === "0" || e.key === "Home") && zoom) {
+      onDoubleClick();
+    } else {
+      return;
+    }
+    e.preventDefault();
+  }
+
   function setZoom(range) {
+    if (range && !zoom) fullRange = dataRange();
+    if (!range) fullRange = null;
     zoom = range;
     if (!plot) return;
     if (range) plot.setScale("x", { min: range.min, max: range.max });

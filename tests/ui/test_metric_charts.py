@@ -123,6 +123,28 @@ def test_double_click_resets_the_zoom(page: Page, charts_server, charts_tree):
     expect(loss.get_by_role("button", name="Reset zoom")).to_have_count(0)
 
 
+def test_the_keyboard_zooms_moves_and_resets_a_chart(page: Page, charts_server, charts_tree):
+    open_charts(page, charts_server, charts_tree, "spiky")
+    loss = card(page, "loss")
+    expect(loss.locator(".mc-note")).to_contain_text("of 20,000 points shown", timeout=10_000)
+    loss.locator(".mchart-plot").focus()
+
+    def histories_request(r: Any) -> bool:
+        return "/api/mlscope/metrics/histories" in r.url and "x_min" in (r.post_data or "")
+
+    with page.expect_request(histories_request) as zoomed:
+        page.keyboard.press("+")  # the middle half
+    body = json.loads(zoomed.value.post_data or "{}")
+    assert 4_000 < body["x_min"] < 6_000 and 14_000 < body["x_max"] < 16_000
+    expect(loss.get_by_role("button", name="Reset zoom")).to_be_visible()
+    with page.expect_request(histories_request) as moved:
+        page.keyboard.press("ArrowRight")  # a quarter of the view to the right
+    assert json.loads(moved.value.post_data or "{}")["x_min"] > body["x_min"] + 2_000
+    page.keyboard.press("0")
+    expect(loss.locator(".mc-note")).to_contain_text("of 20,000 points shown")
+    expect(loss.get_by_role("button", name="Reset zoom")).to_have_count(0)
+
+
 def test_hovering_shows_the_value_at_the_cursor(page: Page, charts_server, charts_tree):
     open_charts(page, charts_server, charts_tree, "spiky")
     loss = card(page, "loss")
