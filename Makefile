@@ -17,7 +17,7 @@ $(BIN)/mlscope: pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.test-extras: $(BIN)/mlscope
+$(VENV)/.test-extras: $(BIN)/mlscope pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -71,6 +71,7 @@ postgresql:
 
 lint: $(VENV)/.test-extras
 	$(BIN)/ruff check backend tests bench
+	$(BIN)/mypy
 
 test: $(VENV)/.test-extras chromium postgresql lint
 	MLFLOW_ALLOW_FILE_STORE=true $(BIN)/pytest -q
