@@ -157,3 +157,15 @@ def test_a_page_asked_before_the_details_are_loaded_carries_them(db_uri: str, tm
         build.join()
         index.close()
         store.close()
+
+
+def test_another_replicas_write_wakes_the_index_without_a_timed_refresh(opened, request) -> None:
+    if "postgresql" not in request.node.callspec.id:
+        pytest.skip("replicas share a database through PostgreSQL's NOTIFY")
+    store_a, _ = opened()
+    _, index_b = opened()
+    run_id = store_a.require_writer().create_run("0", "u", start_time=1000, run_name="from A")
+    deadline = time.monotonic() + 10
+    while index_b.run(run_id) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert index_b.run(run_id).info.run_name == "from A"

@@ -5,7 +5,9 @@ Three sources, cheapest first:
 * Writes through mlscope name what they changed: in this process directly
   (the writer's callback), in other mlscope processes on PostgreSQL through
   ``NOTIFY mlscope_changes`` sent inside the writing transaction, so every
-  replica hears of a commit at once and never of a rollback.
+  replica hears of a commit at once and never of a rollback. A waiting
+  connection per replica wakes its index as soon as another process's
+  notice arrives, instead of at its next timed refresh.
 * A gate that says whether anyone else wrote at all: SQLite's
   ``PRAGMA data_version`` (moves when another connection commits),
   PostgreSQL's WAL position. Nothing moved: the poll costs one tiny query.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +40,7 @@ log = logging.getLogger("mlscope")
 CHANNEL = "mlscope_changes"
 NOTIFY_LIMIT = 7000  # bytes per NOTIFY payload (PostgreSQL's limit is 8000)
 START_TIME_SLACK_MS = 120_000  # PostgreSQL: runs are found by start_time >= newest seen minus this
+WAIT_SECONDS = 0.5  # how long the waiting connection blocks before it checks whether the index closed
 # SQLite tables whose new rows point at a run (column naming it) or an experiment.
 RUN_TABLES = {"runs": "run_uuid", "params": "run_uuid", "tags": "run_uuid", "metrics": "run_uuid", "inputs": "destination_id"}
 EXPERIMENT_TABLES = {"experiments": "experiment_id", "experiment_tags": "experiment_id"}
@@ -58,23 +61,24 @@ class Changes:
         self.others_wrote |= other.others_wrote
 
 
-def notice_payloads(run_ids: Iterable[str], experiment_ids: Iterable[str]) -> list[str]:
-    """JSON payloads naming what a transaction wrote, each under PostgreSQL's size limit."""
+def notice_payloads(run_ids: Iterable[str], experiment_ids: Iterable[str], sender: str = "") -> list[str]:
+    """JSON payloads naming what a transaction wrote (and which writer: its own index re-read it already), each under PostgreSQL's size limit."""
     runs, exps = list(run_ids), [str(e) for e in experiment_ids]
-    payloads, batch = [], {"r": [], "e": exps}
+    payloads: list[str] = []
+    batch: dict[str, Any] = {"s": sender, "r": [], "e": exps}
     for run_id in runs:
         batch["r"].append(run_id)
         if len(batch["r"]) * 35 + len(exps) * 12 > NOTIFY_LIMIT:
             payloads.append(json.dumps(batch))
-            batch = {"r": [], "e": []}
+            batch = {"s": sender, "r": [], "e": []}
     if batch["r"] or batch["e"]:
         payloads.append(json.dumps(batch))
     return payloads
 
 
-def send_notices(conn: Connection, run_ids: Iterable[str], experiment_ids: Iterable[str]) -> None:
+def send_notices(conn: Connection, run_ids: Iterable[str], experiment_ids: Iterable[str], sender: str = "") -> None:
     """Inside a writing transaction on PostgreSQL: tell every listening replica, delivered only if it commits."""
-    for payload in notice_payloads(run_ids, experiment_ids):
+    for payload in notice_payloads(run_ids, experiment_ids, sender):
         conn.execute(sa.text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
 
 
@@ -84,6 +88,8 @@ class ChangeWatch:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
+        self.on_notice: Callable[[], object] | None = None  # called (in the watch's thread) when another writer committed
+        self.own_sender = ""  # the notices of this index's own writer need no wake-up (it re-read its writes already)
 
     @staticmethod
     def for_engine(engine: Engine) -> ChangeWatch:
@@ -97,6 +103,10 @@ class ChangeWatch:
 
     def poll(self) -> Changes:
         raise NotImplementedError
+
+    def poll_notices(self) -> Changes:
+        """Only what other mlscope processes announced (no gate, no table reads)."""
+        return Changes()
 
     def close(self) -> None:
         """Release the watcher's own connection."""
@@ -158,18 +168,42 @@ class PostgresWatch(ChangeWatch):
         self._lsn_works = True
         self._newest_start = 0
         self._heard: list[str] = []
+        self._waiter: Any = None
+        self._closed = threading.Event()
 
-    def start(self) -> None:
+    def _connect(self) -> Any:
         import psycopg
 
         url = self.engine.url
         options: dict[str, Any] = dict(url.query)  # libpq options given in the URI (sslmode=...), passed as they are
-        self._listener = psycopg.connect(
+        return psycopg.connect(
             host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database, autocommit=True, **options,
         )  # fmt: skip
+
+    def start(self) -> None:
+        self._listener = self._connect()
         self._listener.add_notify_handler(lambda notice: self._heard.append(notice.payload))
         self._listener.execute(f"LISTEN {CHANNEL}")
         self._lsn = self._read_lsn()
+        if self.on_notice is not None:
+            self._waiter = self._connect()
+            self._waiter.execute(f"LISTEN {CHANNEL}")
+            threading.Thread(target=self._wait_for_notices, name="mlscope-sql-notices", daemon=True).start()
+
+    def _wait_for_notices(self) -> None:
+        """Block on the waiting connection; a notice from another process wakes the index (which then polls as usual)."""
+        while not self._closed.is_set():
+            try:
+                notices = list(self._waiter.notifies(timeout=WAIT_SECONDS))
+            except Exception:  # the connection broke or was closed: timed refreshes still poll
+                if not self._closed.is_set():
+                    log.warning("mlscope: the connection waiting for other replicas' notices broke; polling every refresh instead")
+                return
+            if any(_sender(notice.payload) != self.own_sender for notice in notices) and self.on_notice is not None:
+                try:
+                    self.on_notice()
+                except Exception:
+                    log.exception("refresh after a notice failed")
 
     def _read_lsn(self) -> str | None:
         if not self._lsn_works or self._listener is None:
@@ -185,18 +219,28 @@ class PostgresWatch(ChangeWatch):
     def mark(self, conn: Connection, runs: Iterable[Any] = ()) -> None:
         self._newest_start = max((r.start_time or 0 for r in runs), default=0)
 
+    def poll_notices(self) -> Changes:
+        changes = Changes()
+        with self._lock:
+            if self._listener is not None:
+                self._add_notices(changes)
+        return changes
+
+    def _add_notices(self, changes: Changes) -> None:
+        for notice in self._drain():
+            try:
+                payload = json.loads(notice)
+            except ValueError:
+                continue
+            changes.run_ids.update(payload.get("r", ()))
+            changes.experiment_ids.update(str(e) for e in payload.get("e", ()))
+
     def poll(self) -> Changes:
         changes = Changes()
         with self._lock:
             if self._listener is None:
                 return changes
-            for notice in self._drain():
-                try:
-                    payload = json.loads(notice)
-                except ValueError:
-                    continue
-                changes.run_ids.update(payload.get("r", ()))
-                changes.experiment_ids.update(str(e) for e in payload.get("e", ()))
+            self._add_notices(changes)
             lsn = self._read_lsn()
             if lsn is not None and lsn == self._lsn:
                 return changes
@@ -217,6 +261,18 @@ class PostgresWatch(ChangeWatch):
         return found
 
     def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+        self._closed.set()
+        with self._lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+        if self._waiter is not None:
+            self._waiter.close()
+            self._waiter = None
+
+
+def _sender(payload: str) -> str | None:
+    try:
+        return json.loads(payload).get("s")
+    except (ValueError, AttributeError):
+        return None

@@ -76,7 +76,10 @@ class SqlRunIndex:
         self._models: dict[str, tuple[float, dict[str, LoggedModel]]] = {}
         self._listed = threading.Event()
         self._ready = threading.Event()
+        self._refresh_lock = threading.Lock()  # timed refreshes and notice wake-ups take turns
         self._watch = ChangeWatch.for_engine(self.engine)
+        self._watch.on_notice = self.refresh_notices
+        self._watch.own_sender = store.writer.sender if store.writer is not None else ""
         if store.writer is not None:
             store.writer.on_change = lambda run_ids, experiment_ids: self.note_writes(experiment_ids, run_ids)
 
@@ -230,6 +233,21 @@ class SqlRunIndex:
         """
         if not self._ready.is_set():
             return 0
+        with self._refresh_lock:
+            return self._refresh()
+
+    def refresh_notices(self) -> int:
+        """Another mlscope process committed a write (its NOTIFY woke the watch): re-read what it named, now.
+
+        The rotating checks stay with the timed refresh, so a busy writer elsewhere costs reads of what it wrote only.
+        """
+        if not self._ready.is_set():
+            return 0
+        with self._refresh_lock:
+            changes = self._watch.poll_notices()
+            return self._reload(changes.run_ids, changes.experiment_ids) if changes else 0
+
+    def _refresh(self) -> int:
         changes = self._watch.poll()
         now = time.time()
         if changes.others_wrote:

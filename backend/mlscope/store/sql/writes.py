@@ -70,6 +70,7 @@ class SqlWriter:
         self.engine = engine
         self.default_artifact_root = default_artifact_root
         self.on_change = on_change  # on_change(run_ids=[...], experiment_ids=[...]) after each commit
+        self.sender = uuid.uuid4().hex[:12]  # names this writer in its NOTIFY payloads
 
     def _insert(self, table: sa.Table) -> Any:
         return (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(table)
@@ -82,7 +83,7 @@ class SqlWriter:
         with write_transaction(self.engine) as conn:
             yield conn, touched
             if touched and self.engine.dialect.name == "postgresql":
-                send_notices(conn, touched.run_ids, touched.experiment_ids)
+                send_notices(conn, touched.run_ids, touched.experiment_ids, self.sender)
         if touched and self.on_change is not None:
             self.on_change(run_ids=touched.run_ids, experiment_ids=touched.experiment_ids)
 
