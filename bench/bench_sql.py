@@ -1,32 +1,42 @@
 """SQL stores side by side: mlscope and ``mlflow server`` on the same database, through the same HTTP calls.
 
-    python -m bench.bench_sql [--runs 10000] [--pg-runs 100000] [--no-mlflow] [--skip-pg]
+    python -m bench.bench_sql [--runs 10000] [--pg-runs 100000] [--no-mlflow] [--skip-pg] [--skip-migrate]
 
-SQLite: a database of the bench's synthetic runs (``bench.sql_db``, cached in
-``bench/trees/sql-<runs>.db``); each server is started cold on it and timed to
-its first runs/search page, then warm medians of the first page by start
-time, a param + metric filter ordered by a metric, and a 1,000-run page; the
-servers' RSS. PostgreSQL (a throwaway Debian PostgreSQL 15 cluster, as the
-tests make): two mlscope replicas on one database, 20 concurrent clients
-sending a filtered search each (p50/p99 across both replicas), each replica's
-RSS, a write through one seen in search through the other, and ``log-batch``
-throughput of 20 clients against mlscope and against ``mlflow server`` on the
-same database. Results are printed as a table and written to
+SQLite: MLflow's own database of the bench's tree (``mlflow migrate-filestore``
+of ``bench/generate.py``'s tree, cached by ``bench.servers.sqlite_for``; a
+database written by ``bench.sql_db`` when MLflow is missing). Each server is
+started cold on it and timed to its first runs/search page of the biggest
+experiment (wall time, and the server's own CPU seconds, which a loaded
+machine does not inflate), then warm medians of the first page by start
+time, a param + metric filter ordered by a metric, and a 1,000-run page; RSS.
+Migration: ``mlscope migrate`` of the same tree into a new SQLite file, beside
+the time ``mlflow migrate-filestore`` took to make the cached database.
+PostgreSQL (a Debian PostgreSQL 15 cluster kept in bench/trees/pg-cluster, so
+the 100,000-run database is written once): two mlscope replicas on a copy of
+it, 20 concurrent clients sending a filtered search each (p50/p99 across both
+replicas), each replica's RSS, a write through one seen in search through the
+other, and ``log-batch`` throughput of 20 clients against mlscope and against
+``mlflow server`` on the same database. Printed as tables and written to
 ``bench/results-sql.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Client, Server, free_port, measure, median_ms, poll_until
+import sqlalchemy as sa
+
+from bench.measure import Client, Server, _descendants, free_port, measure, median_ms, poll_until
 from bench.sql_db import generate_database
 
 BENCH = Path(__file__).resolve().parent
@@ -36,9 +46,30 @@ LOGS = TREES / "logs"
 SEARCH = "/api/2.0/mlflow/runs/search"
 FILTER = "params.optimizer = 'adam' and metrics.val_accuracy > 0.8"
 CLIENTS = 20
+PG_STEPS = 5  # metric points per metric in the PostgreSQL database (histories are not what it measures)
 
 
-def sqlite_database(runs: int) -> str:
+# ------------------------------------------------------------------ stores
+
+
+def bench_tree(runs: int) -> Path:
+    """The bench's tree of `runs` runs: the one bench/run.py passes (MLSCOPE_BENCH_TREES), else bench.servers makes it."""
+    given = json.loads(os.environ.get("MLSCOPE_BENCH_TREES", "{}")).get(str(runs))
+    if given:
+        return Path(given)
+    from bench.servers import tree_for
+
+    return tree_for(runs)
+
+
+def sqlite_database(runs: int, exe: Path | None) -> tuple[str, str]:
+    """(URI, how it was made): MLflow's migrate-filestore copy of the bench's tree, else bench.sql_db's rows."""
+    if exe is not None:
+        from bench.servers import sqlite_for
+
+        db = sqlite_for(exe, bench_tree(runs))
+        if db is not None:
+            return f"sqlite:///{db}", f"`mlflow migrate-filestore` of bench/generate.py's {runs:,}-run tree"
     path = TREES / f"sql-{runs}.db"
     if not path.exists():
         print(f"writing {runs:,} runs into {path} ...", flush=True)
@@ -46,7 +77,24 @@ def sqlite_database(runs: int) -> str:
         partial.unlink(missing_ok=True)
         generate_database(f"sqlite:///{partial}", runs, steps=20)
         partial.rename(path)
-    return f"sqlite:///{path}"
+    return f"sqlite:///{path}", f"bench.sql_db ({runs:,} runs; MLflow unavailable)"
+
+
+def experiments_by_size(uri: str) -> list[str]:
+    """The database's experiment ids, most runs first (read before any server starts)."""
+    engine = sa.create_engine(uri.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT e.experiment_id, count(r.run_uuid) FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.experiment_id "
+                "GROUP BY e.experiment_id ORDER BY 2 DESC, 1"
+            )).all()  # fmt: skip
+    finally:
+        engine.dispose()
+    return [str(row[0]) for row in rows]
+
+
+# ----------------------------------------------------------------- servers
 
 
 def mlscope_server(uri: str, name: str, artifacts: Path) -> Server:
@@ -65,10 +113,17 @@ def mlflow_server(exe: Path, uri: str) -> Server:
     return Server("MLflow", cmd, port, LOGS / f"mlflow-sql-{port}.log", env=dict(os.environ), cwd=cwd)
 
 
-def experiment_ids(client: Client) -> list[str]:
-    _, status, body = client.post("/api/2.0/mlflow/experiments/search", {"max_results": 1000})
-    assert status == 200, body
-    return [e["experiment_id"] for e in body.get("experiments", [])]
+def cpu_seconds(server: Server) -> float:
+    """User + system CPU seconds the server's processes have used so far."""
+    assert server.proc is not None
+    total = 0
+    for pid in _descendants(server.proc.pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def page_calls(exps: list[str]) -> dict[str, dict[str, Any]]:
@@ -79,15 +134,20 @@ def page_calls(exps: list[str]) -> dict[str, dict[str, Any]]:
     }
 
 
-def bench_sqlite_server(server: Server, calls: int, budget_s: float, startup_s: float) -> dict[str, Any]:
+def bench_sqlite_server(server: Server, exps: list[str], calls: int, budget_s: float, startup_s: float) -> dict[str, Any]:
     client = Client(server.port)
     server.start()
     try:
         result: dict[str, Any] = {}
-        result["cold start -> first runs/search page (s)"] = server.first_answer(client, SEARCH, {"experiment_ids": ["0"], "max_results": 100}, startup_s)
-        exps = experiment_ids(client)
+        first = {"experiment_ids": exps[:1], "max_results": 100}
+        result["cold start -> first runs/search page (s)"] = server.first_answer(client, SEARCH, first, startup_s)
+        result["server CPU to that first page (s)"] = cpu_seconds(server)
+        calls_by_name = page_calls(exps)
+        _, status, answer = client.post(SEARCH, calls_by_name["runs/search filter + order by metric"])  # waits for the whole index
+        assert status == 200, answer
+        result["cold start -> first filtered page (whole index) (s)"] = time.perf_counter() - server.started
         first_pages: dict[str, list[str]] = {}
-        for name, body in page_calls(exps).items():
+        for name, body in calls_by_name.items():
             def call(body: dict[str, Any] = body, name: str = name) -> float:
                 elapsed, status, answer = client.post(SEARCH, body)
                 assert status == 200, answer
@@ -101,6 +161,29 @@ def bench_sqlite_server(server: Server, calls: int, budget_s: float, startup_s: 
     finally:
         client.close()
         server.stop()
+
+
+# --------------------------------------------------------------- migration
+
+
+def bench_migrate(tree: Path) -> dict[str, Any]:
+    """``mlscope migrate`` of the tree into a new SQLite file, beside MLflow's recorded migrate-filestore time of the same tree."""
+    target = TREES / f"migrate-{tree.name}.db"
+    target.unlink(missing_ok=True)
+    exe = REPO / ".venv" / "bin" / "mlscope"
+    started = time.perf_counter()
+    done = subprocess.run([str(exe), "migrate", str(tree), f"sqlite:///{target}"], capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    target.unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"mlscope migrate failed: {(done.stderr or done.stdout)[-1000:]}")
+    stamp = tree.with_suffix(".sqlite.json")
+    theirs = json.loads(stamp.read_text()).get("seconds") if stamp.is_file() else None
+    return {"mlscope migrate (s)": seconds, "mlflow migrate-filestore (s, when bench/trees cached it)": theirs,
+            "_last_line": done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""}  # fmt: skip
+
+
+# -------------------------------------------------------------- PostgreSQL
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -169,22 +252,47 @@ def create_runs(server: Server, count: int) -> list[str]:
     return ids
 
 
+def postgres_template(cluster: Any, runs: int) -> str:
+    """The cluster's database of `runs` synthetic runs (written once, kept with the cluster); its name."""
+    name, stamp_path = f"bench_{runs}", cluster.dir / f"bench_{runs}.json"
+    stamp = {"runs": runs, "steps": PG_STEPS, "generator": _stamp_of("sql_db.py", "generate.py")}
+    if stamp_path.is_file() and json.loads(stamp_path.read_text()) == stamp:
+        return name
+    stamp_path.unlink(missing_ok=True)
+    cluster.admin(f'DROP DATABASE IF EXISTS "{name}"')
+    uri = cluster.database(name)
+    print(f"writing {runs:,} runs into PostgreSQL ({name}) ...", flush=True)
+    started = time.perf_counter()
+    generate_database(uri, runs, steps=PG_STEPS)
+    print(f"  in {time.perf_counter() - started:.0f} s", flush=True)
+    stamp_path.write_text(json.dumps(stamp))
+    return name
+
+
+def _stamp_of(*names: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(b"".join((BENCH / name).read_bytes() for name in names)).hexdigest()[:16]
+
+
 def bench_postgres(runs: int, mlflow_exe: Path | None) -> dict[str, Any]:
     sys.path.insert(0, str(REPO))
     from tests.store.sql.pg_cluster import running_cluster
 
     result: dict[str, Any] = {}
-    with running_cluster() as cluster:
-        uri = cluster.database("bench")
-        print(f"writing {runs:,} runs into PostgreSQL ...", flush=True)
-        generate_database(uri, runs, steps=10)
+    with running_cluster(keep=TREES / "pg-cluster") as cluster:
+        template = postgres_template(cluster, runs)
+        cluster.admin('DROP DATABASE IF EXISTS "bench_run"')
+        cluster.admin(f'CREATE DATABASE "bench_run" TEMPLATE "{template}"')  # a copy: the bench's writes leave the template as it was
+        uri = cluster.uri("bench_run")
+        exps = experiments_by_size(uri)
         artifacts = TREES / "mlartifacts-pg"
         first, second = mlscope_server(uri, "mlscope-a", artifacts), mlscope_server(uri, "mlscope-b", artifacts)
         try:
             for server in (first, second):
                 result[f"cold start -> first page, {server.name} (s)"] = server.start().first_answer(
-                    Client(server.port), SEARCH, {"experiment_ids": ["0"], "max_results": 100}, 1800)
-            exps = experiment_ids(Client(first.port))
+                    Client(server.port), SEARCH, {"experiment_ids": exps[:1], "max_results": 100}, 1800)
+                result[f"server CPU to that first page, {server.name} (s)"] = cpu_seconds(server)
             body = {"experiment_ids": exps, "max_results": 100, "filter": FILTER, "order_by": ["metrics.val_loss ASC"]}
             for server in (first, second):  # the index is built and the query warmed on both replicas
                 Client(server.port).post(SEARCH, body)
@@ -204,21 +312,22 @@ def bench_postgres(runs: int, mlflow_exe: Path | None) -> dict[str, Any]:
         if mlflow_exe is not None:
             theirs = mlflow_server(mlflow_exe, uri.replace("postgresql://", "postgresql+psycopg://"))
             try:
-                theirs.start().first_answer(Client(theirs.port), "/api/2.0/mlflow/experiments/search", {"max_results": 1}, 600)
+                theirs.start().first_answer(Client(theirs.port), "/api/2.0/mlflow/experiments/search", {"max_results": 1}, 900)
                 result["log-batch calls/s, 20 clients (MLflow)"] = log_batch_throughput(theirs, create_runs(theirs, CLIENTS), 50)
             finally:
                 theirs.stop()
+        cluster.admin('DROP DATABASE IF EXISTS "bench_run"')
     return result
+
+
+# -------------------------------------------------------------------- main
 
 
 def mlflow_executable() -> Path | None:
     """MLflow 3.17.2 from the test extras (it has the SQL drivers), else the bench's own MLflow venv."""
-    local = REPO / ".venv" / "bin" / "mlflow"
-    if local.exists():
-        return local
-    from bench.run import ensure_mlflow
+    from bench.servers import mlflow_exe
 
-    return ensure_mlflow()
+    return mlflow_exe()
 
 
 def fmt(value: Any) -> str:
@@ -235,13 +344,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-runs", type=int, default=100_000)
     parser.add_argument("--no-mlflow", action="store_true")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-migrate", action="store_true")
     args = parser.parse_args(argv)
     exe = None if args.no_mlflow else mlflow_executable()
-    lines = [f"# SQL stores ({time.strftime('%Y-%m-%d')}, load average at start {os.getloadavg()[0]:.2f})", ""]
-    uri = sqlite_database(args.runs)
-    ours = bench_sqlite_server(mlscope_server(uri, "mlscope", TREES / "mlartifacts-sqlite"), 30, 20, 300)
-    theirs = bench_sqlite_server(mlflow_server(exe, uri), 3, 120, 900) if exe else {}
-    lines += [f"## SQLite, {args.runs:,} runs (mlscope vs mlflow server on the same file; medians in ms unless said)", "",
+    lines = [f"# SQL stores ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f})", ""]
+    uri, made_by = sqlite_database(args.runs, exe)
+    exps = experiments_by_size(uri)
+    ours = bench_sqlite_server(mlscope_server(uri, "mlscope", TREES / "mlartifacts-sqlite"), exps, 30, 20, 300)
+    print(f"mlscope on SQLite: {ours}", flush=True)
+    theirs = bench_sqlite_server(mlflow_server(exe, uri), exps, 3, 120, 900) if exe else {}
+    lines += [f"## SQLite, {args.runs:,} runs: {made_by} (mlscope vs mlflow server on the same file; medians in ms unless said)", "",
               "| | mlscope | MLflow | MLflow/mlscope |", "|---|---|---|---|"]  # fmt: skip
     for key, value in ours.items():
         if key.startswith("_"):
@@ -251,14 +363,25 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {key} | {fmt(value)} | {fmt(other)} | {ratio} |")
     if theirs:
         same = ours["_pages"] == theirs["_pages"]
-        lines += ["", f"First pages identical in both servers: {same}."]
+        lines += ["", f"First pages identical in both servers: {same}. Load average after: {os.getloadavg()[0]:.2f}."]
+    if not args.skip_migrate:
+        tree = bench_tree(args.runs)
+        moved = bench_migrate(tree)
+        ratio = moved["mlflow migrate-filestore (s, when bench/trees cached it)"]
+        lines += ["", f"## Migration of the {args.runs:,}-run tree into SQLite", "", "| | seconds |", "|---|---|"]
+        lines += [f"| {key} | {fmt(value)} |" for key, value in moved.items() if not key.startswith("_")]
+        if ratio:
+            lines += [f"| MLflow/mlscope | {ratio / moved['mlscope migrate (s)']:,.1f}x |"]
+        lines += ["", f"mlscope's last line: {moved['_last_line']}"]
     if not args.skip_pg:
         pg = bench_postgres(args.pg_runs, exe)
-        lines += ["", f"## PostgreSQL, {args.pg_runs:,} runs (two mlscope replicas)", "", "| | value |", "|---|---|"]
+        lines += ["", f"## PostgreSQL 15, {args.pg_runs:,} runs (two mlscope replicas; load average now {os.getloadavg()[0]:.2f})", "",
+                  "| | value |", "|---|---|"]  # fmt: skip
         lines += [f"| {key} | {fmt(value)} |" for key, value in pg.items()]
     text = "\n".join(lines) + "\n"
     print(text)
     (BENCH / "results-sql.md").write_text(text)
+    shutil.rmtree(TREES / "mlartifacts-pg", ignore_errors=True)
     return 0
 
 
