@@ -225,6 +225,24 @@ def test_prompts_cannot_be_registered_as_models(client: MlscopeClient) -> None:
         client.create_model_version("fraud", "/tmp/x", tags={"mlflow.prompt.is_prompt": "true"})
 
 
+def test_a_separate_registry_uri_gets_the_registry_writes(root: Path, tmp_path: Path) -> None:
+    registry_root = tmp_path / "registry"
+    client = MlscopeClient(str(root), registry_uri=str(registry_root))
+    client.create_registered_model("elsewhere")
+    assert [m.name for m in registry_store(registry_root).search_registered_models(max_results=10)] == ["elsewhere"]
+    assert not (root / "models").exists()
+
+
+def test_set_registry_uri_points_new_clients_at_that_registry(root: Path, tmp_path: Path) -> None:
+    registry_root = tmp_path / "registry"
+    mlscope.set_registry_uri(str(registry_root))
+    try:
+        MlscopeClient(str(root)).create_registered_model("elsewhere")
+    finally:
+        fluent._reset_for_tests()
+    assert (registry_root / "models" / "elsewhere" / "meta.yaml").is_file()
+
+
 # ------------------------------------------------------------ over REST: MLflow's server and mlscope's
 
 

@@ -11,6 +11,7 @@ carry MLflow's names.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,10 @@ from typing import Any
 
 from ..store import registry_model
 from ..store.registry_model import IS_PROMPT_TAG, ModelVersion
+from .context import is_server_uri, root_for_uri
 from .entities import PagedList
 from .registry_stores import LocalRegistry, RegistryStore, RestRegistry
+from .rest import HttpClient
 from .validation import MlscopeException
 
 MODELS_MAX_RESULTS_DEFAULT = 100
@@ -48,6 +51,13 @@ class RegisteredModel:
                    record.deployment_job_state)  # fmt: skip
 
 
+def _registry_uri_set() -> str | None:
+    """A registry URI chosen apart from the tracking URI (mlscope.set_registry_uri or MLFLOW_REGISTRY_URI)."""
+    from . import fluent
+
+    return fluent._registry_uri or os.environ.get("MLFLOW_REGISTRY_URI") or None
+
+
 def _tag_dict(tags: Mapping[str, Any] | None) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in (tags or {}).items()}
 
@@ -70,9 +80,14 @@ class RegistryMixin:
 
     @property
     def _registry(self) -> RegistryStore:
+        """The registry at the client's registry URI, else mlscope.set_registry_uri / MLFLOW_REGISTRY_URI, else the tracking store's."""
         if self._registry_store is None:
-            http = getattr(self.store, "http", None)
-            self._registry_store = RestRegistry(http) if http is not None else LocalRegistry(Path(self.store.root))
+            uri = getattr(self, "_registry_uri", None) or _registry_uri_set()
+            if uri:
+                self._registry_store = RestRegistry(HttpClient(uri.rstrip("/"))) if is_server_uri(uri) else LocalRegistry(root_for_uri(uri))
+            else:
+                http = getattr(self.store, "http", None)
+                self._registry_store = RestRegistry(http) if http is not None else LocalRegistry(Path(self.store.root))
         return self._registry_store
 
     # ------------------------------------------------------ registered models
