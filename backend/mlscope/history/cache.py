@@ -25,6 +25,9 @@ from ..store.model import Metric
 T = TypeVar("T")
 
 DEFAULT_MAX_POINTS = 5_000_000  # ~120 MB of arrays (3 x 8 bytes per point)
+# Histories kept as Metric objects for MLflow's get-history (~150 bytes a point, so only the most recently asked for):
+# a call then costs the points appended since the last one, not 284,000 objects made again (issue 18, under load).
+MAX_MATERIALIZED = 4
 
 
 @dataclass(slots=True)
@@ -43,6 +46,7 @@ class SeriesData:
     error: str | None = None  # why the first skipped line could not be parsed (MLflow's endpoints refuse such files)
     datasets: dict[int, tuple[str, str]] = field(default_factory=dict)  # point index -> (dataset name, digest), 5-field lines
     _sorted: dict[str, tuple[array, array, array]] = field(default_factory=dict)
+    metrics: list[Metric] = field(default_factory=list)  # the first points as Metric objects (HistoryCache.history)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -126,6 +130,8 @@ class HistoryCache:
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._points = 0
         self._lock = threading.Lock()
+        self._materialized: OrderedDict[tuple[str, str], SeriesData] = OrderedDict()  # LRU of SeriesData.metrics kept
+        self._materialize_lock = threading.Lock()
         self.reads = 0  # bytes read from disk, for tests and benchmarks
 
     @property
@@ -160,11 +166,20 @@ class HistoryCache:
         data, length, (steps, values, timestamps, datasets) = current
         if data.error is not None:
             raise reader.MalformedError(data.error)
-        points = [Metric(key, values[i], timestamps[i], steps[i]) for i in range(length)]
-        for i, (name, digest) in datasets.items():
-            if i < length:
-                points[i] = Metric(key, values[i], timestamps[i], steps[i], name, digest)
-        return points
+        cache_key = (str(run_dir), key)
+        with self._materialize_lock:  # made once, then only the appended points (a file replaced is a new SeriesData)
+            points = data.metrics
+            for i in range(len(points), length):
+                dataset = datasets.get(i)
+                points.append(Metric(key, values[i], timestamps[i], steps[i], *dataset) if dataset else
+                              Metric(key, values[i], timestamps[i], steps[i]))
+            page = points[:length]
+            kept = self._materialized
+            kept[cache_key] = data
+            kept.move_to_end(cache_key)
+            while len(kept) > MAX_MATERIALIZED:
+                kept.popitem(last=False)[1].metrics = []
+        return page
 
     def _current(self, run_dir: Path, key: str, view: Callable[[SeriesData], T]) -> tuple[SeriesData, int, T] | None:
         """Bring one history up to date and take ``view`` of it under its lock (with its length then)."""
