@@ -28,6 +28,23 @@ GETS = {
     API + "/runs/get": ["run_id"],
     API + "/experiments/get": ["experiment_id"],
 }
+# Every other GET that reads: artifact files, listings, previews and zips, the dashboard's pages, MLflow's other reads.
+ARTIFACT_NAMES = ["run_id", "run_uuid", "path", "model_id", "offset", "limit", "inline", "models", "key", "scripts"]
+MORE_GETS = {
+    **{f"/api/mlscope/artifacts/{name}": ARTIFACT_NAMES for name in ("file", "zip", "list", "text", "images", "mlmodel", "table", "parsed")},
+    "/get-artifact": ARTIFACT_NAMES,
+    API + "/artifacts/list": ["run_id", "run_uuid", "path", "page_token"],
+    API + "/metrics/get-history-bulk-interval": ["run_ids", "metric_key", "max_results", "start_step", "end_step"],
+    API + "/experiments/get-by-name": ["experiment_name"],
+    API + "/registered-models/search": ["filter", "max_results", "order_by", "page_token"],
+    API + "/model-versions/search": ["filter", "max_results", "order_by", "page_token"],
+    "/api/mlscope/run": ["run_id"],
+    "/api/mlscope/keys": ["experiment_ids", "run_ids"],
+    "/api/mlscope/metrics/histories": ["run_ids", "metric_key", "keys", "points", "x", "x_min", "x_max"],
+    "/api/mlscope/runs/export.csv": ["experiment_ids", "filter", "order_by", "view_type", "columns"],
+    "/api/mlscope/registry/model": ["name"],
+    "/api/mlscope/registry/version": ["name", "version"],
+}
 
 
 def _token(payload: str) -> str:
@@ -45,6 +62,11 @@ JSON_VALUES = st.sampled_from([
 QUERY_VALUES = st.sampled_from([
     "", "-1", "1e999", "Infinity", "NaN", "1" + "0" * 400, "k" * 300, RUN, "[]", "{}",
     _token('{"offset": 1e999}'), _token("[" * 3000 + "]" * 3000), "%%%", "\u00e9" * 10,
+])
+# Paths and names a client may try: traversal, escaped bytes (\xNN, how undecodable names are served), NUL, huge.
+PATH_VALUES = st.sampled_from([
+    "../../etc/passwd", "..%2f..%2fetc", "/etc/passwd", "a\\b", "x\x00y", "art\\xfe.txt", "\\xff", "\\xzz",
+    "d/" * 1000, "k" * 5000, ".", "./", "loss", "MLmodel", "\ufffd",
 ])
 
 
@@ -72,6 +94,16 @@ def test_fuzzed_query_strings_never_answer_5xx(client: TestClient, path: str, me
     params = {name: data.draw(QUERY_VALUES) for name in names}
     response = client.request(method, path, params=params)
     assert response.status_code < 500, (params, response.text[:300])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(sorted(MORE_GETS)), data=st.data())
+def test_fuzzed_reads_of_files_pages_and_previews_never_answer_5xx(client: TestClient, path: str, data: st.DataObject) -> None:
+    names = data.draw(st.lists(st.sampled_from(MORE_GETS[path]), min_size=1, max_size=4, unique=True))
+    params = {name: data.draw(st.one_of(QUERY_VALUES, PATH_VALUES)) for name in names}
+    params.setdefault("run_id", RUN)
+    response = client.get(path, params=params)
+    assert response.status_code < 500, (path, params, response.text[:300])
 
 
 def test_a_deeply_nested_body_is_a_400(client: TestClient) -> None:

@@ -128,7 +128,7 @@ class RegistryIndex:
             entries = dict(self._entries)
             for name in names:
                 model_dir = self.root / "models" / name
-                if model_dir.is_dir():
+                if os.path.isdir(model_dir):  # never raises (a 5,000-character name is ENAMETOOLONG for Path.is_dir)
                     entries[name] = self._read(model_dir, entries.get(name))
                 else:
                     entries.pop(name, None)
