@@ -1,6 +1,6 @@
 """SQL stores side by side: mlscope and ``mlflow server`` on the same database, through the same HTTP calls.
 
-    python -m bench.bench_sql [--runs 10000] [--pg-runs 100000] [--no-mlflow] [--skip-pg] [--skip-migrate]
+    python -m bench.bench_sql [--runs 10000] [--pg-runs 100000] [--no-mlflow] [--skip-sqlite] [--skip-migrate] [--skip-pg]
 
 SQLite: MLflow's own database of the bench's tree (``mlflow migrate-filestore``
 of ``bench/generate.py``'s tree, cached by ``bench.servers.sqlite_for``; a
@@ -296,9 +296,12 @@ def bench_postgres(runs: int, mlflow_exe: Path | None) -> dict[str, Any]:
             body = {"experiment_ids": exps, "max_results": 100, "filter": FILTER, "order_by": ["metrics.val_loss ASC"]}
             for server in (first, second):  # the index is built and the query warmed on both replicas
                 Client(server.port).post(SEARCH, body)
+            cpu_before = cpu_seconds(first) + cpu_seconds(second)
             times = concurrent([first, second], body, SEARCH, per_client=25)
+            cpu_used = cpu_seconds(first) + cpu_seconds(second) - cpu_before
             result["filtered search, 20 clients over 2 replicas: p50 (ms)"] = statistics.median(times) * 1000
             result["filtered search, 20 clients over 2 replicas: p99 (ms)"] = percentile(times, 0.99) * 1000
+            result["replicas' CPU per filtered search (ms)"] = cpu_used / len(times) * 1000
             result["RSS per replica (MB)"] = max(first.rss_mb(), second.rss_mb())
             run_id = create_runs(first, 1)[0]
             probe = {"experiment_ids": ["0"], "filter": f"attributes.run_id = '{run_id}' and metrics.seen > 0"}
@@ -338,23 +341,15 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10_000)
-    parser.add_argument("--pg-runs", type=int, default=100_000)
-    parser.add_argument("--no-mlflow", action="store_true")
-    parser.add_argument("--skip-pg", action="store_true")
-    parser.add_argument("--skip-migrate", action="store_true")
-    args = parser.parse_args(argv)
-    exe = None if args.no_mlflow else mlflow_executable()
-    lines = [f"# SQL stores ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f})", ""]
-    uri, made_by = sqlite_database(args.runs, exe)
+def bench_sqlite(runs: int, exe: Path | None) -> list[str]:
+    """mlscope and MLflow's server on one SQLite database: the report's lines."""
+    uri, made_by = sqlite_database(runs, exe)
     exps = experiments_by_size(uri)
     ours = bench_sqlite_server(mlscope_server(uri, "mlscope", TREES / "mlartifacts-sqlite"), exps, 30, 20, 300)
-    print(f"mlscope on SQLite: {ours}", flush=True)
+    print("mlscope on SQLite:", {k: v for k, v in ours.items() if not k.startswith("_")}, flush=True)
     theirs = bench_sqlite_server(mlflow_server(exe, uri), exps, 3, 120, 900) if exe else {}
-    lines += [f"## SQLite, {args.runs:,} runs: {made_by} (mlscope vs mlflow server on the same file; medians in ms unless said)", "",
-              "| | mlscope | MLflow | MLflow/mlscope |", "|---|---|---|---|"]  # fmt: skip
+    lines = [f"## SQLite, {runs:,} runs: {made_by} (mlscope vs mlflow server on the same file; medians in ms unless said)", "",
+             "| | mlscope | MLflow | MLflow/mlscope |", "|---|---|---|---|"]  # fmt: skip
     for key, value in ours.items():
         if key.startswith("_"):
             continue
@@ -364,6 +359,22 @@ def main(argv: list[str] | None = None) -> int:
     if theirs:
         same = ours["_pages"] == theirs["_pages"]
         lines += ["", f"First pages identical in both servers: {same}. Load average after: {os.getloadavg()[0]:.2f}."]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--pg-runs", type=int, default=100_000)
+    parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-migrate", action="store_true")
+    parser.add_argument("--skip-pg", action="store_true")
+    args = parser.parse_args(argv)
+    exe = None if args.no_mlflow else mlflow_executable()
+    lines = [f"# SQL stores ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f})", ""]
+    if not args.skip_sqlite:
+        lines += bench_sqlite(args.runs, exe)
     if not args.skip_migrate:
         tree = bench_tree(args.runs)
         moved = bench_migrate(tree)
