@@ -269,9 +269,8 @@ class _Demo:
                                               "**image-classification** experiment.\n\n- `@champion`: serving\n- `@challenger`: shadow traffic")  # fmt: skip
         for run_id in self.image_runs[::3]:  # the runs with a model/ folder
             c.register_model(f"runs:/{run_id}/model", "cifar-classifier", tags={"framework": "pytorch"})
-        logged = c.create_model_version("cifar-classifier", f"models:/{self.logged_model_id}", run_id=self.image_runs[0],
-                                        model_id=self.logged_model_id, description="The MLflow 3 logged model of the first run.")  # fmt: skip
-        c._registry.link_logged_model(self.logged_model_id, logged.name, logged.version)
+        logged = c.register_model(f"models:/{self.logged_model_id}", "cifar-classifier")  # also tags the logged model
+        c.update_model_version("cifar-classifier", logged.version, "The MLflow 3 logged model of the first run.")
         c.transition_model_version_stage("cifar-classifier", 1, "Archived")
         c.transition_model_version_stage("cifar-classifier", 3, "Production")
         c.transition_model_version_stage("cifar-classifier", 4, "Staging")
