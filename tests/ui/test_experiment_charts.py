@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests.chart_trees import STEPS, values_at, write_chart_tree
 from tests.conftest import LiveServer
+from tests.ui.synthetic import write_experiment, write_run
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +141,38 @@ def test_the_tables_filter_decides_the_runs_in_view(page: Page, server, ids) -> 
     open_charts(page, server, ids, searchFilter="params.lr = '0.01'")
     names = legend_names(page, "train/loss")
     assert sorted(names) == sorted(n for rid, n in names_of(ids).items() if ids["params"][rid]["lr"] == "0.01")
+
+
+@pytest.fixture(scope="module")
+def two_experiments(tmp_path_factory: pytest.TempPathFactory, serve) -> LiveServer:
+    """Experiment 1: an old run, a recent run and a deleted run; experiment 2: one run. Each logs "loss"."""
+    root = tmp_path_factory.mktemp("experiment-charts-selection") / "mlruns"
+    now = int(time.time() * 1000)
+    first, second = write_experiment(root, "1", "first"), write_experiment(root, "2", "second")
+    old, recent, deleted, other = (uuid.uuid4().hex for _ in range(4))
+    write_run(first, old, "old-run", now - 40 * 86_400_000, 3, {"lr": "0.1"}, {"loss": [3.0, 2.0]}, {})
+    write_run(first, recent, "recent-run", now - 3_600_000, 3, {"lr": "0.1"}, {"loss": [2.0, 1.0]}, {})
+    write_run(first, deleted, "deleted-run", now - 3_600_000, 3, {"lr": "0.1"}, {"loss": [5.0, 4.0]}, {})
+    meta = first / deleted / "meta.yaml"
+    meta.write_text(meta.read_text().replace("lifecycle_stage: active", "lifecycle_stage: deleted"))
+    write_run(second, other, "other-experiment-run", now - 7_200_000, 3, {"lr": "0.1"}, {"loss": [1.0, 0.5]}, {})
+    return serve(root)
+
+
+def charted(page: Page, url: str) -> list[str]:
+    page.set_viewport_size({"width": 1500, "height": 1000})
+    page.goto(url)
+    return sorted(legend_names(page, "loss"))
+
+
+def test_the_tables_lifecycle_time_range_and_experiments_decide_the_runs_in_view(page: Page, two_experiments) -> None:
+    base = f"{two_experiments.url}/#"
+    assert charted(page, f"{base}/experiments/1?compareRunsMode=CHART") == ["old-run", "recent-run"]
+    assert charted(page, f"{base}/experiments/1?compareRunsMode=CHART&lifecycleFilter=Deleted") == ["deleted-run"]
+    assert charted(page, f"{base}/experiments/1?compareRunsMode=CHART&startTime=LAST_7_DAYS") == ["recent-run"]
+    both = quote(json.dumps(["1", "2"]))
+    assert charted(page, f"{base}/compare-experiments/s?experiments={both}&compareRunsMode=CHART") == [
+        "old-run", "other-experiment-run", "recent-run"]
 
 
 def test_the_eye_hides_a_run_from_every_chart(page: Page, server, ids) -> None:
