@@ -7,7 +7,7 @@ import { html, useEffect, useState } from "../lib/html.js";
 import { fetchArtifactJSON } from "./artifact_previews/common.js";
 import { fetchModelVersionPage } from "../lib/api.js";
 import { formatNumber, formatRelative, formatTime } from "../lib/format.js";
-import { hrefFor, listParam } from "../lib/router.js";
+import { hrefFor, listParam, setQueryParams } from "../lib/router.js";
 import { usePageTitle } from "../lib/page_title.js";
 import { RunLink } from "./models_detail.js";
 import { Card, StageBadge } from "./models_editors.js";
@@ -168,7 +168,7 @@ function SchemaSection({ items, onlyDiffs }) {
 export function CompareModelVersionsPage({ route }) {
   const name = parseModelName(route.query.get("name"));
   const versions = versionsFromQuery(route.query).slice(0, MAX_COMPARED);
-  const [onlyDiffs, setOnlyDiffs] = useState(false);
+  const onlyDiffs = route.query.get("diffs") === "1"; // in the URL, so a shared link shows the same rows
   const { items, error } = useVersions(name, versions);
   usePageTitle(`Compare ${name} versions`, "Registered models");
   if (!name || versions.length < 1) {
@@ -190,7 +190,7 @@ export function CompareModelVersionsPage({ route }) {
       <div class="reg-row">
         ${items.map((it) => html`<a class="reg-chip reg-chip-link" href=${hrefFor(["models", name, "versions", it.version])}>Version ${it.version}</a>`)}
         <span class="spacer"></span>
-        <label class="reg-row small"><input type="checkbox" checked=${onlyDiffs} onChange=${(e) => setOnlyDiffs(e.currentTarget.checked)} /> Show only differences</label>
+        <label class="reg-row small"><input type="checkbox" checked=${onlyDiffs} onChange=${(e) => setQueryParams({ diffs: e.currentTarget.checked ? "1" : undefined })} /> Show only differences</label>
         ${runs.length > 0 && html`<a class="btn" href=${runsHref} title="The source runs in the runs compare view: charts, parallel coordinates">Compare source runs</a>`}
       </div>
     </div>

@@ -97,6 +97,10 @@ def test_rows_that_differ_are_marked_and_can_be_shown_alone(page: Page, demo: tu
     page.get_by_label("Show only differences").check()
     expect(params.locator("tr[data-key=epochs]")).to_have_count(0)
     expect(params.locator("tr[data-key=lr]")).to_be_visible()
+    expect(page).to_have_url(re.compile("diffs=1"))
+    page.reload()
+    expect(page.get_by_label("Show only differences")).to_be_checked()
+    expect(page.locator("[data-table=compare-params] tr[data-key=epochs]")).to_have_count(0)
     expect(page.locator("[data-table=compare-metrics] tr[data-key='val/accuracy']")).to_be_visible()
 
 
