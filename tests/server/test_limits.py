@@ -312,3 +312,52 @@ def test_health_keeps_answering_while_pathological_like_searches_run(tmp_path: P
           f"(load average {os.getloadavg()[0]:.1f})")
     assert statuses == [200] * len(searches)
     assert longest < 5.0  # was over 30 s; the issue's ~100 ms needs a quiet machine (here /health alone can take 0.5 s)
+
+
+# ------------------------------------------------------------------ wrong types and misplaced files are reported
+
+STAGE, STATUS, CLEAN = "1" * 32, "2" * 32, "3" * 32
+
+
+@pytest.fixture(scope="module")
+def mistyped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, TestClient]]:
+    """Experiment 1: a run whose lifecycle_stage is an object, one with status 99, a clean one, and files named like
+    a run (in the experiment) and like an experiment (at the root)."""
+    import yaml
+
+    root = tmp_path_factory.mktemp("mistyped") / "mlruns"
+    exp = write_experiment(root)
+    for run_id, name, change in ((STAGE, "stage", {"lifecycle_stage": {"x": 1}}), (STATUS, "status", {"status": 99}), (CLEAN, "clean", {})):
+        run_dir = write_run(exp, run_id, name=name)
+        meta = yaml.safe_load((run_dir / "meta.yaml").read_text())
+        (run_dir / "meta.yaml").write_text(yaml.safe_dump({**meta, **change}))
+    (exp / ("4" * 32)).write_text("a file, not a run folder")
+    (root / "7").write_text("a file, not an experiment folder")
+    with TestClient(create_app(root), base_url="http://localhost") as client:
+        yield root, client
+
+
+def _problems(client: TestClient) -> dict[str, str]:
+    return {p["path"]: p["reason"] for p in client.get("/api/mlscope/problems").json()["problems"]}
+
+
+def test_a_run_whose_lifecycle_stage_is_not_a_stage_is_served_as_active_not_hidden(mistyped: tuple[Path, TestClient]) -> None:
+    root, client = mistyped
+    runs = client.post(API + "/runs/search", json={"experiment_ids": ["1"]}).json()["runs"]
+    assert sorted(r["info"]["run_name"] for r in runs) == ["clean", "stage", "status"]
+    assert "lifecycle_stage \"{'x': 1}\" is not 'active' or 'deleted'" in _problems(client)[str(root / "1" / STAGE)]
+
+
+def test_an_unknown_status_is_served_as_running_and_reported(mistyped: tuple[Path, TestClient]) -> None:
+    root, client = mistyped
+    run = client.get(API + "/runs/get", params={"run_id": STATUS}).json()["run"]
+    assert run["info"]["status"] == "RUNNING"
+    assert "status '99' is not an MLflow run status" in _problems(client)[str(root / "1" / STATUS)]
+
+
+def test_files_where_run_or_experiment_folders_belong_are_reported(mistyped: tuple[Path, TestClient]) -> None:
+    root, client = mistyped
+    problems = _problems(client)
+    assert problems[str(root / "1" / ("4" * 32))] == "a file where a run folder belongs (skipped)"
+    assert problems[str(root / "7")] == "a file where an experiment folder belongs (skipped)"
+    assert str(root / "1" / CLEAN) not in problems

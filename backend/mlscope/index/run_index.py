@@ -245,6 +245,8 @@ class RunIndex:
         for path in active + trashed:
             if not (path / "meta.yaml").exists() and path.name not in ("models",):
                 self._report(path, "meta", "folder has no meta.yaml (not an experiment)", "experiment")
+        for name in reader.misplaced_files(self.root, str.isdigit):
+            self._report(self.root / name, "meta", "a file where an experiment folder belongs (skipped)", "experiment")
         return [p for p in active + trashed if (p / "meta.yaml").exists()]
 
     def _sync_experiment(self, exp_dir: Path, pending: list[tuple[str, str]] | None = None) -> str | None:
@@ -287,6 +289,8 @@ class RunIndex:
 
     def _sync_run_dirs(self, entry: ExperimentEntry, exp_dir: Path, pending: list[tuple[str, str]] | None = None) -> None:
         present = reader.run_dir_names(exp_dir)
+        for name in reader.misplaced_files(exp_dir, reader.looks_like_run_id):
+            self._report(exp_dir / name, "meta", "a file where a run folder belongs (skipped)")
         for rid in [r for r in entry.run_ids if r not in present]:
             self._forget_run(rid)
             entry.run_ids.discard(rid)
@@ -313,7 +317,10 @@ class RunIndex:
         exp_entry = self._experiments.get(info.experiment_id)
         if exp_entry is None or (exp_entry.experiment.path is not exp_dir and exp_entry.experiment.path != exp_dir):
             return None  # the experiment went away or moved meanwhile: the next scan finds the run again
-        self._clear(run_dir, "meta")
+        if problem is not None:  # served with defaults for values MLflow never writes; reported
+            self._report(run_dir, "meta", problem)
+        else:
+            self._clear(run_dir, "meta")
         entry = RunEntry(run_dir, exp_dir, info, meta_sig, info_ns=read_ns)
         self._runs[info.run_id] = entry
         exp_entry.run_ids.add(name)
@@ -360,7 +367,10 @@ class RunIndex:
                 # Half-written or broken: keep the last good info, retry next time.
                 self._report(entry.run_dir, "meta", problem)
                 return False
-            self._clear(entry.run_dir, "meta")
+            if problem is not None:
+                self._report(entry.run_dir, "meta", problem)
+            else:
+                self._clear(entry.run_dir, "meta")
             entry.meta_sig, entry.info_ns = meta_sig, read_ns
             entry.with_info(RunInfo(*fields))
             changed = True

@@ -63,12 +63,14 @@ def read_info(run_dir: str, experiment_id: str) -> InfoRecord:
     meta_sig = signature(run_dir + "/meta.yaml")
     try:
         reader.check_run_layout(run_dir)
-        fields = info_fields(reader.run_info_from_meta(read_yaml(run_dir + "/meta.yaml"), name, experiment_id))
+        meta = read_yaml(run_dir + "/meta.yaml")
+        fields = info_fields(reader.run_info_from_meta(meta, name, experiment_id))
     except MalformedError as exc:
         return (name, meta_sig, None, str(exc), now)
     run_id, exp_id, run_name, user_id, status, start, end, stage, *rest = fields
     intern = sys.intern
-    return (name, meta_sig, (run_id, intern(exp_id), run_name, intern(user_id), intern(status), start, end, intern(stage), *rest), None, now)
+    warning = reader.meta_warnings(meta)  # values read as defaults: the run is served and the problem reported
+    return (name, meta_sig, (run_id, intern(exp_id), run_name, intern(user_id), intern(status), start, end, intern(stage), *rest), warning, now)
 
 
 def read_infos(tasks: list[tuple[str, str]]) -> list[InfoRecord]:

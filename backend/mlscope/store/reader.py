@@ -9,6 +9,7 @@ it. Nothing here caches or writes.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,23 @@ def run_dir_names(exp_dir: Path | str) -> set[str]:
         return set()
 
 
+def misplaced_files(folder: Path | str, looks_like: Callable[[str], bool]) -> list[str]:
+    """Regular files in ``folder`` named like the folders that belong there (an experiment id, a run id).
+
+    Readers skip them, as MLflow's FileStore does; the index reports them so a run or experiment never
+    disappears without a word.
+    """
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if looks_like(e.name) and e.is_file(follow_symlinks=False))
+    except OSError:
+        return []
+
+
+def looks_like_run_id(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
+
+
 # ----------------------------------------------------------------------- runs
 
 
@@ -120,10 +138,35 @@ def run_info_from_meta(meta: dict[str, Any], folder_name: str, experiment_id: st
         status=status_name(meta.get("status")),
         start_time=_int_or_none(meta.get("start_time")),
         end_time=_int_or_none(meta.get("end_time")),
-        lifecycle_stage=str(meta.get("lifecycle_stage") or ACTIVE),
+        lifecycle_stage=DELETED if meta.get("lifecycle_stage") == DELETED else ACTIVE,
         artifact_uri=str(meta.get("artifact_uri") or ""),
         deleted_time=_int_or_none(meta.get("deleted_time")),
     )
+
+
+def meta_warnings(meta: dict[str, Any]) -> str | None:
+    """What a run's meta.yaml holds that MLflow never writes and is read as a default instead: reported, not hidden.
+
+    (A ``lifecycle_stage`` that is an object once made its run vanish from every search; ``status: 99`` read as RUNNING
+    without a word.)
+    """
+    found = []
+    status = meta.get("status")
+    if status is not None and not _known_status(status):
+        found.append(f"status {str(status)[:80]!r} is not an MLflow run status (read as RUNNING)")
+    stage = meta.get("lifecycle_stage")
+    if stage is not None and stage not in (ACTIVE, DELETED):
+        found.append(f"lifecycle_stage {str(stage)[:80]!r} is not 'active' or 'deleted' (read as active)")
+    return "meta.yaml: " + "; ".join(found) if found else None
+
+
+def _known_status(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value in STATUS_BY_INT
+    text = str(value).upper()
+    return (text.isdigit() and int(text) in STATUS_BY_INT) or text in STATUS_BY_INT.values()
 
 
 def status_name(value: Any) -> str:
