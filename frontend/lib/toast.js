@@ -46,7 +46,11 @@ function Toast({ toast }) {
     // The view re-renders after the action (selection cleared, Delete becomes Restore): check once it has.
     const rescue = () => focusLost() && undoButton.current && undoButton.current.focus();
     const timers = [setTimeout(rescue, 0), setTimeout(rescue, 300)];
-    const onFocusOut = (e) => !e.relatedTarget && timers.push(setTimeout(rescue, 0));
+    // Later, only when the focused control is removed (Delete run becomes Restore run), not when the user clicks away.
+    const onFocusOut = (e) => {
+      const gone = e.target;
+      if (!e.relatedTarget) timers.push(setTimeout(() => !gone.isConnected && rescue(), 0));
+    };
     document.addEventListener("focusout", onFocusOut);
     return () => {
       timers.forEach(clearTimeout);

@@ -164,3 +164,14 @@ def test_removing_a_tag_offers_undo_and_keeps_the_focus_in_the_dialog(page: Page
     page.locator(".toast").get_by_role("button", name="Undo").click()
     expect(page.locator("[data-table=edit-tags] tr[data-tag=keep-me]")).to_contain_text("yes")
     assert file_store(tree[0]).get_run(run_id).data.tags["keep-me"] == "yes"
+
+
+def test_deleting_a_run_from_the_keyboard_puts_the_focus_on_undo(page: Page, server: LiveServer, tree: Tree) -> None:
+    run_id = open_run(page, server, tree, 2)
+    page.get_by_role("button", name="Delete run").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Restore run")).to_be_visible()  # Delete run went away with the focus
+    expect(page.locator(".toast").get_by_role("button", name="Undo")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Delete run")).to_be_visible()
+    assert file_store(tree[0]).get_run(run_id).info.lifecycle_stage == "active"
