@@ -361,3 +361,25 @@ def test_files_where_run_or_experiment_folders_belong_are_reported(mistyped: tup
     assert problems[str(root / "1" / ("4" * 32))] == "a file where a run folder belongs (skipped)"
     assert problems[str(root / "7")] == "a file where an experiment folder belongs (skipped)"
     assert str(root / "1" / CLEAN) not in problems
+
+
+def test_a_run_past_the_bounds_is_not_read_again_until_its_folders_move(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reported once, then left alone: a 1,000,000-param run used to be listed again at every refresh (~1 s each)."""
+    from mlscope.index import RunIndex, run_index, run_reads
+
+    monkeypatch.setattr(run_reads, "MAX_KEYS_PER_FOLDER", 1000)
+    root = tmp_path / "mlruns"
+    crowded = write_run(write_experiment(root), HUGE, name="crowded", params={f"p{i}": "1" for i in range(1001)})
+    reads: list[str] = []
+    real = run_index.read_details
+    monkeypatch.setattr(run_index, "read_details", lambda run_dir, *args, **kwargs: reads.append(run_dir) or real(run_dir, *args, **kwargs))
+    index = RunIndex(root)
+    index.build()
+    assert [p.path for p in index.problems()] == [str(crowded)]
+    reads.clear()
+    for _ in range(3):
+        index.refresh()
+    assert reads == []
+    (crowded / "params" / "p0").unlink()  # back within the bound: its folder moved, so it is read again
+    index.refresh()
+    assert reads and set(reads) == {str(crowded)} and index.problems() == []

@@ -26,7 +26,12 @@ from .read_pool import ReadPool
 from .refresh_policy import HOT_SECONDS, refresh_runs
 from .run_entry import RunEntry
 from .run_reads import InfoRecord, read_details, read_info
-from .signatures import MISSING, Signature, signature
+from .signatures import MISSING, Signature, packed_signatures, signature
+
+# A run whose details failed (garbage, a metric file or a folder past the bounds) is read again only when one of
+# these moved, or after FAILED_RETRY_SECONDS: a 1,000,000-param run must not be listed again at every refresh.
+FAILED_WATCH = ("meta.yaml", "params", "tags", "metrics", "inputs", "outputs")
+FAILED_RETRY_SECONDS = 60.0
 
 SAVE_SECONDS = 300.0  # at most this long between snapshots of a changing index (when a cache is used)
 
@@ -65,6 +70,7 @@ class RunIndex:
         self._experiments: dict[str, ExperimentEntry] = {}
         self._runs: dict[str, RunEntry] = {}
         self._problems: dict[tuple[str, str], Problem] = {}  # (path, source) -> problem
+        self._failed: dict[str, tuple[bytes, float]] = {}  # run id -> (FAILED_WATCH signatures, when) of a failed read
         self._changed_at: dict[str, int] = {}  # run_id -> index version of its last change
         self._next_version = 1  # the version changes seen by the current pass will get
         self._dirty = False
@@ -343,13 +349,19 @@ class RunIndex:
 
     def _load_details(self, entry: RunEntry, full: bool = True, relist: bool = False) -> bool:
         """(Re-)read a run's details in this process; True when anything a query could see changed."""
+        failed = self._failed.get(entry.info.run_id)
+        if failed is not None and time.monotonic() - failed[1] < FAILED_RETRY_SECONDS and \
+                packed_signatures(entry.base, FAILED_WATCH) == failed[0]:
+            return False  # failed before and nothing it depends on moved: reported already, not read again
         record = read_details(str(entry.run_dir), str(entry.exp_dir), entry.previous(), full=full, relist=relist)
         return self.adopt_details(entry, record)
 
     def adopt_details(self, entry: RunEntry, record: tuple) -> bool:
         if record[0] != "ok":
             self._report(entry.run_dir, "details", record[1])
+            self._failed[entry.info.run_id] = (packed_signatures(entry.base, FAILED_WATCH), time.monotonic())
             return False
+        self._failed.pop(entry.info.run_id, None)
         self._clear(entry.run_dir, "details")
         return entry.apply(record, self._datasets)
 
