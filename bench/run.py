@@ -11,6 +11,11 @@ requests on the file store and on a SQLite copy of the tree made by
 ``mlflow migrate-filestore``; at 100,000 runs mlscope runs alone. Prints one
 table per size, writes bench/results.md, then runs the other benchmarks
 (bench/bench_*.py) and appends their output.
+
+Next to wall times it reports the server's CPU time (all its processes): on a
+shared machine wall times mostly measure the queue for a core. Each server's
+figures are kept per tree (bench/trees/columns-<size>.json), so ``--servers``
+can re-measure only some servers and ``--tables-only`` rewrites the tables.
 """
 
 from __future__ import annotations
