@@ -259,13 +259,20 @@ export function useLazyChart({ cardRef, plotRef, settings, dataKey, load, liveRu
     zoomRef.current = null;
     setZoomed(false);
     if (!drawRef.current || !reloadRef.current) return; // not drawn: the next draw fetches for the new axis
-    const redrawn = !wasZoomed && redrawRef.current ? redrawRef.current(xMode) : null;
-    if (redrawn) {
-      drawRef.current(redrawn, xMode);
-      setNote(pointsNote(redrawn));
-    } else {
-      reloadRef.current(null);
-    }
+    const redraw = () => {
+      if (!drawRef.current || modeRef.current !== xMode) return; // left the screen, or yet another axis
+      const redrawn = !wasZoomed && redrawRef.current ? redrawRef.current(xMode) : null;
+      if (redrawn) {
+        drawRef.current(redrawn, xMode);
+        setNote(pointsNote(redrawn));
+      } else if (reloadRef.current) {
+        reloadRef.current(null);
+      }
+    };
+    // Cards on screen first; those only near it (drawn ahead of scrolling) right after the screen is painted.
+    const box = cardRef.current ? cardRef.current.getBoundingClientRect() : null;
+    if (!box || (box.bottom > 0 && box.top < window.innerHeight)) redraw();
+    else setTimeout(redraw, 0);
   }, [xMode]);
 
   useEffect(() => {
