@@ -195,3 +195,29 @@ def test_logged_models_match_file_store(clients):
 def test_unknown_logged_model_is_404(reference_server):
     response = httpx.get(reference_server.url + "/api/2.0/mlflow/logged-models/m-" + "0" * 32)
     assert response.status_code == 404
+
+
+def test_params_metrics_and_tags_come_in_file_store_order_so_csv_columns_match(clients, reference_tree, reference_server) -> None:
+    """``mlflow experiments csv`` and ``search_runs`` name their columns in the order a run's keys come: FileStore's
+    os.walk order (not sorted), which mlscope's answers keep."""
+    ours_client, _, _ = clients
+    root, _ = reference_tree
+    for experiment in ours_client.search_experiments():
+        frames = []
+        for uri in (reference_server.url, root.resolve().as_uri()):
+            mlflow.set_tracking_uri(uri)
+            try:
+                frames.append(list(mlflow.search_runs([experiment.experiment_id], output_format="pandas").columns))
+            finally:
+                mlflow.set_tracking_uri(None)
+        ours, theirs = frames
+        assert ours == theirs, experiment.name
+
+
+def test_each_runs_keys_come_in_file_store_order(clients) -> None:
+    ours_client, store, _ = clients
+    for experiment in store.search_experiments():
+        for theirs in store.search_runs([experiment.experiment_id], "", 1, max_results=1000):
+            ours = ours_client.get_run(theirs.info.run_id)
+            for part in ("params", "metrics", "tags"):
+                assert list(getattr(ours.data, part)) == list(getattr(theirs.data, part)), (theirs.info.run_name, part)

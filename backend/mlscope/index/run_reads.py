@@ -85,13 +85,19 @@ MAX_KEYS_PER_FOLDER = 100_000
 
 
 def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]]:
-    """(folders below base incl. folder itself, their signatures, file keys) of one key folder, sorted.
+    """(folders below base incl. folder itself, their signatures, file keys) of one key folder.
+
+    Folders come sorted; keys in os.walk's order (each folder's files as listed, then its sub-folders as listed),
+    which is how MLflow's FileStore lists a run's params, tags and metrics: its REST answers, and the columns of
+    ``mlflow experiments csv`` / ``search_runs``, follow that order.
 
     Each folder is stat'ed before it is listed; writers' temp files are skipped. Symlinks are never
     followed (a crafted ``params/x -> /etc/passwd`` or a loop would read outside the tree or invent keys)
     and only regular files are keys (a FIFO would block ``open`` forever).
     """
-    folders, sigs, keys = [folder], [signature(base + folder)], []
+    folders, sigs = [folder], [signature(base + folder)]
+    files_of: dict[str, list[str]] = {}
+    subfolders_of: dict[str, list[str]] = {}
     budget = MAX_KEYS_PER_FOLDER
     stack = [(folder, "")] if not os.path.islink(base + folder) else []
     while stack:
@@ -104,8 +110,9 @@ def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]
                         folders.append(sub)
                         sigs.append(signature(base + sub))
                         stack.append((sub, prefix + entry.name + "/"))
+                        subfolders_of.setdefault(path, []).append(sub)
                     elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(TMP_PREFIX):
-                        keys.append(shown_name(prefix + entry.name))  # served as text; disk_name maps it back
+                        files_of.setdefault(path, []).append(shown_name(prefix + entry.name))  # served as text; disk_name maps it back
                     budget -= 1
                     if budget < 0:  # listing stops here: a run's cost is bounded, the run is reported
                         raise MalformedError(f"{folder}/ holds more than {MAX_KEYS_PER_FOLDER:,} entries; "
@@ -113,7 +120,13 @@ def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]
         except OSError:
             continue
     order = sorted(range(1, len(folders)), key=folders.__getitem__)
-    return [folders[0], *(folders[i] for i in order)], [sigs[0], *(sigs[i] for i in order)], sorted(keys)
+    keys: list[str] = []
+    pending = [folder]
+    while pending:  # pre-order: a folder's files, then each sub-folder in listing order
+        current = pending.pop()
+        keys.extend(files_of.get(current, ()))
+        pending.extend(reversed(subfolders_of.get(current, ())))
+    return [folders[0], *(folders[i] for i in order)], [sigs[0], *(sigs[i] for i in order)], keys
 
 
 def _read_values(base: str, folder: str, keys: list[str], with_sigs: bool) -> tuple[dict[str, str], list[Signature]]:
