@@ -215,8 +215,9 @@ def concurrent(servers: list[Server], body: dict[str, Any], path: str, per_clien
     return times
 
 
-def log_batch_throughput(server: Server, run_ids: list[str], batches: int) -> float:
-    """log-batch calls per second of CLIENTS clients, each logging `batches` batches of 10 metrics to its own run."""
+def log_batch_throughput(server: Server, run_ids: list[str], batches: int) -> tuple[float, int]:
+    """Successful log-batch calls per second of CLIENTS clients, each logging `batches` batches of 10 metrics to its
+    own run, and how many calls failed (MLflow's server runs out of database connections under 20 clients)."""
     def body(run_id: str, i: int) -> dict[str, Any]:
         return {"run_id": run_id, "metrics": [{"key": f"m{k}", "value": i * 0.1 + k, "timestamp": 1000 + i, "step": i} for k in range(10)]}
 
@@ -237,8 +238,9 @@ def log_batch_throughput(server: Server, run_ids: list[str], batches: int) -> fl
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    assert not errors, errors[:3]
-    return CLIENTS * batches / elapsed
+    if errors:
+        print(f"{server.name}: {len(errors)} log-batch calls failed, e.g. {str(errors[0])[:300]}", flush=True)
+    return (CLIENTS * batches - len(errors)) / elapsed, len(errors)
 
 
 def create_runs(server: Server, count: int) -> list[str]:
@@ -308,7 +310,9 @@ def bench_postgres(runs: int, mlflow_exe: Path | None) -> dict[str, Any]:
             Client(first.port).post("/api/2.0/mlflow/runs/log-metric", {"run_id": run_id, "key": "seen", "value": 1, "timestamp": 1})
             reader = Client(second.port)
             result["write through A -> in search through B (s)"] = poll_until(lambda: bool(reader.post(SEARCH, probe)[2].get("runs")), 10)
-            result["log-batch calls/s, 20 clients (mlscope)"] = log_batch_throughput(first, create_runs(first, CLIENTS), 50)
+            rate, failed = log_batch_throughput(first, create_runs(first, CLIENTS), 50)
+            result["log-batch calls/s, 20 clients (mlscope)"] = rate
+            result["log-batch calls failed (mlscope, of 1,000)"] = failed
         finally:
             first.stop()
             second.stop()
@@ -316,7 +320,9 @@ def bench_postgres(runs: int, mlflow_exe: Path | None) -> dict[str, Any]:
             theirs = mlflow_server(mlflow_exe, uri.replace("postgresql://", "postgresql+psycopg://"))
             try:
                 theirs.start().first_answer(Client(theirs.port), "/api/2.0/mlflow/experiments/search", {"max_results": 1}, 900)
-                result["log-batch calls/s, 20 clients (MLflow)"] = log_batch_throughput(theirs, create_runs(theirs, CLIENTS), 50)
+                rate, failed = log_batch_throughput(theirs, create_runs(theirs, CLIENTS), 50)
+                result["log-batch calls/s, 20 clients (MLflow)"] = rate
+                result["log-batch calls failed (MLflow, of 1,000)"] = failed
             finally:
                 theirs.stop()
         cluster.admin('DROP DATABASE IF EXISTS "bench_run"')
@@ -370,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-migrate", action="store_true")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--out", type=Path, default=BENCH / "results-sql.md")
     args = parser.parse_args(argv)
     exe = None if args.no_mlflow else mlflow_executable()
     lines = [f"# SQL stores ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f})", ""]
@@ -391,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += [f"| {key} | {fmt(value)} |" for key, value in pg.items()]
     text = "\n".join(lines) + "\n"
     print(text)
-    (BENCH / "results-sql.md").write_text(text)
+    args.out.write_text(text)
     shutil.rmtree(TREES / "mlartifacts-pg", ignore_errors=True)
     return 0
 
