@@ -247,12 +247,15 @@ def bench_size(size: int, tree: Path, exe: Path | None, servers: set[str], notes
         if name not in columns and (found := saved_column(size, name)) is not None:
             columns[name], pages[name] = found["rows"], found["pages"]
             notes.extend(found.get("notes", []))
-            load[name] = f"measured {found['when']}, {found['load']}"
+            how = found["load"] if isinstance(found["load"], str) else f"load average {found['load']:.1f} at end"
+            load[name] = f"measured {found['when']}, {how}"
     if "mlscope" not in columns:
         return {}  # nothing to compare with yet
     columns = {"mlscope": columns.pop("mlscope"), **columns}
     for name in list(columns)[1:]:
         for page in ("page_sorted", "page_filtered"):
+            if not pages[name].get(page):
+                continue  # a column carried over without its pages
             same = pages["mlscope"].get(page) == pages[name].get(page)
             notes.append(f"{size:,} runs, {page.replace('page_', '')} page: mlscope and {name} return "
                          f"{'the same' if same else 'DIFFERENT'} {len(pages['mlscope'].get(page) or [])} run ids in the same order")
@@ -294,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         others = kept if kept.startswith("(Not run") else f"(Not run with this table: kept from the run of {when[6:]}.)\n\n{kept}"
     text = "\n\n".join([
         "# mlscope benchmark results",
-        f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  \nMachine: {info}  \nBench time: {time.perf_counter() - started:.0f} s",
+        f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  \nMachine: {info}  \n"
+        + ("Tables written from the saved columns (--tables-only): when each was measured, and at what load, is in the notes."
+           if args.tables_only else f"Bench time: {time.perf_counter() - started:.0f} s"),
         "Trees: bench/generate.py, " + ", ".join(f"{k}={v}" for k, v in TREE_SHAPE.items()) + ". OS page cache warm "
         "(the tree was just generated or read). Medians; n = number of samples. Ratio = MLflow time / mlscope time. "
         "mlscope refreshes its index every 1 s, so 'in search' is bounded by that interval; MLflow re-reads the file store "
