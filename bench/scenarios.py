@@ -28,6 +28,7 @@ PAGE_1000 = {"max_results": 1000, "order_by": ["attributes.start_time DESC"]}
 FILTERED = {"max_results": 100, "filter": "params.optimizer = 'adam' and metrics.val_accuracy > 0.8", "order_by": ["metrics.val_loss ASC"]}
 MARKER = 1000.0  # metric values appended by the freshness checks: far above anything generated
 FINISHED_WAIT_S = 60.0  # how long to wait for an append to a finished run to show
+VISIBLE_WAIT_S = 30.0  # how long to wait for the other changes to show
 
 
 def experiment_ids(tree: Path) -> list[str]:
@@ -278,13 +279,13 @@ def visibility(client: Client, exps: list[str], runs: dict[str, Path], changes: 
     running, finished = runs["running"], runs["finished"]
     for _ in range(plan["visibility_samples"]):
         threshold = changes.append_metric(running)
-        result["visible_metric_append"].append(wait(shows(running, f"metrics.val_accuracy > {threshold}"), 30))
+        result["visible_metric_append"].append(wait(shows(running, f"metrics.val_accuracy > {threshold}"), VISIBLE_WAIT_S))
     for _ in range(plan["visibility_samples"]):
         changes.set_status(running, "RUNNING")
-        if plan["settle"] and wait(shows(running, "attributes.status = 'RUNNING'"), 30) == math.inf:
+        if plan["settle"] and wait(shows(running, "attributes.status = 'RUNNING'"), VISIBLE_WAIT_S) == math.inf:
             raise RuntimeError("a status change was not visible within 30 s")
         changes.set_status(running, "FINISHED")
-        result["visible_status_change"].append(wait(shows(running, "attributes.status = 'FINISHED'"), 30))
+        result["visible_status_change"].append(wait(shows(running, "attributes.status = 'FINISHED'"), VISIBLE_WAIT_S))
     threshold = changes.append_metric(finished)
     result["visible_finished_append"].append(wait(shows(finished, f"metrics.val_accuracy > {threshold}"), FINISHED_WAIT_S))
     return result
