@@ -171,3 +171,9 @@ def test_history_of_a_file_with_a_garbage_line_is_refused(run_dir: Path):
 
 def test_history_of_a_missing_metric_is_empty(run_dir: Path):
     assert HistoryCache().history(run_dir, "nope") == []
+
+
+def test_a_key_no_file_can_be_named_is_a_missing_metric(run_dir: Path):
+    cache = HistoryCache()
+    assert cache.snapshot(run_dir, "loss\ud800") is None
+    assert cache.stamp(run_dir, "loss\ud800") == (0, -1, 0)

@@ -103,6 +103,14 @@ def is_sorted(xs: array, length: int | None = None) -> bool:
     return as_list == sorted(as_list)
 
 
+def _signature(path: Path) -> Signature:
+    """The file's signature; MISSING also for a key no file can be named (a lone surrogate from a JSON body)."""
+    try:
+        return signature(path)
+    except (UnicodeEncodeError, ValueError):
+        return MISSING
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Sorted parallel arrays valid up to ``length`` (arrays may grow later; never read past it)."""
@@ -142,7 +150,7 @@ class HistoryCache:
         """What moves whenever the history of (run_dir, key) may have changed: the metric file's signature
         (MISSING when there is no such metric). Caches built on histories keep a result while it holds."""
         path = metric_files.metric_path(run_dir, key)
-        return MISSING if path is None else signature(path)
+        return MISSING if path is None else _signature(path)
 
     def snapshot(self, run_dir: Path, key: str, by: str = "step") -> Snapshot | None:
         """The current history of one metric sorted ``by`` "step" or "time"; None when the run has no such metric."""
@@ -186,7 +194,7 @@ class HistoryCache:
         path = metric_files.metric_path(run_dir, key)
         if path is None:
             return None
-        sig = signature(path)
+        sig = _signature(path)
         cache_key = (str(run_dir), key)
         with self._lock:
             entry = self._entries.get(cache_key)

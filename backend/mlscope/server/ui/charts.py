@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ...analysis import GroupFieldError, group_runs, latest_stats, param_importance, parse_group_field
@@ -47,6 +48,12 @@ DEFAULT_BUCKETS = 250
 MAX_BUCKETS = 1000
 MAX_IMPORTANCE_RUNS = 5000
 CENTERS = ("mean", "median")
+
+
+def _json(body: dict[str, Any]) -> Response:
+    """The answer as JSON with non-ASCII escaped: names echoed from the request (a lone surrogate in a JSON
+    string) stay valid JSON instead of failing to encode (a 500)."""
+    return Response(json.dumps(body, allow_nan=False, separators=(",", ":")).encode(), media_type="application/json")
 
 
 def _ids_arg(args: dict[str, Any], name: str, limit: int) -> list[str]:
@@ -108,9 +115,9 @@ def runs_in_view(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def post_runs(request: Request) -> JSONResponse:
+async def post_runs(request: Request) -> Response:
     args = await request_args(request)
-    return JSONResponse(await run_in_threadpool(runs_in_view, queries_of(request), args))
+    return _json(await run_in_threadpool(runs_in_view, queries_of(request), args))
 
 
 # ------------------------------------------------------------------ groups
@@ -171,9 +178,9 @@ def run_groups(queries: RunQueries, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def post_groups(request: Request) -> JSONResponse:
+async def post_groups(request: Request) -> Response:
     args = await request_args(request)
-    return JSONResponse(await run_in_threadpool(run_groups, queries_of(request), args))
+    return _json(await run_in_threadpool(run_groups, queries_of(request), args))
 
 
 # ------------------------------------------------------------------ group histories
@@ -250,10 +257,10 @@ def grouping_of(request: Request) -> GroupHistories:
     return grouping
 
 
-async def post_group_histories(request: Request) -> JSONResponse:
+async def post_group_histories(request: Request) -> Response:
     query = parse_group_histories(await request_args(request))
     body = await run_in_threadpool(group_histories, index_of(request), grouping_of(request), query)
-    return JSONResponse(body)
+    return _json(body)
 
 
 # ------------------------------------------------------------------ importance
@@ -278,9 +285,9 @@ def importance(index: RunIndex, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def post_importance(request: Request) -> JSONResponse:
+async def post_importance(request: Request) -> Response:
     args = await request_args(request)
-    return JSONResponse(await run_in_threadpool(importance, index_of(request), args))
+    return _json(await run_in_threadpool(importance, index_of(request), args))
 
 
 # Every endpoint here only reads (a POST for its long JSON body): a --read-only server answers them.

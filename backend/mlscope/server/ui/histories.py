@@ -136,7 +136,8 @@ def collect_histories(index: RunIndex, sampled: SampledHistories[bytes], query: 
                 fields = sampled.series(
                     run.path, key, x=query["x"], points=query["points"], x_min=query["x_min"], x_max=query["x_max"]
                 )
-            parts.append(b'{"run_id":%s,"key":%s,%s}' % (_encode(run_id).encode(), _encode(key).encode(), fields or EMPTY_FIELDS))
+            # json.dumps escapes non-ASCII, so a key with a lone surrogate is still valid JSON (never a 500)
+            parts.append(b'{"run_id":%s,"key":%s,%s}' % (json.dumps(run_id).encode(), json.dumps(key).encode(), fields or EMPTY_FIELDS))
     head = _encode({"x": query["x"], "points": query["points"]})[:-1].encode()
     return head + b',"series":[' + b",".join(parts) + b"]}"
 
