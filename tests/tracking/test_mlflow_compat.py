@@ -104,4 +104,3 @@ def test_mlflow_reads_the_whole_demo_tree(tmp_path: Path, mlflow_client) -> None
     assert total == summary.runs >= 45
     assert {"FINISHED", "FAILED", "RUNNING", "KILLED"} <= statuses
     assert points == 10_000
-    assert summary.seconds < 10
