@@ -6,8 +6,8 @@ the whole file per call and p99 reached 19 s. Here, at a size ``make test``
 affords: 8 reader threads for 10 s against ``mlscope server`` (its own
 process) on a run seeded with 200,000 points, while one MLflow client (through
 the server) and one ``import mlscope`` process (into the tree) append.
-Nothing may fail or be lost and memory stays flat. Latency is not asserted
-here (a timed test on a shared machine measures the machine); it is a bench figure.
+Nothing may fail or be lost. Latency and memory are not asserted here (on a
+shared machine they measure the machine); they are bench figures.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,19 +50,6 @@ with mlscope.start_run(run_id="{RUN}"):
 """
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _server_pid(port: int) -> int:
-    """The process listening on ``port`` (mlscope's console script execs Python; the Popen pid may be a wrapper)."""
-    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
-    return int(out.split("pid=")[1].split(",")[0])
-
-
 @pytest.fixture(scope="module")
 def load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("load") / "mlruns"
@@ -71,14 +57,8 @@ def load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     write_run(write_experiment(root), RUN, name="live", status=1, metrics={"loss": seeded})
     server = mlscope_server(root, "--no-index-cache").start()
     try:
-        pid = server.proc.pid if server.proc is not None else 0
-        try:
-            pid = _server_pid(server.port)
-        except (IndexError, ValueError, FileNotFoundError):
-            pass
         url = server.url
         httpx.get(url + API + "/metrics/get-history", params={"run_id": RUN, "metric_key": "loss", "max_results": 1}, timeout=60)
-        rss_before = _rss_mb(pid)
         writers = [
             subprocess.Popen([sys.executable, "-c", MLFLOW_WRITER, url]),
             subprocess.Popen([sys.executable, "-c", MLSCOPE_WRITER, str(root)]),
@@ -118,11 +98,9 @@ def load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         for thread in threads:
             thread.join()
         codes = [writer.wait(timeout=120) for writer in writers]
-        rss_after = _rss_mb(pid)
         final = httpx.get(url + API + "/metrics/get-history", params={"run_id": RUN, "metric_key": "loss"}, timeout=60).json()["metrics"]
         yield {
             "root": root, "codes": codes, "failures": failures, "count": len(latencies), "final": final,
-            "rss": (rss_before, rss_after),
         }
     finally:
         server.stop()
@@ -137,8 +115,3 @@ def test_no_appended_point_is_lost(load: dict[str, Any]) -> None:
     lines = (load["root"] / "1" / RUN / "metrics" / "loss").read_text().splitlines()
     assert len(lines) == SEEDED + 2 * APPENDS
     assert len(load["final"]) == SEEDED + 2 * APPENDS  # and MLflow's get-history serves every one of them
-
-
-def test_the_servers_memory_stays_flat_under_load(load: dict[str, Any]) -> None:
-    before, after = load["rss"]
-    assert after - before < 150, load["rss"]

@@ -140,7 +140,12 @@ class RunIndex:
         return cached
 
     def run(self, run_id: str) -> Run | None:
-        """One run with its details, loading them now if pass two has not reached it."""
+        """One run with its details, loading them now if pass two has not reached it.
+
+        Before pass one has listed every run, an id not seen yet may still be listed: wait rather than say "not found".
+        """
+        if run_id not in self._runs:
+            self._listed.wait()
         with self._lock:
             entry = self._runs.get(run_id)
             if entry is None:

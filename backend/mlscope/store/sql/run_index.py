@@ -130,6 +130,9 @@ class SqlRunIndex:
             return found
 
     def run(self, run_id: str) -> Run | None:
+        """One run; before the runs are listed, an id not seen yet waits for the listing rather than say "not found"."""
+        if run_id not in self._runs:
+            self._listed.wait()
         with self._lock:
             return self._runs.get(run_id)
 
