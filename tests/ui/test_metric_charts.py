@@ -198,8 +198,12 @@ def test_smoothing_draws_the_raw_line_faint_behind(page: Page, charts_server, ch
 
 def test_combining_selected_metrics_draws_them_in_one_chart(page: Page, charts_server, charts_tree):
     open_charts(page, charts_server, charts_tree, "spiky")
-    card(page, "many/m01").locator(".mc-select").check()
-    card(page, "many/m02").locator(".mc-select").check()
+    for key in ("many/m01", "many/m02"):
+        select = card(page, key).locator(".mc-select")
+        card(page, key).scroll_into_view_if_needed()  # charts are drawn as they come into view
+        expect(card(page, key).locator(".bar-label").first).to_be_visible(timeout=10_000)  # drawn: no re-render pending
+        select.check()
+        expect(select).to_be_checked()
     page.get_by_role("button", name="Combine selected (2)").click()
     combined = card(page, "many/m01,many/m02")
     expect(combined.locator(".bar-label")).to_have_text(["many/m01", "many/m02"])  # values logged once: bars
