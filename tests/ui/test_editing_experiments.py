@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +148,14 @@ def test_renaming_an_experiment_deleted_elsewhere_shows_mlflows_refusal(page: Pa
     assert file_store(tree[0]).get_experiment(gone).name == "deleted-behind-the-page"
 
 
+def _eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """The UI shows an edit as its request is answered; the tree is read once the write has landed."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the write never reached the tree"
+        time.sleep(0.05)
+
+
 def test_removing_an_experiment_tag_offers_undo(page: Page, server: LiveServer, tree: Tree) -> None:
     from mlflow.entities import ExperimentTag
 
@@ -156,7 +166,7 @@ def test_removing_an_experiment_tag_offers_undo(page: Page, server: LiveServer, 
     page.get_by_role("button", name="Description & tags").click()
     page.get_by_role("button", name="Remove tag owner").click()
     expect(page.locator(".exp-header tr[data-tag=owner]")).to_have_count(0)
-    assert "owner" not in file_store(tree[0]).get_experiment(exp).tags
+    _eventually(lambda: "owner" not in file_store(tree[0]).get_experiment(exp).tags)
     page.locator(".toast").get_by_role("button", name="Undo").click()
     expect(page.locator(".exp-header tr[data-tag=owner]")).to_contain_text("ada")
-    assert file_store(tree[0]).get_experiment(exp).tags["owner"] == "ada"
+    _eventually(lambda: file_store(tree[0]).get_experiment(exp).tags.get("owner") == "ada")
