@@ -56,9 +56,12 @@ class SeriesData:
         columns = metric_files.metric_columns(data)
         if columns is not None:  # the common file: every line "ts value step"
             stamps, values, steps = columns
-            self.timestamps.extend(stamps)
-            self.values.extend(values)
-            self.steps.extend(steps)
+            if len(self.values):
+                self.timestamps.extend(stamps)
+                self.values.extend(values)
+                self.steps.extend(steps)
+            else:  # a first read: an array made from a list is about twice as fast as extended by one
+                self.timestamps, self.values, self.steps = array("q", stamps), array("d", values), array("q", steps)
         else:
             for line in data.decode("utf-8", errors="replace").split("\n"):
                 if not line.strip():

@@ -16,12 +16,15 @@ count, min, max); any coarser aligned grid, whatever the chart's width or
 zoom, is merged from that summary without reading the file again, and the
 merged result is cached per grid, so regrouping the same runs another way, or
 switching mean/median or the band, costs one pass over runs x buckets.
+With a SeriesStore (disk.py) the base summaries are also kept on disk per
+metric file version, so a server start does not read the files again.
 Non-finite values (NaN, ±inf) are left out of every statistic.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from array import array
 from bisect import bisect_left
@@ -30,11 +33,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import mul, sub
-from typing import Literal
+from typing import Any, Literal
 
 from ..index.signatures import MISSING, Signature
+from ..store import metric_files
 from ..store.model import Run
 from .cache import HistoryCache, Snapshot
+from .disk import SeriesStore
 
 XMode = Literal["step", "time", "relative"]
 Center = Literal["mean", "median"]
@@ -89,6 +94,28 @@ class Summary:
 
     def mean(self) -> list[float]:
         return self.means
+
+    def kept(self) -> tuple[Any, ...]:
+        """Plain data for the SeriesStore."""
+        g = self.grid
+        arrays = (self.sums, self.counts, self.low, self.high, self.first_x, self.last_x)
+        return (g.x0, g.width, g.count, *(a.tobytes() for a in arrays), self.points)
+
+    @staticmethod
+    def from_kept(kept: Any) -> Summary | None:
+        """The inverse of ``kept``; None for anything else."""
+        if not (isinstance(kept, tuple) and len(kept) == 10 and all(isinstance(v, int) for v in (*kept[:3], kept[9]))):
+            return None
+        grid = Grid(kept[0], kept[1], kept[2])
+        arrays = []
+        for raw in kept[3:9]:
+            if not isinstance(raw, bytes) or len(raw) != 8 * grid.count:
+                return None
+            values = array("d")
+            values.frombytes(raw)
+            arrays.append(values)
+        sums, counts, low, high, first_x, last_x = arrays
+        return Summary(grid, sums, counts, low, high, first_x, last_x, kept[9])
 
 
 def summarise(xs: Sequence[float], values: Sequence[float], length: int, grid: Grid, offset: float = 0) -> Summary:
@@ -277,9 +304,10 @@ class _Base:
 class GroupHistories:
     """Group statistics over the app's HistoryCache, with per-run summaries cached by metric-file signature."""
 
-    def __init__(self, histories: HistoryCache, max_buckets: int = DEFAULT_MAX_BUCKETS) -> None:
+    def __init__(self, histories: HistoryCache, max_buckets: int = DEFAULT_MAX_BUCKETS, disk: SeriesStore | None = None) -> None:
         self.histories = histories
         self.max_buckets = max_buckets
+        self.disk = disk  # base summaries kept across restarts (file stores only: their stamps are file signatures)
         self._cache: OrderedDict[tuple[str, str, str, Grid | None], tuple[Signature, _Base | Summary]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
@@ -356,6 +384,17 @@ class GroupHistories:
         known = self._get(cache_key, sig)
         if isinstance(known, _Base):
             return known
+        disk_path = None
+        if self.disk is not None and run.path.name == run.info.run_id:
+            metric = metric_files.metric_path(path, key)
+            disk_path = None if metric is None else os.path.abspath(metric)
+            kept = None if disk_path is None else self.disk.get(disk_path, sig, ("group-base", x))
+            if isinstance(kept, tuple) and len(kept) == 4 and all(isinstance(v, (int, float)) for v in kept[1:]):
+                summary = Summary.from_kept(kept[0])
+                if summary is not None:
+                    base = _Base(sig, summary, kept[1], kept[2], kept[3], folder)
+                    self._put(cache_key, sig, base, summary.grid.count)
+                    return base
         snap = self._snapshot(run, key, x)
         if snap is None or snap.length == 0:
             return None
@@ -368,6 +407,8 @@ class GroupHistories:
         with self._lock:
             self.read += 1
         self._put(cache_key, sig, base, summary.grid.count)
+        if disk_path is not None and self.disk is not None:
+            self.disk.put(disk_path, sig, ("group-base", x), (summary.kept(), first, last, offset))
         return base
 
     def _on_grid(self, run: Run, key: str, x: XMode, grid: Grid, base: _Base, snaps: dict[str, Snapshot]) -> Summary:

@@ -11,21 +11,26 @@ one stat per series, and the full history may be evicted meanwhile.
 
 Only whole-range requests are kept (a zoomed range is read from the full
 history each time: it is one chart, and its ranges rarely repeat). Memory is
-bounded by the points held, least recently used first.
+bounded by the points held, least recently used first. With a SeriesStore
+(disk.py) the reduced series also outlive the server: a miss here looks on
+disk (same file version) before reading the metric file.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..index.signatures import MISSING, Signature
+from ..store import metric_files
 from .cache import HistoryCache, Snapshot, is_sorted
+from .disk import SeriesStore
 from .downsample import downsample, window
 
 DEFAULT_MAX_POINTS = 4_000_000  # points held over all kept series (~30 bytes each as JSON)
@@ -56,6 +61,21 @@ class Sampled:
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def kept(self) -> tuple[Any, ...]:
+        """Plain data for the SeriesStore."""
+        return (self.steps, self.values, self.timestamps, self.total, self.skipped, self.start_timestamp, self.monotonic, self.finite)
+
+    @staticmethod
+    def from_kept(kept: Any) -> Sampled | None:
+        """The inverse of ``kept``; None for anything else."""
+        if not (isinstance(kept, tuple) and len(kept) == 8 and all(isinstance(v, list) for v in kept[:3])):
+            return None
+        steps, values, timestamps, total, skipped, start, monotonic, finite = kept
+        if not (len(steps) == len(values) == len(timestamps) and isinstance(total, int) and isinstance(skipped, int)
+                and isinstance(start, int) and isinstance(monotonic, bool) and isinstance(finite, bool)):
+            return None
+        return Sampled(steps, values, timestamps, total, skipped, start, monotonic, finite)
 
 
 def sample(snap: Snapshot, x: str, points: int, x_min: float | None = None, x_max: float | None = None) -> Sampled:
@@ -89,10 +109,14 @@ class SampledHistories(Generic[T]):
     (the REST shape is not decided here, as in index/run_json.py).
     """
 
-    def __init__(self, histories: HistoryCache, shape: Callable[[Sampled], T], max_points: int = DEFAULT_MAX_POINTS) -> None:
+    def __init__(
+        self, histories: HistoryCache, shape: Callable[[Sampled], T], max_points: int = DEFAULT_MAX_POINTS,
+        disk: SeriesStore | None = None,
+    ) -> None:
         self.histories = histories
         self.shape = shape
         self.max_points = max_points
+        self.disk = disk  # reduced series kept across restarts (file stores only: their stamps are file signatures)
         self._kept: OrderedDict[tuple[str, str, str, int], tuple[Signature, T | None, int]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
@@ -121,12 +145,23 @@ class SampledHistories(Generic[T]):
             if known is not None and known[0] == stamp:
                 self._kept.move_to_end(cache_key)
                 return known[1]
-        snap = self.histories.snapshot(run_dir, key, order)
-        reduced = None if snap is None or not snap.length else sample(snap, order, points)
+        disk_path = entry = None
+        reduced = None
+        if self.disk is not None:
+            path = metric_files.metric_path(run_dir, key)
+            disk_path, entry = (None if path is None else os.path.abspath(path)), ("sampled", order, points)
+            if disk_path is not None:
+                reduced = Sampled.from_kept(self.disk.get(disk_path, stamp, entry))
+        computed = reduced is None
+        if reduced is None:
+            snap = self.histories.snapshot(run_dir, key, order)
+            reduced = None if snap is None or not snap.length else sample(snap, order, points)
+            if reduced is not None and disk_path is not None and self.disk is not None:
+                self.disk.put(disk_path, stamp, entry, reduced.kept())
         result = None if reduced is None else self.shape(reduced)
         size = 1 + (0 if reduced is None else len(reduced))
         with self._lock:
-            self.computed += 1
+            self.computed += computed
             old = self._kept.pop(cache_key, None)
             if old is not None:
                 self._held -= old[2]

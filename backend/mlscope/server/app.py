@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from ..history.disk import SeriesStore
 from ..index import RunIndex
 from ..index.cache_file import CacheFile
 from ..index.model_writes import LoggedModelWrites
@@ -183,6 +184,8 @@ def create_app(
         )
         app.state.model_writes = LoggedModelWrites(app.state.writes)
     app.state.registry = sql_backend.registry if sql_backend is not None else Registry(root)
+    # Charts' reduced histories kept across restarts, next to the index cache (file stores: stamps are file signatures)
+    app.state.series_store = SeriesStore() if settings.index_cache and sql_backend is None else None
     if sql_backend is None and not settings.read_only and root.is_dir():
         app.state.writes.writer.ensure_root()  # an empty folder gets the Default experiment, as mlflow server's store
     return app

@@ -253,7 +253,8 @@ def grouping_of(request: Request) -> GroupHistories:
     histories = history_cache(request)
     grouping = getattr(request.app.state, "group_histories", None)
     if grouping is None or grouping.histories is not histories:
-        grouping = request.app.state.group_histories = GroupHistories(histories)
+        disk = getattr(request.app.state, "series_store", None)
+        grouping = request.app.state.group_histories = GroupHistories(histories, disk=disk)
     return grouping
 
 

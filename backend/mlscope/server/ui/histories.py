@@ -147,7 +147,8 @@ def sampled_of(request: Request) -> SampledHistories[bytes]:
     histories = history_cache(request)
     sampled = getattr(request.app.state, "sampled_histories", None)
     if sampled is None or sampled.histories is not histories:
-        sampled = request.app.state.sampled_histories = SampledHistories(histories, series_fields)
+        disk = getattr(request.app.state, "series_store", None)
+        sampled = request.app.state.sampled_histories = SampledHistories(histories, series_fields, disk=disk)
     return sampled
 
 
