@@ -95,11 +95,12 @@ def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]
     followed (a crafted ``params/x -> /etc/passwd`` or a loop would read outside the tree or invent keys)
     and only regular files are keys (a FIFO would block ``open`` forever).
     """
-    folders, sigs = [folder], [signature(base + folder)]
+    top = _lstat_signature(base + folder)  # one lstat: the signature, and whether the folder is a symlink (never followed)
+    folders, sigs = [folder], [MISSING if top is None else top]
     files_of: dict[str, list[str]] = {}
     subfolders_of: dict[str, list[str]] = {}
     budget = MAX_KEYS_PER_FOLDER
-    stack = [(folder, "")] if not os.path.islink(base + folder) else []
+    stack = [(folder, "")] if top is not None else []
     while stack:
         path, prefix = stack.pop()
         try:
@@ -119,6 +120,8 @@ def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]
                                              "mlscope reads at most that many params, tags or metrics per run")
         except OSError:
             continue
+    if len(folders) == 1:  # the common case: a flat folder, its files as listed
+        return folders, sigs, files_of.get(folder, [])
     order = sorted(range(1, len(folders)), key=folders.__getitem__)
     keys: list[str] = []
     pending = [folder]
@@ -127,6 +130,17 @@ def _walk(base: str, folder: str) -> tuple[list[str], list[Signature], list[str]
         keys.extend(files_of.get(current, ()))
         pending.extend(reversed(subfolders_of.get(current, ())))
     return [folders[0], *(folders[i] for i in order)], [sigs[0], *(sigs[i] for i in order)], keys
+
+
+def _lstat_signature(path: str) -> Signature | None:
+    """The signature of a folder not reached through a symlink; MISSING when absent, None when it is a symlink."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return MISSING
+    if stat.S_ISLNK(st.st_mode):
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino & ((1 << 63) - 1))
 
 
 def _read_values(base: str, folder: str, keys: list[str], with_sigs: bool) -> tuple[dict[str, str], list[Signature]]:
@@ -142,15 +156,21 @@ def _read_values(base: str, folder: str, keys: list[str], with_sigs: bool) -> tu
                 sigs.append(MISSING)
             continue
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):  # replaced by a FIFO or device since it was listed
-                if with_sigs:
-                    sigs.append(MISSING)
-                continue
+            # Listed as a regular file; fstat'ed before reading when a signature is kept or the value is long
+            # (a file swapped for a FIFO or device since the listing is never read past 64 KiB).
             if with_sigs:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    sigs.append(MISSING)
+                    continue
                 sigs.append((st.st_mtime_ns, st.st_size, st.st_ino & ((1 << 63) - 1)))
-            data = os.read(fd, 65536)
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # a FIFO (O_NONBLOCK: EAGAIN) swapped in since the listing
+                continue
             if len(data) == 65536:
+                if not with_sigs and not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue
                 data += read_rest(fd)
         finally:
             os.close(fd)
