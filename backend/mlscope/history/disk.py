@@ -39,6 +39,7 @@ import queue
 import sys
 import tempfile
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -127,10 +128,18 @@ class SeriesStore:
         self._start_writer()
         self._queue.put(path)
 
-    def flush(self) -> None:
-        """Wait until every queued write has landed (tests, shutdown)."""
-        if self._writer is not None:
-            self._queue.join()
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued write has landed (tests, shutdown), at most ``timeout`` seconds; whether they did."""
+        if self._writer is None:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(left)
+        return True
 
     # ------------------------------------------------------------------ files
 

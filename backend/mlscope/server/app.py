@@ -131,6 +131,8 @@ def create_app(
                 sql_backend.close()
             elif file_index is not None:  # stop a first build's reader processes; save the index's snapshot if it changed
                 await asyncio.to_thread(file_index.close)
+            if getattr(app.state, "series_store", None) is not None:  # reductions computed just before the stop still land on disk
+                await asyncio.to_thread(app.state.series_store.flush, 5.0)
 
     hosts = ["*"] if "*" in settings.allowed_hosts else [*LOCAL_HOSTS, *settings.allowed_hosts]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
