@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from ...index import RunIndex
 from ...index.logged_models import logged_models_of
 from ...search import SEARCH_MAX_RESULTS_THRESHOLD
-from ...search.paging import paginate
+from ...search.paging import make_page_token, paginate
 from ...store.model import DELETED, LoggedModel
 from ..args import int_arg, list_arg, page_offset, request_args, string_arg
 from ..errors import invalid, not_found
@@ -58,16 +58,25 @@ async def search_logged_models(request: Request) -> JSONResponse:
     experiment_ids = list_arg(args, "experiment_ids")
     if not experiment_ids:
         raise invalid("Missing value for required parameter 'experiment_ids'.")
-    clauses = parse_model_filter(string_arg(args, "filter") or "")
     max_results = int_arg(args, "max_results", default=100, low=1, high=SEARCH_MAX_RESULTS_THRESHOLD) or 100
     offset = page_offset(args)
     index = index_of(request)
+    in_database = getattr(index, "search_logged_models", None)  # a SQL store searches as SqlAlchemyStore does
+    if in_database is not None:
+        found, more = await run_in_threadpool(
+            in_database, experiment_ids, string_arg(args, "filter"), args.get("datasets"), args.get("order_by"), offset, max_results
+        )
+        body: dict[str, Any] = {"models": [logged_model_json(m) for m in found]}
+        if more:
+            body["next_page_token"] = make_page_token(offset + max_results)
+        return JSONResponse(body)
+    clauses = parse_model_filter(string_arg(args, "filter") or "")
     await run_in_threadpool(index.wait_listed)
     models = await run_in_threadpool(models_in, index, experiment_ids)
     matching = [m for m in models if all(str(getattr(m, field) or "") == value for field, value in clauses)]
     matching.sort(key=lambda m: (-(m.creation_timestamp or 0), m.model_id))
     page, token = paginate(matching, offset, max_results)
-    body: dict[str, Any] = {"models": [logged_model_json(m) for m in page]}
+    body = {"models": [logged_model_json(m) for m in page]}
     if token:
         body["next_page_token"] = token
     return JSONResponse(body)

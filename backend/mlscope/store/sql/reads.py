@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..model import ACTIVE, DatasetInput, Experiment, LoggedModel, Metric, ModelRef, Run, RunInfo
+from ..model import ACTIVE, DatasetInput, Experiment, LoggedModel, Metric, ModelMetric, ModelRef, Run, RunInfo
 from ..paths import NotLocalError, local_path
 from . import tables as t
 
@@ -332,21 +332,43 @@ def metric_histories(conn: Connection, run_ids: Sequence[str], key: str) -> dict
 
 
 def logged_models(conn: Connection, experiment_ids: Sequence[int] | None = None) -> list[LoggedModel]:
-    """MLflow 3 logged models with params and tags (all experiments when None)."""
+    """MLflow 3 logged models with params, tags and metrics, newest first (all experiments when None)."""
     lm = t.logged_models.c
     query = sa.select(t.logged_models).order_by(lm.creation_timestamp_ms.desc(), lm.model_id)
-    params_query = sa.select(t.logged_model_params.c.model_id, t.logged_model_params.c.param_key, t.logged_model_params.c.param_value)
-    tags_query = sa.select(t.logged_model_tags.c.model_id, t.logged_model_tags.c.tag_key, t.logged_model_tags.c.tag_value)
     if experiment_ids is not None:
         query = query.where(lm.experiment_id.in_(experiment_ids))
-        params_query = params_query.where(t.logged_model_params.c.experiment_id.in_(experiment_ids))
-        tags_query = tags_query.where(t.logged_model_tags.c.experiment_id.in_(experiment_ids))
+    rows = [row for row in conn.execute(query) if (row.lifecycle_stage or ACTIVE) == ACTIVE]
+    return logged_model_records(conn, rows, experiment_ids)
+
+
+def logged_model_records(conn: Connection, rows: Sequence[Any], experiment_ids: Sequence[int] | None = None) -> list[LoggedModel]:
+    """Rows of ``logged_models`` as records, with their params, tags and every ``logged_model_metrics`` row.
+
+    The metrics are what SqlAlchemyStore's ``LoggedModel.metrics`` holds: every point logged with the
+    model's id (NaN stored as 0, as MLflow stores it there), not only the latest per key.
+    The side tables are read by experiment (one query each) when experiment_ids is given, else by model id;
+    params and tags come sorted by key, so every read gives one model the same answer.
+    """
+    if not rows:
+        return []
+    mp, mt, mm = t.logged_model_params.c, t.logged_model_tags.c, t.logged_model_metrics.c
     params: dict[str, dict[str, str]] = defaultdict(dict)
     tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for model_id, key, value in conn.execute(params_query):
-        params[model_id][key] = value
-    for model_id, key, value in conn.execute(tags_query):
-        tags[model_id][key] = value
+    metrics: dict[str, list[ModelMetric]] = defaultdict(list)
+    metric_columns = (mm.model_id, mm.metric_name, mm.metric_value, mm.metric_timestamp_ms, mm.metric_step, mm.run_id, mm.dataset_name, mm.dataset_digest)
+    order = (mm.model_id, mm.metric_timestamp_ms, mm.metric_step, mm.metric_name, mm.run_id)
+    if experiment_ids is not None:
+        wheres = [(mp.experiment_id.in_(experiment_ids), mt.experiment_id.in_(experiment_ids), mm.experiment_id.in_(experiment_ids))]
+    else:
+        ids = [row.model_id for row in rows]
+        wheres = [(mp.model_id.in_(part), mt.model_id.in_(part), mm.model_id.in_(part)) for part in chunks(ids)]
+    for on_params, on_tags, on_metrics in wheres:
+        for model_id, key, value in conn.execute(sa.select(mp.model_id, mp.param_key, mp.param_value).where(on_params).order_by(mp.model_id, mp.param_key)):
+            params[model_id][key] = value
+        for model_id, key, value in conn.execute(sa.select(mt.model_id, mt.tag_key, mt.tag_value).where(on_tags).order_by(mt.model_id, mt.tag_key)):
+            tags[model_id][key] = value
+        for model_id, key, value, timestamp, step, run_id, dataset_name, dataset_digest in conn.execute(sa.select(*metric_columns).where(on_metrics).order_by(*order)):
+            metrics[model_id].append(ModelMetric(key, NAN if value is None else value, timestamp, step, run_id, dataset_name, dataset_digest))
     return [
         LoggedModel(
             model_id=row.model_id,
@@ -361,7 +383,8 @@ def logged_models(conn: Connection, experiment_ids: Sequence[int] | None = None)
             params=params.get(row.model_id, {}),
             tags=tags.get(row.model_id, {}),
             path=local_dir(row.artifact_location).parent,
+            lifecycle_stage=row.lifecycle_stage or ACTIVE,
+            metrics=tuple(metrics.get(row.model_id, ())),
         )
-        for row in conn.execute(query)
-        if (row.lifecycle_stage or ACTIVE) == ACTIVE
+        for row in rows
     ]

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path, PosixPath
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -159,6 +160,12 @@ class SqlRunIndex:
         models = {m.model_id: m for m in self.store.logged_models([experiment_id])}
         self._models[experiment_id] = (now, models)
         return models
+
+    def search_logged_models(
+        self, experiment_ids: Sequence[str], filter_string: str | None, datasets: Any, order_by: Any, offset: int, max_results: int
+    ) -> tuple[list[LoggedModel], bool]:
+        """logged-models/search in the database (SqlAlchemyStore's filter, order and metrics), not over cached models."""
+        return self.store.search_logged_models(experiment_ids, filter_string, datasets, order_by, offset, max_results)
 
     def forget_logged_models(self) -> None:
         """A logged model was written through this process: the next read asks the database."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.engine import Engine, make_url
 
@@ -66,6 +67,15 @@ class SqlStore:
         ids = None if experiment_ids is None else [n for e in experiment_ids if (n := reads.experiment_id_or_none(e)) is not None]
         with read_transaction(self.engine) as conn:
             return reads.logged_models(conn, ids)
+
+    def search_logged_models(
+        self, experiment_ids: Sequence[str], filter_string: str | None, datasets: Any, order_by: Any, offset: int, max_results: int
+    ) -> tuple[list[LoggedModel], bool]:
+        """MLflow's logged-models/search as SqlAlchemyStore answers it: a page of models and whether more follow."""
+        from . import model_search
+
+        with read_transaction(self.engine) as conn:
+            return model_search.search(conn, experiment_ids, filter_string, datasets, order_by, offset, max_results)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -106,6 +106,8 @@ class SqlTrackingWrites:
         validation.check_run_id(run_id)
         validation.check_metric(point.key, point.value, point.timestamp, point.step)
         self.writer.log_batch(run_id, metrics=[_point_fields(point)])
+        if getattr(point, "model_id", None):
+            self.index.forget_logged_models()  # the model's metrics changed: its next read asks the database
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
         validation.check_run_id(run_id)
@@ -127,6 +129,8 @@ class SqlTrackingWrites:
         triples = [(m.key, m.value, m.timestamp, m.step) for m in metrics]
         params, tags = validation.check_batch(triples, params, tags)
         self.writer.log_batch(run_id, metrics=[_point_fields(m) for m in metrics], params=dict(params), tags=dict(tags))
+        if any(getattr(m, "model_id", None) for m in metrics):
+            self.index.forget_logged_models()
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput], models: Sequence[str]) -> None:
         validation.check_run_id(run_id)
