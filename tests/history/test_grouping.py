@@ -199,3 +199,30 @@ def test_consecutive_steps_are_summarised_as_the_general_path_does(first, values
     assert list(fast.low) == list(general.low) and list(fast.high) == list(general.high)
     assert list(fast.first_x) == list(general.first_x) and list(fast.last_x) == list(general.last_x)
     assert list(fast.sums) == pytest.approx(list(general.sums))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    xs=st.lists(st.integers(-300, 3000), min_size=1, max_size=200).map(sorted),
+    data=st.data(),
+    base_buckets=st.integers(1, 64),
+    low=st.integers(-6000, 6000),
+    span=st.integers(0, 4000),
+    buckets=st.integers(1, 64),
+)
+def test_a_coarser_grid_merged_from_a_base_summary_equals_summarising_the_points(xs, data, base_buckets, low, span, buckets) -> None:
+    values = data.draw(st.lists(st.floats(-1e6, 1e6), min_size=len(xs), max_size=len(xs)))
+    points_x, points_v = array("q", xs), array("d", values)
+    base = summarise_points(points_x, points_v, len(xs), grid_for(xs[0], xs[-1], base_buckets))
+    grid = grid_for(low, low + span, buckets)
+    merged = coarsen(base, grid)
+    if merged is None:
+        assert grid.width < base.grid.width
+        return
+    direct = summarise_points(points_x, points_v, len(xs), grid)
+    inside = [x for x in xs if base.grid.x0 <= x < base.grid.edge(base.grid.count)]  # what the base summary holds
+    assert len(inside) == len(xs) and merged.grid == direct.grid and merged.points == direct.points
+    assert list(merged.counts) == list(direct.counts)
+    assert list(merged.low) == list(direct.low) and list(merged.high) == list(direct.high)
+    assert list(merged.first_x) == list(direct.first_x) and list(merged.last_x) == list(direct.last_x)
+    assert list(merged.sums) == pytest.approx(list(direct.sums))

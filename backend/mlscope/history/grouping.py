@@ -29,7 +29,7 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import mul, sub
@@ -203,29 +203,31 @@ def _summarise_consecutive(x_first: int, values: Sequence[float], length: int, g
 
 
 def coarsen(base: Summary, grid: Grid) -> Summary | None:
-    """``base`` merged onto a coarser aligned grid (None when the grid is finer than the base's)."""
+    """``base`` merged onto a coarser aligned grid (None when the grid is finer than the base's).
+
+    Each coarse bucket is ``ratio`` consecutive base buckets (both grids are aligned powers of two), so
+    the merge is C-level: the base columns padded with empty buckets to cover the grid exactly, cut in
+    runs of ``ratio`` (zip of one iterator ``ratio`` times), each run reduced by sum/min/max.
+    """
     fine = base.grid
     if grid.width < fine.width or grid.width % fine.width:
         return None
     n, ratio = grid.count, grid.width // fine.width
-    sums, counts = array("d", [0.0]) * n, array("d", [0.0]) * n
-    low, first_x = array("d", [INF]) * n, array("d", [INF]) * n
-    high, last_x = array("d", [-INF]) * n, array("d", [-INF]) * n
     shift = (grid.x0 - fine.x0) // fine.width  # base index of the grid's first bucket (may be < 0 or beyond)
-    points = 0
-    for b in range(n):
-        a = max(0, shift + b * ratio)
-        z = min(fine.count, shift + (b + 1) * ratio)
-        if a >= z:
-            continue
-        count = sum(base.counts[a:z])
-        if not count:
-            continue
-        sums[b], counts[b] = sum(base.sums[a:z]), count
-        low[b], high[b] = min(base.low[a:z]), max(base.high[a:z])
-        first_x[b], last_x[b] = min(base.first_x[a:z]), max(base.last_x[a:z])
-        points += int(count)
-    return Summary(grid, sums, counts, low, high, first_x, last_x, points)
+    lo = max(0, shift)
+    hi = max(lo, min(fine.count, shift + n * ratio))  # base buckets [lo, hi) fall inside the grid
+    before = min(n * ratio, max(0, -shift))
+    after = n * ratio - before - (hi - lo)
+
+    def merged(column: array, empty: float, reduce: Callable[[tuple[float, ...]], float]) -> array:
+        padded = [empty] * before + column[lo:hi].tolist() + [empty] * after
+        return array("d", map(reduce, zip(*[iter(padded)] * ratio, strict=False)))
+
+    counts = merged(base.counts, 0.0, sum)
+    return Summary(
+        grid, merged(base.sums, 0.0, sum), counts, merged(base.low, INF, min), merged(base.high, -INF, max),
+        merged(base.first_x, INF, min), merged(base.last_x, -INF, max), int(sum(counts)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
