@@ -217,3 +217,28 @@ def test_column_parsing_gives_what_the_line_parser_gives(lines: list[tuple[str, 
     got = list(zip(series.steps, series.values, series.timestamps, strict=True))
     assert [(s, repr(v), t) for s, v, t in got] == [(s, repr(v), t) for s, v, t in expected]
     assert series.skipped == len([ln for ln in data.decode().split("\n") if ln.strip()]) - len(expected)
+
+
+def test_a_regrouping_after_a_restart_reads_its_grid_from_disk_without_merging(tmp_path: Path) -> None:
+    ids = write_chart_tree(tmp_path / "mlruns")
+    index = RunIndex(tmp_path / "mlruns")
+    index.build()
+    runs = [index.run(rid) for rid in ids["run_ids"]]
+    store_dir = tmp_path / "cache"
+    expected = GroupHistories(HistoryCache(), disk=SeriesStore(store_dir, background=False)).series([runs], "train/loss", buckets=16)
+    store = SeriesStore(store_dir, background=False)
+    after = GroupHistories(HistoryCache(), disk=store)
+    assert after.series([runs], "train/loss", buckets=16) == expected
+    assert store.hits == 2 * len(runs)  # each run's base summary and its summary on the chart's grid
+
+
+def test_a_file_keeps_at_most_its_newest_reductions(run_dir: Path, store_dir: Path) -> None:
+    _write(run_dir, "loss", 3000)
+    sampled = _server(store_dir)[1]
+    widths = list(range(100, 100 + 20 * 20, 20))
+    for points in widths:
+        sampled.series(run_dir, "loss", points=points)
+    cache, restarted = _server(store_dir)
+    restarted.series(run_dir, "loss", points=widths[-1])
+    restarted.series(run_dir, "loss", points=widths[0])
+    assert restarted.computed == 1 and restarted.disk is not None and restarted.disk.hits == 1

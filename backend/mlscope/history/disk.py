@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ MAGIC = b"mlscope reduced histories\n"
 DIGEST_BYTES = 32
 DEFAULT_MAX_BYTES = 512 << 20  # the whole store (a 10,000-run tree's first screens are a few MB)
 MAX_PENDING = 4096  # writes queued at most; beyond that a reduction is simply not persisted
+MAX_ENTRIES = 16  # reductions kept per metric file (axes x widths); the oldest written go first
+RECENT_FILES = 64  # files' entries kept in memory after a read (a request asks one file for several entries)
 _CODE_MODULES = ("history/disk.py", "history/cache.py", "history/downsample.py", "history/sampled.py",
                  "history/grouping.py", "store/metric_files.py")
 
@@ -87,6 +90,7 @@ class SeriesStore:
         self.hits = 0  # entries served from disk, for tests and benchmarks
         self.writes = 0  # files written
         self._pending: dict[str, tuple[Signature, Entries]] = {}  # path -> what its file should gain (not yet written)
+        self._recent: OrderedDict[str, tuple[Signature, Entries]] = OrderedDict()  # path -> entries last read
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._writer: threading.Thread | None = None
@@ -104,7 +108,15 @@ class SeriesStore:
             pending = self._pending.get(path)
             if pending is not None and pending[0] == sig and entry in pending[1]:
                 return pending[1][entry]
-        value = self._load(path, sig).get(entry)
+        with self._lock:
+            recent = self._recent.get(path)
+        if recent is None or recent[0] != sig:
+            recent = (sig, self._load(path, sig))
+            with self._lock:
+                self._recent[path] = recent
+                while len(self._recent) > RECENT_FILES:
+                    self._recent.popitem(last=False)
+        value = recent[1].get(entry)
         if value is not None:
             with self._lock:
                 self.hits += 1
@@ -175,9 +187,14 @@ class SeriesStore:
         sig, entries = pending
         merged = dict(self._load(path, sig))  # what another request or process kept for the same version
         with self._lock:
+            for newer in entries:  # moved to the end: the newest written are the last dropped
+                merged.pop(newer, None)
             merged.update(entries)
             if self._pending.get(path) is pending:
                 del self._pending[path]
+            self._recent.pop(path, None)
+        for old in list(merged)[: max(0, len(merged) - MAX_ENTRIES)]:
+            del merged[old]
         body = marshal.dumps((FORMAT, code_digest(), path, tuple(sig), merged))
         target = self.file_for(path)
         try:

@@ -86,14 +86,16 @@ class Summary:
     first_x: array
     last_x: array
     points: int
-    means: list[float] = field(init=False, repr=False, compare=False)  # per bucket; NaN where the run has none
-
-    def __post_init__(self) -> None:
-        # Computed once: a summary is cached per grid and averaged into its group at every regrouping.
-        object.__setattr__(self, "means", [s / c if c else math.nan for s, c in zip(self.sums, self.counts, strict=True)])
+    means: list[float] | None = field(init=False, default=None, repr=False, compare=False)
 
     def mean(self) -> list[float]:
-        return self.means
+        """Per bucket; NaN where the run has none. Computed once, when first averaged into a group (a summary is
+        cached per grid and averaged at every regrouping; a base summary merged onto coarser grids never is)."""
+        means = self.means
+        if means is None:
+            means = [s / c if c else math.nan for s, c in zip(self.sums, self.counts, strict=True)]
+            object.__setattr__(self, "means", means)
+        return means
 
     def kept(self) -> tuple[Any, ...]:
         """Plain data for the SeriesStore."""
@@ -259,7 +261,7 @@ def aggregate(members: Sequence[Summary], center: Center = "mean") -> GroupSerie
     if not members:
         return out
     columns = zip(
-        zip(*(m.means for m in members), strict=True),
+        zip(*(m.mean() for m in members), strict=True),
         map(min, zip(*(m.low for m in members), strict=True)),
         map(max, zip(*(m.high for m in members), strict=True)),
         map(min, zip(*(m.first_x for m in members), strict=True)),
@@ -301,6 +303,7 @@ class _Base:
     last: float
     offset: float  # subtracted from x (relative: the run's first timestamp)
     folder: str  # the run's folder, as the cache keys name it
+    disk_path: str | None = None  # its metric file, as the SeriesStore names it (None: not kept on disk)
 
 
 class GroupHistories:
@@ -345,9 +348,11 @@ class GroupHistories:
         low = x_min if x_min is not None else min(b.first for b in bases.values())
         high = x_max if x_max is not None else max(b.last for b in bases.values())
         grid = grid_for(low, high, buckets)
+        keep = x_min is None and x_max is None  # whole-range grids go to disk too (a zoom's rarely repeats)
         result = []
         for group in groups:
-            members = [self._on_grid(run, key, x, grid, bases[run.info.run_id], snaps) for run in group if run.info.run_id in bases]
+            members = [self._on_grid(run, key, x, grid, bases[run.info.run_id], snaps, keep) for run in group
+                       if run.info.run_id in bases]
             result.append(aggregate(members, center))
         return grid, result
 
@@ -394,7 +399,7 @@ class GroupHistories:
             if isinstance(kept, tuple) and len(kept) == 4 and all(isinstance(v, (int, float)) for v in kept[1:]):
                 summary = Summary.from_kept(kept[0])
                 if summary is not None:
-                    base = _Base(sig, summary, kept[1], kept[2], kept[3], folder)
+                    base = _Base(sig, summary, kept[1], kept[2], kept[3], folder, disk_path)
                     self._put(cache_key, sig, base, summary.grid.count)
                     return base
         snap = self._snapshot(run, key, x)
@@ -405,7 +410,7 @@ class GroupHistories:
         offset = snap.timestamps[0] if x == "relative" else 0
         first, last = xs[0] - offset, xs[snap.length - 1] - offset
         summary = summarise(xs, snap.values, snap.length, grid_for(first, last, BASE_BUCKETS), offset)
-        base = _Base(sig, summary, first, last, offset, folder)
+        base = _Base(sig, summary, first, last, offset, folder, disk_path)
         with self._lock:
             self.read += 1
         self._put(cache_key, sig, base, summary.grid.count)
@@ -413,14 +418,23 @@ class GroupHistories:
             self.disk.put(disk_path, sig, ("group-base", x), (summary.kept(), first, last, offset))
         return base
 
-    def _on_grid(self, run: Run, key: str, x: XMode, grid: Grid, base: _Base, snaps: dict[str, Snapshot]) -> Summary:
-        """The run on ``grid``: cached, else merged from its base summary, else (a finer zoom) from its points."""
+    def _on_grid(
+        self, run: Run, key: str, x: XMode, grid: Grid, base: _Base, snaps: dict[str, Snapshot], keep: bool = False
+    ) -> Summary:
+        """The run on ``grid``: cached (in memory, else on disk when ``keep``), else merged from its base summary,
+        else (a finer zoom) from its points."""
         if base.summary.grid == grid:
             return base.summary
         cache_key = (base.folder, key, x, grid)
         known = self._get(cache_key, base.sig)
         if isinstance(known, Summary):
             return known
+        entry = ("group-grid", x, grid.x0, grid.width, grid.count)
+        if keep and base.disk_path is not None and self.disk is not None:
+            kept = Summary.from_kept(self.disk.get(base.disk_path, base.sig, entry))
+            if kept is not None and kept.grid == grid:
+                self._put(cache_key, base.sig, kept, grid.count)
+                return kept
         summary = coarsen(base.summary, grid)
         if summary is None:
             snap = snaps.get(run.info.run_id) or self._snapshot(run, key, x)
@@ -431,6 +445,8 @@ class GroupHistories:
             xs = snap.steps if x == "step" else snap.timestamps
             summary = summarise(xs, snap.values, snap.length, grid, base.offset)
         self._put(cache_key, base.sig, summary, grid.count)
+        if keep and base.disk_path is not None and self.disk is not None:
+            self.disk.put(base.disk_path, base.sig, entry, summary.kept())
         return summary
 
 
