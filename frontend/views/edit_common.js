@@ -3,32 +3,8 @@
 // Every write is an async function given by the caller; a refusal shows the server's message in place.
 import { html, useEffect, useRef, useState } from "../lib/html.js";
 import { Markdown } from "../lib/markdown.js";
-import { fetchStatus } from "../lib/api.js";
 import { showToast } from "../lib/toast.js";
-import { useWrite } from "./models_editors.js";
-
-export { useWrite } from "./models_editors.js";
-
-let writableCheck = null;
-
-/** Whether the server takes writes: null until its status answers, then false for --read-only, else true. */
-export function useWritable() {
-  const [writable, setWritable] = useState(null);
-  useEffect(() => {
-    writableCheck = writableCheck || fetchStatus().then((s) => !(s && s.read_only)).catch(() => { writableCheck = null; return false; });
-    let live = true;
-    writableCheck.then((value) => live && setWritable(value));
-    return () => {
-      live = false;
-    };
-  }, []);
-  return writable;
-}
-
-/** True unless the server is known to take writes: edit controls never flash on a read-only server. */
-export function useReadOnly() {
-  return useWritable() !== true;
-}
+import { useWrite } from "../lib/writes.js";
 
 export const NOTE_TAG = "mlflow.note.content";
 export const isSystemTag = (key) => key.startsWith("mlflow.");

@@ -8,7 +8,8 @@ import { hrefFor } from "../lib/router.js";
 import { showToast } from "../lib/toast.js";
 import { useLive } from "./use_live.js";
 import { reloadExperiments } from "./experiments.js";
-import { DescriptionEditor, Dialog, NOTE_TAG, TagsEditor, TextDialog, WriteError, useReadOnly, useWritable, useWrite } from "./edit_common.js";
+import { DescriptionEditor, Dialog, NOTE_TAG, TagsEditor, TextDialog, WriteError } from "./edit_common.js";
+import { useReadOnly, useWritable, useWrite } from "../lib/writes.js";
 
 /** The sidebar's "New experiment" button and its dialog (name, artifact location, tags). */
 export function NewExperimentButton() {

@@ -4,7 +4,8 @@
 import { html, useState } from "../lib/html.js";
 import { deleteRun, deleteRunTag, renameRun, restoreRun, setRunTag } from "../lib/api.js";
 import { showToast } from "../lib/toast.js";
-import { DescriptionEditor, Dialog, NOTE_TAG, TagsEditor, TextDialog, useReadOnly } from "./edit_common.js";
+import { DescriptionEditor, Dialog, NOTE_TAG, TagsEditor, TextDialog } from "./edit_common.js";
+import { useReadOnly } from "../lib/writes.js";
 
 /** Soft-delete runs with an undo toast (restore); errors show the server's message. `after` runs after each change. */
 export async function deleteRunsWithUndo(runIds, label, after = () => {}) {

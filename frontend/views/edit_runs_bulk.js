@@ -3,7 +3,8 @@
 import { html, useState } from "../lib/html.js";
 import { setRunTag } from "../lib/api.js";
 import { showToast } from "../lib/toast.js";
-import { Dialog, WriteError, useReadOnly, useWrite } from "./edit_common.js";
+import { Dialog, WriteError } from "./edit_common.js";
+import { useReadOnly, useWrite } from "../lib/writes.js";
 import { deleteRunsWithUndo, restoreRuns } from "./edit_run.js";
 import { reloadExperiments } from "./experiments.js";
 

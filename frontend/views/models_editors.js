@@ -1,46 +1,10 @@
 // Editors shared by the model and model-version pages: description (markdown), tags, aliases, stage.
 // Each one calls an async `onSave`-style function and shows the server's refusal in place.
-import { html, useEffect, useState } from "../lib/html.js";
-import { fetchStatus } from "../lib/api.js";
+import { html, useState } from "../lib/html.js";
+import { useReadOnly, useWrite } from "../lib/writes.js";
 import { Markdown } from "../lib/markdown.js";
 
 export const STAGES = ["None", "Staging", "Production", "Archived"];
-
-let writableCheck = null;
-
-/**
- * True unless the server's status says it takes writes: on a --read-only server (or before the status
- * answers) the pages show no edit controls, so they never flash into view and vanish.
- */
-export function useReadOnly() {
-  const [writable, setWritable] = useState(null);
-  useEffect(() => {
-    writableCheck = writableCheck || fetchStatus().then((s) => !(s && s.read_only)).catch(() => { writableCheck = null; return false; });
-    let live = true;
-    writableCheck.then((value) => live && setWritable(value));
-    return () => {
-      live = false;
-    };
-  }, []);
-  return writable !== true;
-}
-
-/** Run one write at a time: { busy, error, run(fn) }; run resolves to true when the write succeeded. */
-export function useWrite() {
-  const [state, setState] = useState({ busy: false, error: null });
-  const run = async (fn) => {
-    setState({ busy: true, error: null });
-    try {
-      await fn();
-      setState({ busy: false, error: null });
-      return true;
-    } catch (err) {
-      setState({ busy: false, error: err.message || String(err) });
-      return false;
-    }
-  };
-  return { ...state, run };
-}
 
 function WriteError({ error }) {
   return error ? html`<div class="error-box reg-error" role="alert">${error}</div>` : null;

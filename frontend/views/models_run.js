@@ -4,7 +4,8 @@
 import { html, useEffect, useState } from "../lib/html.js";
 import { createModelVersion, createRegisteredModel, fetchRun, fetchRunModelVersions, searchRegisteredModels } from "../lib/api.js";
 import { hrefFor } from "../lib/router.js";
-import { StageBadge, useReadOnly, useWrite } from "./models_editors.js";
+import { StageBadge } from "./models_editors.js";
+import { useReadOnly, useWrite } from "../lib/writes.js";
 
 const HISTORY_TAG = "mlflow.log-model.history";
 
