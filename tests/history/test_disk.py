@@ -111,7 +111,7 @@ def test_a_damaged_store_file_is_ignored_and_rewritten(run_dir: Path, store_dir:
     _write(run_dir, "loss", 2000)
     store = SeriesStore(store_dir, background=False)
     SampledHistories(HistoryCache(), lambda s: s, disk=store).series(run_dir, "loss", points=400)
-    kept = store.file_for(os.path.abspath(run_dir / "metrics" / "loss"))
+    kept = Path(store.file_for(os.path.abspath(run_dir / "metrics" / "loss")))
     raw = kept.read_bytes()
     kept.write_bytes({"truncated": raw[: len(raw) // 2], "flipped byte": raw[:-10] + bytes([raw[-10] ^ 1]) + raw[-9:],
                       "garbage": b"\x00not a cache" * 50, "empty": b""}[damage])
@@ -126,8 +126,8 @@ def test_a_store_file_kept_for_another_path_is_not_served(run_dir: Path, store_d
     _write(run_dir, "acc", 300, scale=2.0)
     store = SeriesStore(store_dir, background=False)
     SampledHistories(HistoryCache(), lambda s: s, disk=store).series(run_dir, "loss", points=100)
-    loss_file = store.file_for(os.path.abspath(run_dir / "metrics" / "loss"))
-    acc_file = store.file_for(os.path.abspath(run_dir / "metrics" / "acc"))
+    loss_file = Path(store.file_for(os.path.abspath(run_dir / "metrics" / "loss")))
+    acc_file = Path(store.file_for(os.path.abspath(run_dir / "metrics" / "acc")))
     acc_file.parent.mkdir(parents=True, exist_ok=True)
     acc_file.write_bytes(loss_file.read_bytes())
     os.utime(run_dir / "metrics" / "acc", ns=(0, (run_dir / "metrics" / "loss").stat().st_mtime_ns))
@@ -149,12 +149,12 @@ def test_the_store_is_bounded_by_dropping_the_least_recently_written_files(run_d
     for i in range(6):
         _write(run_dir, f"m{i}", 500)
         sampled.series(run_dir, f"m{i}", points=400)
-        kept = store.file_for(os.path.abspath(run_dir / "metrics" / f"m{i}"))
+        kept = Path(store.file_for(os.path.abspath(run_dir / "metrics" / f"m{i}")))
         os.utime(kept, ns=(i * 10**9, i * 10**9))
-    size = store.file_for(os.path.abspath(run_dir / "metrics" / "m0")).stat().st_size
+    size = Path(store.file_for(os.path.abspath(run_dir / "metrics" / "m0"))).stat().st_size
     store.max_bytes = 3 * size + size // 2
     assert store.prune() == 3
-    left = [i for i in range(6) if store.file_for(os.path.abspath(run_dir / "metrics" / f"m{i}")).exists()]
+    left = [i for i in range(6) if Path(store.file_for(os.path.abspath(run_dir / "metrics" / f"m{i}"))).exists()]
     assert left == [3, 4, 5]
 
 
@@ -226,10 +226,9 @@ def test_a_regrouping_after_a_restart_reads_its_grid_from_disk_without_merging(t
     runs = [index.run(rid) for rid in ids["run_ids"]]
     store_dir = tmp_path / "cache"
     expected = GroupHistories(HistoryCache(), disk=SeriesStore(store_dir, background=False)).series([runs], "train/loss", buckets=16)
-    store = SeriesStore(store_dir, background=False)
-    after = GroupHistories(HistoryCache(), disk=store)
+    after = GroupHistories(HistoryCache(), disk=SeriesStore(store_dir, background=False))
     assert after.series([runs], "train/loss", buckets=16) == expected
-    assert store.hits == 2 * len(runs)  # each run's base summary and its summary on the chart's grid
+    assert after.from_disk == 2 * len(runs)  # each run's base summary and its summary on the chart's grid
 
 
 def test_a_file_keeps_at_most_its_newest_reductions(run_dir: Path, store_dir: Path) -> None:

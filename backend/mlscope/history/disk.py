@@ -40,7 +40,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,6 @@ DIGEST_BYTES = 32
 DEFAULT_MAX_BYTES = 512 << 20  # the whole store (a 10,000-run tree's first screens are a few MB)
 MAX_PENDING = 4096  # writes queued at most; beyond that a reduction is simply not persisted
 MAX_ENTRIES = 16  # reductions kept per metric file (axes x widths); the oldest written go first
-RECENT_FILES = 64  # files' entries kept in memory after a read (a request asks one file for several entries)
 _CODE_MODULES = ("history/disk.py", "history/cache.py", "history/downsample.py", "history/sampled.py",
                  "history/grouping.py", "store/metric_files.py")
 
@@ -85,20 +83,30 @@ class SeriesStore:
 
     def __init__(self, directory: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES, background: bool = True) -> None:
         self.directory = directory if directory is not None else default_directory()
+        self._root = str(self.directory)
         self.max_bytes = max_bytes
         self.background = background
         self.hits = 0  # entries served from disk, for tests and benchmarks
         self.writes = 0  # files written
         self._pending: dict[str, tuple[Signature, Entries]] = {}  # path -> what its file should gain (not yet written)
-        self._recent: OrderedDict[str, tuple[Signature, Entries]] = OrderedDict()  # path -> entries last read
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._writer: threading.Thread | None = None
         self._pruned = False
 
-    def file_for(self, path: str) -> Path:
+    def file_for(self, path: str) -> str:
         name = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        return self.directory / name[:2] / (name[2:] + ".red")
+        return os.path.join(self._root, name[:2], name[2:] + ".red")
+
+    def entries(self, path: str, sig: Signature) -> Entries:
+        """Every reduction kept for this file version (read-only; {} when none): one read for several entries."""
+        if sig == MISSING:
+            return {}
+        with self._lock:
+            pending = self._pending.get(path)
+            if pending is not None and pending[0] == sig:
+                return dict(pending[1])
+        return self._load(path, sig)
 
     def get(self, path: str, sig: Signature, entry: Any) -> Any | None:
         """The reduction ``entry`` of the metric file at ``path`` while its signature is ``sig``; None when not kept."""
@@ -108,15 +116,7 @@ class SeriesStore:
             pending = self._pending.get(path)
             if pending is not None and pending[0] == sig and entry in pending[1]:
                 return pending[1][entry]
-        with self._lock:
-            recent = self._recent.get(path)
-        if recent is None or recent[0] != sig:
-            recent = (sig, self._load(path, sig))
-            with self._lock:
-                self._recent[path] = recent
-                while len(self._recent) > RECENT_FILES:
-                    self._recent.popitem(last=False)
-        value = recent[1].get(entry)
+        value = self._load(path, sig).get(entry)
         if value is not None:
             with self._lock:
                 self.hits += 1
@@ -192,14 +192,13 @@ class SeriesStore:
             merged.update(entries)
             if self._pending.get(path) is pending:
                 del self._pending[path]
-            self._recent.pop(path, None)
         for old in list(merged)[: max(0, len(merged) - MAX_ENTRIES)]:
             del merged[old]
         body = marshal.dumps((FORMAT, code_digest(), path, tuple(sig), merged))
         target = self.file_for(path)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".red", dir=target.parent)
+            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".red", dir=os.path.dirname(target))
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(MAGIC + hashlib.blake2b(body, digest_size=DIGEST_BYTES).digest() + body)

@@ -317,6 +317,7 @@ class GroupHistories:
         self._held = 0
         self._lock = threading.Lock()
         self.read = 0  # run histories summarised from their points (cache misses), for tests and benchmarks
+        self.from_disk = 0  # summaries (base or on a grid) taken from the SeriesStore
 
     def series(
         self,
@@ -395,12 +396,22 @@ class GroupHistories:
         if self.disk is not None and run.path.name == run.info.run_id:
             metric = metric_files.metric_path(path, key)
             disk_path = None if metric is None else os.path.abspath(metric)
-            kept = None if disk_path is None else self.disk.get(disk_path, sig, ("group-base", x))
+            entries = {} if disk_path is None else self.disk.entries(disk_path, sig)
+            kept = entries.get(("group-base", x))
             if isinstance(kept, tuple) and len(kept) == 4 and all(isinstance(v, (int, float)) for v in kept[1:]):
                 summary = Summary.from_kept(kept[0])
                 if summary is not None:
                     base = _Base(sig, summary, kept[1], kept[2], kept[3], folder, disk_path)
                     self._put(cache_key, sig, base, summary.grid.count)
+                    taken = 1
+                    for entry, value in entries.items():  # its summaries on whole-range grids: no second read
+                        if isinstance(entry, tuple) and len(entry) == 5 and entry[:2] == ("group-grid", x):
+                            on_grid = Summary.from_kept(value)
+                            if on_grid is not None and (on_grid.grid.x0, on_grid.grid.width, on_grid.grid.count) == entry[2:]:
+                                self._put((folder, key, x, on_grid.grid), sig, on_grid, on_grid.grid.count)
+                                taken += 1
+                    with self._lock:
+                        self.from_disk += taken
                     return base
         snap = self._snapshot(run, key, x)
         if snap is None or snap.length == 0:
@@ -429,12 +440,6 @@ class GroupHistories:
         known = self._get(cache_key, base.sig)
         if isinstance(known, Summary):
             return known
-        entry = ("group-grid", x, grid.x0, grid.width, grid.count)
-        if keep and base.disk_path is not None and self.disk is not None:
-            kept = Summary.from_kept(self.disk.get(base.disk_path, base.sig, entry))
-            if kept is not None and kept.grid == grid:
-                self._put(cache_key, base.sig, kept, grid.count)
-                return kept
         summary = coarsen(base.summary, grid)
         if summary is None:
             snap = snaps.get(run.info.run_id) or self._snapshot(run, key, x)
@@ -446,7 +451,7 @@ class GroupHistories:
             summary = summarise(xs, snap.values, snap.length, grid, base.offset)
         self._put(cache_key, base.sig, summary, grid.count)
         if keep and base.disk_path is not None and self.disk is not None:
-            self.disk.put(base.disk_path, base.sig, entry, summary.kept())
+            self.disk.put(base.disk_path, base.sig, ("group-grid", x, grid.x0, grid.width, grid.count), summary.kept())
         return summary
 
 
