@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -37,10 +39,56 @@ async def search_runs(request: Request) -> Response:
         view_type=string_arg(args, "run_view_type") or "ACTIVE_ONLY",
     )
     max_results = int_arg(args, "max_results", default=1000)
-    page, token = await run_in_threadpool(queries_of(request).page, query, max_results, string_arg(args, "page_token"))
-    runs = json_list(await run_in_threadpool(run_json_cache(request).encoded_many, page))  # each run encoded once per change
+    page_token = string_arg(args, "page_token")
+    index = index_of(request)
+    pages = _answers(request)
+    key = (query, max_results, page_token, index.version) if index.ready else None  # the index moved: a new key
+    answer = pages.get(key) if key is not None else None
+    if answer is None:
+        answer = await run_in_threadpool(_search_answer, request, query, max_results, page_token)
+        if key is not None:
+            pages.put(key, answer)
+    return Response(answer, media_type="application/json")
+
+
+def _search_answer(request: Request, query: RunQuery, max_results: int | None, page_token: str | None) -> bytes:
+    page, token = queries_of(request).page(query, max_results, page_token)
+    runs = json_list(run_json_cache(request).encoded_many(page))  # each run encoded once per change
     tail = b',"next_page_token":' + json.dumps(token).encode() if token else b""
-    return Response(b'{"runs":' + runs + tail + b"}", media_type="application/json")
+    return b'{"runs":' + runs + tail + b"}"
+
+
+class Answers:
+    """The last few runs/search answers, whole, by (query, page, index version): a repeated search (a dashboard
+    polling, replicas behind a load balancer) is sent again without leaving the event loop; an index change
+    makes every key new, and old answers age out."""
+
+    def __init__(self, entries: int = 32, max_bytes: int = 16 << 20) -> None:
+        self.entries, self.max_bytes, self.bytes = entries, max_bytes, 0
+        self._items: OrderedDict[Any, bytes] = OrderedDict()
+
+    def get(self, key: Any) -> bytes | None:  # event loop only: no lock needed
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: Any, answer: bytes) -> None:
+        if len(answer) > self.max_bytes // 4:
+            return
+        old = self._items.pop(key, None)
+        self.bytes += len(answer) - (len(old) if old is not None else 0)
+        self._items[key] = answer
+        while len(self._items) > self.entries or self.bytes > self.max_bytes:
+            self.bytes -= len(self._items.popitem(last=False)[1])
+
+
+def _answers(request: Request) -> Answers:
+    state = request.app.state
+    found = getattr(state, "runs_search_answers", None)
+    if found is None:
+        found = state.runs_search_answers = Answers()
+    return found
 
 
 async def get_run(request: Request) -> Response:
