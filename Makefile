@@ -13,12 +13,11 @@ PORT ?= 5000
 # `make run` needs only the runtime dependencies; the test extras come with `make test`.
 $(BIN)/mlscope: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
 $(VENV)/.test-extras: $(BIN)/mlscope pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
 
