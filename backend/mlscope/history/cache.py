@@ -10,6 +10,8 @@ of points held (least recently used entries are dropped first).
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from array import array
 from collections import OrderedDict
@@ -18,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from ..index.signatures import MISSING, Signature, signature
+from ..index.run_reads import SAFE_OPEN, read_rest
+from ..index.signatures import INODE_MASK, MISSING, Signature
 from ..store import metric_files, reader
 from ..store.model import Metric
 
@@ -54,14 +57,19 @@ class SeriesData:
     def extend(self, data: bytes, key: str) -> None:
         """Append the points of complete metric lines; unparsable lines are counted, not fatal."""
         columns = metric_files.metric_columns(data)
+        arrays = None
         if columns is not None:  # the common file: every line "ts value step"
-            stamps, values, steps = columns
+            try:  # an array made from a list is about twice as fast as extended by one
+                arrays = array("q", columns[0]), array("d", columns[1]), array("q", columns[2])
+            except OverflowError:  # a timestamp or step past int64: the line parser reports it
+                arrays = None
+        if arrays is not None:
             if len(self.values):
-                self.timestamps.extend(stamps)
-                self.values.extend(values)
-                self.steps.extend(steps)
-            else:  # a first read: an array made from a list is about twice as fast as extended by one
-                self.timestamps, self.values, self.steps = array("q", stamps), array("d", values), array("q", steps)
+                self.timestamps.extend(arrays[0])
+                self.values.extend(arrays[1])
+                self.steps.extend(arrays[2])
+            else:
+                self.timestamps, self.values, self.steps = arrays
         else:
             for line in data.decode("utf-8", errors="replace").split("\n"):
                 if not line.strip():
@@ -106,12 +114,26 @@ def is_sorted(xs: array, length: int | None = None) -> bool:
     return as_list == sorted(as_list)
 
 
-def _signature(path: Path) -> Signature:
-    """The file's signature; MISSING also for a key no file can be named (a lone surrogate from a JSON body)."""
+def _signature(run_dir: Path, path: Path) -> Signature:
+    """The signature of a metric's file (path: run_dir/metrics/key, no '..' in key); MISSING also for a key no file
+    can be named (a lone surrogate from a JSON body), and for anything the index does not list as a metric: a
+    symlink (out of the tree, or a loop inventing ``loop/acc``), a file below a symlinked folder, a FIFO (opening
+    it would block forever), a folder."""
     try:
-        return signature(path)
-    except (UnicodeEncodeError, ValueError):
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return MISSING
+        metrics = run_dir / "metrics"
+        folder = path.parent
+        while folder != metrics:
+            if os.path.islink(folder) or folder == folder.parent:
+                return MISSING
+            folder = folder.parent
+        if os.path.islink(metrics):
+            return MISSING
+    except (OSError, UnicodeEncodeError, ValueError):
         return MISSING
+    return (st.st_mtime_ns, st.st_size, st.st_ino & INODE_MASK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +175,7 @@ class HistoryCache:
         """What moves whenever the history of (run_dir, key) may have changed: the metric file's signature
         (MISSING when there is no such metric). Caches built on histories keep a result while it holds."""
         path = metric_files.metric_path(run_dir, key)
-        return MISSING if path is None else _signature(path)
+        return MISSING if path is None else _signature(run_dir, path)
 
     def snapshot(self, run_dir: Path, key: str, by: str = "step") -> Snapshot | None:
         """The current history of one metric sorted ``by`` "step" or "time"; None when the run has no such metric."""
@@ -197,7 +219,7 @@ class HistoryCache:
         path = metric_files.metric_path(run_dir, key)
         if path is None:
             return None
-        sig = _signature(path)
+        sig = _signature(run_dir, path)
         cache_key = (str(run_dir), key)
         with self._lock:
             entry = self._entries.get(cache_key)
@@ -233,11 +255,18 @@ class HistoryCache:
             entry.data.error = str(metric_files.too_large(key, sig[1]))
             return
         try:
-            with open(path, "rb") as handle:
-                handle.seek(entry.offset)
-                data = handle.read()
+            fd = os.open(path, SAFE_OPEN)
         except OSError:
             return
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced by a FIFO or a folder since the stat
+                return
+            os.lseek(fd, entry.offset, os.SEEK_SET)
+            data = read_rest(fd)
+        except OSError:
+            return
+        finally:
+            os.close(fd)
         self.reads += len(data)
         consumed = data.rfind(b"\n") + 1
         if entry.offset == 0 and consumed == 0 and data.strip():

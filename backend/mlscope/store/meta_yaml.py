@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +18,30 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_YAML_BYTES = 16 << 20
 
 
+# Opened without following a final symlink (a crafted meta.yaml -> /etc/... is never read) and without blocking on
+# a FIFO; only a regular file of at most MAX_YAML_BYTES is read (a 2 GB sparse file is refused from its stat).
+_SAFE_OPEN = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 def read_bytes(path: Path | str) -> bytes:
-    """A whole small file through os.open/os.read: half the cost of open().read() for the index's many tiny files."""
-    fd = os.open(path, os.O_RDONLY)
+    """A whole small file through os.open/os.read: half the cost of open().read() for the index's many tiny files.
+
+    MalformedError when it is not a regular file or is larger than MAX_YAML_BYTES.
+    """
+    fd = os.open(path, _SAFE_OPEN)
     try:
+        st = os.fstat(fd)
+        name = os.path.basename(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise MalformedError(f"{name} is not a regular file")
+        if st.st_size > MAX_YAML_BYTES:
+            raise MalformedError(f"{name} is too large ({st.st_size:,} bytes; at most {MAX_YAML_BYTES:,})")
         chunks = [os.read(fd, 65536)]
-        while len(chunks[-1]) == 65536:
-            chunks.append(os.read(fd, 1 << 20))
-            if not chunks[-1]:
-                break
+        total = len(chunks[0])
+        if total == 65536:
+            while total <= MAX_YAML_BYTES and (chunk := os.read(fd, 1 << 20)):
+                chunks.append(chunk)
+                total += len(chunk)
     finally:
         os.close(fd)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -36,6 +53,8 @@ def read_yaml(path: Path | str) -> dict[str, Any]:
     except FileNotFoundError:
         raise MalformedError(f"{os.path.basename(path)} is missing") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise MalformedError(f"{os.path.basename(path)} is a symlink (mlscope does not follow it)") from None
         raise MalformedError(f"cannot read {os.path.basename(path)}: {exc.strerror}") from None
     return parse_yaml(raw, os.path.basename(path))
 

@@ -21,6 +21,9 @@ from .tree_names import disk_name
 MAX_METRIC_FILE_BYTES = 1 << 30
 
 
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1  # MLflow's timestamps and steps are int64 (its REST and SQL stores)
+
+
 def too_large(key: str, size: int) -> MalformedError:
     return MalformedError(f"metric '{key}' file is {size:,} bytes; mlscope reads metric files of at most {MAX_METRIC_FILE_BYTES:,} bytes")
 
@@ -41,6 +44,8 @@ def parse_metric_line(key: str, line: str) -> Metric:
         step = int(parts[2]) if count >= 3 else 0
     except ValueError:
         raise MalformedError(f"metric '{key}' has an unreadable line: {line[:80]!r}") from None
+    if not (INT64_MIN <= timestamp <= INT64_MAX and INT64_MIN <= step <= INT64_MAX):
+        raise MalformedError(f"metric '{key}' has a timestamp or step outside 64-bit integers: {line[:80]!r}")
     if count >= 5:
         return Metric(key, value, timestamp, step, " ".join(parts[3:-1]), parts[-1])
     return Metric(key, value, timestamp, step)

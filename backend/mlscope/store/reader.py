@@ -33,13 +33,17 @@ from .paths import RESERVED_EXPERIMENT_FOLDERS, RESERVED_ROOT_FOLDERS, TRASH, ke
 LOGGED_MODEL_STATUS = {0: "LOGGED_MODEL_STATUS_UNSPECIFIED", 1: "LOGGED_MODEL_PENDING", 2: "LOGGED_MODEL_READY", 3: "LOGGED_MODEL_UPLOAD_FAILED"}
 
 
+_INT64 = range(-(1 << 63), 1 << 63)  # MLflow's times are int64 milliseconds
+
+
 def _int_or_none(value: Any) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number in _INT64 else None
 
 
 # ---------------------------------------------------------------- experiments
@@ -157,6 +161,10 @@ def meta_warnings(meta: dict[str, Any]) -> str | None:
     stage = meta.get("lifecycle_stage")
     if stage is not None and stage not in (ACTIVE, DELETED):
         found.append(f"lifecycle_stage {str(stage)[:80]!r} is not 'active' or 'deleted' (read as active)")
+    for field in ("start_time", "end_time", "deleted_time"):
+        value = meta.get(field)
+        if value not in (None, "") and _int_or_none(value) is None:
+            found.append(f"{field} {str(value)[:80]!r} is not a time in milliseconds (read as none)")
     return "meta.yaml: " + "; ".join(found) if found else None
 
 

@@ -68,7 +68,7 @@ class TreeWriter:
             with locked(self.root):
                 if not (self.root / DEFAULT_EXPERIMENT_ID).exists():
                     self._create_experiment_dir(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, None, None)
-        self.trash.mkdir(exist_ok=True)
+            self.trash.mkdir(exist_ok=True)  # a tree that is only served is never written to (deletes create it)
 
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None, *, default_artifact_root: str | None = None

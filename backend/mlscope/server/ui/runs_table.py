@@ -173,7 +173,10 @@ CSV_HEAD = ["Run ID", "Name", "Experiment ID", "Status", "Start Time", "End Time
 def _iso(ms: int | None) -> str:
     if ms is None:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):  # a damaged meta.yaml's time past year 9999: the number as it is
+        return str(ms)
 
 
 CSV_BATCH = 500  # rows per chunk: the response streams, without a thread hop per row (10,000 hops cost ~1 s)
