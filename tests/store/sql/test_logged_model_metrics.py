@@ -249,3 +249,16 @@ def test_a_search_mlflow_cannot_answer_gets_a_clear_400(model_db: tuple[str, Any
     response = httpx.post(f"{server.url}/api/2.0/mlflow/logged-models/search", json={"experiment_ids": experiment_ids, **body}, timeout=30)
     assert response.status_code == 400, response.text
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_the_dashboards_logged_models_page_shows_each_models_latest_metrics(model_db: tuple[str, Any, list[str], SqlServer], page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _, _, _, server = model_db
+    page.goto(f"{server.url}/#/experiments/0/models")
+    table = page.locator("[data-table=logged-models]")
+    expect(table.locator("thead")).to_contain_text("acc")
+    expect(table.locator("thead")).to_contain_text("loss")
+    expect(table.locator("tbody tr").filter(has_text="alpha")).to_contain_text("0.5")  # step 2's value, not step 1's 0.9
+    expect(table.locator("tbody tr").filter(has_text="gamma")).to_contain_text("0.1")
+    expect(table.locator("tbody tr")).to_have_count(4)  # the deleted model is not listed
