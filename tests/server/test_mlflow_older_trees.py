@@ -3,17 +3,13 @@
 MLflow <= 2.1 deleted an experiment by moving it to ``.trash/`` and left
 ``lifecycle_stage: active`` in its meta.yaml: the folder decides (1.30's
 FileStore says deleted; 3.17's lists it only under DELETED_ONLY). MLflow
-1.30.1 runs from its own venv under the temp folder (mlflow-skinny, made once;
-the test is skipped when it cannot be installed).
+1.30.1 runs from its own venv (tests/old_mlflow.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +18,8 @@ import pytest
 import yaml
 
 from tests.conftest import LiveServer
+from tests.old_mlflow import old_mlflow_python, run_python
 from tests.reference_trees import file_store
-
-OLD_VENV = Path(tempfile.gettempdir()) / "mlscope-tests-mlflow-1.30.1"
 
 WRITER = """
 import os, sys
@@ -80,21 +75,7 @@ print(json.dumps(out, sort_keys=True))
 
 @pytest.fixture(scope="module")
 def old_python() -> Path:
-    python = OLD_VENV / "bin" / "python"
-    if not python.exists():
-        try:
-            subprocess.run([sys.executable, "-m", "venv", str(OLD_VENV)], check=True, capture_output=True, timeout=120)
-            subprocess.run([str(OLD_VENV / "bin" / "pip"), "install", "--quiet", "mlflow-skinny==1.30.1"], check=True, capture_output=True, timeout=600)
-        except (subprocess.SubprocessError, OSError) as exc:
-            pytest.skip(f"MLflow 1.30.1 could not be installed in {OLD_VENV}: {exc}")
-    return python
-
-
-def run_script(python: Path | str, script: str, *args: str) -> str:
-    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
-    result = subprocess.run([str(python), "-c", script, *args], capture_output=True, text=True, timeout=180, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    return old_mlflow_python("1.30.1")
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +86,7 @@ def tree_130(old_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     (files / "sub").mkdir(parents=True)
     (files / "a.txt").write_text("hello")
     (files / "sub" / "b.json").write_text('{"b": 1}')
-    run_script(old_python, WRITER, str(base / "mlruns"), str(files))
+    run_python(old_python, WRITER, str(base / "mlruns"), str(files))
     server = LiveServer(base / "mlruns").start()
     try:
         yield base / "mlruns", server
@@ -114,7 +95,7 @@ def tree_130(old_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def read(python: Path | str, uri: str) -> dict[str, Any]:
-    return json.loads(run_script(python, READER, uri))  # type: ignore[no-any-return]
+    return json.loads(run_python(python, READER, uri))  # type: ignore[no-any-return]
 
 
 def test_the_tree_is_as_the_old_mlflow_left_it(tree_130: tuple[Path, LiveServer]) -> None:

@@ -2,23 +2,20 @@
 
 MLflow 1.x-2.x build a run from ``run_uuid`` in its meta.yaml (3.x dropped it), so mlscope
 writes it; MLflow 3.17 ignores the extra field. MLflow 2.1.1 runs from its own venv
-(mlflow-skinny, made once under .venv/ on first use; skipped when it cannot be installed).
+(tests/old_mlflow.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import mlscope
+from tests.old_mlflow import old_mlflow_python, run_python
 
-REPO = Path(__file__).resolve().parents[2]
-OLD_VENV = REPO / ".venv" / "mlflow-2.1.1"
 READER = """
 import json, sys, logging
 logging.disable(logging.CRITICAL)  # 2.1.1 logs the 2.4+ datasets/ folder as a malformed run; it reads on
@@ -37,21 +34,11 @@ print(json.dumps(sorted(found, key=str), sort_keys=True))
 
 @pytest.fixture(scope="module")
 def old_python() -> Path:
-    python = OLD_VENV / "bin" / "python"
-    if not python.exists():
-        try:
-            subprocess.run([sys.executable, "-m", "venv", str(OLD_VENV)], check=True, capture_output=True, timeout=120)
-            subprocess.run([str(OLD_VENV / "bin" / "pip"), "install", "--quiet", "mlflow-skinny==2.1.1"], check=True, capture_output=True, timeout=600)
-        except (subprocess.SubprocessError, OSError) as exc:
-            pytest.skip(f"MLflow 2.1.1 could not be installed in {OLD_VENV}: {exc}")
-    return python
+    return old_mlflow_python("2.1.1")
 
 
 def read_with(python: Path | str, root: Path) -> list[list[object]]:
-    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
-    result = subprocess.run([str(python), "-c", READER, root.resolve().as_uri()], capture_output=True, text=True, timeout=120, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(run_python(python, READER, root.resolve().as_uri()))  # type: ignore[no-any-return]
 
 
 def test_mlflow_2_1_reads_a_tree_mlscope_wrote_as_mlflow_3_17_does(root: Path, tmp_path: Path, old_python: Path) -> None:
