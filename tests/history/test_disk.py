@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
 from mlscope.history import HistoryCache
 from mlscope.history.cache import SeriesData
@@ -17,6 +18,8 @@ from mlscope.history.disk import SeriesStore
 from mlscope.history.grouping import GroupHistories, Summary, grid_for, summarise
 from mlscope.history.sampled import Sampled, SampledHistories, sample
 from mlscope.index import RunIndex
+from mlscope.server.app import create_app
+from mlscope.server.settings import ServerSettings
 from mlscope.store.metric_files import parse_metric_line
 from tests.chart_trees import write_chart_tree
 
@@ -241,3 +244,19 @@ def test_a_file_keeps_at_most_its_newest_reductions(run_dir: Path, store_dir: Pa
     restarted.series(run_dir, "loss", points=widths[-1])
     restarted.series(run_dir, "loss", points=widths[0])
     assert restarted.computed == 1 and restarted.disk is not None and restarted.disk.hits == 1
+
+
+def test_a_restarted_server_answers_the_chart_endpoints_from_the_cache_directory(tmp_path: Path) -> None:
+    ids = write_chart_tree(tmp_path / "mlruns")
+    series = {"run_ids": ids["run_ids"][:4], "keys": ["train/loss", "val/loss"], "points": 40}
+    groups = {"groups": [{"id": "a", "run_ids": ids["run_ids"][:6]}, {"id": "b", "run_ids": ids["run_ids"][6:]}],
+              "keys": ["train/loss"], "buckets": 16}
+    answers = []
+    for _ in range(2):  # a server, then the same server started again on the cache it left
+        app = create_app(tmp_path / "mlruns", settings=ServerSettings(index_cache=True))
+        with TestClient(app, base_url="http://localhost") as client:
+            answers.append((client.post("/api/mlscope/metrics/histories", json=series).json(),
+                            client.post("/api/mlscope/charts/group-histories", json=groups).json()))
+            reads = app.state.history_cache.reads
+    assert answers[1] == answers[0] and len(answers[0][0]["series"]) == 8 and len(answers[0][1]["series"]) == 2
+    assert reads == 0  # the restarted server read no metric file
