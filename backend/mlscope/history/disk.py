@@ -54,7 +54,7 @@ DEFAULT_MAX_BYTES = 512 << 20  # the whole store (a 10,000-run tree's first scre
 MAX_PENDING = 4096  # writes queued at most; beyond that a reduction is simply not persisted
 MAX_ENTRIES = 16  # reductions kept per metric file (axes x widths); the oldest written go first
 _CODE_MODULES = ("history/disk.py", "history/cache.py", "history/downsample.py", "history/sampled.py",
-                 "history/grouping.py", "store/metric_files.py")
+                 "history/grouping.py", "store/metric_files.py", "server/ui/histories.py")  # the last: the JSON kept shaped
 
 Entries = dict[Any, Any]
 

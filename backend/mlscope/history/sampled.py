@@ -13,7 +13,9 @@ Only whole-range requests are kept (a zoomed range is read from the full
 history each time: it is one chart, and its ranges rarely repeat). Memory is
 bounded by the points held, least recently used first. With a SeriesStore
 (disk.py) the reduced series also outlive the server: a miss here looks on
-disk (same file version) before reading the metric file.
+disk (same file version) before reading the metric file. A shape that makes
+bytes (the server's JSON fragment) is kept shaped, under the shape's name, so
+a restart does not encode again; other shapes keep the Sampled fields.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from ..index.signatures import MISSING, Signature
 from ..store import metric_files
@@ -117,10 +119,12 @@ class SampledHistories(Generic[T]):
         self.shape = shape
         self.max_points = max_points
         self.disk = disk  # reduced series kept across restarts (file stores only: their stamps are file signatures)
+        self._shape_name = f"{getattr(shape, '__module__', '')}.{getattr(shape, '__qualname__', '')}"
         self._kept: OrderedDict[tuple[str, str, str, int], tuple[Signature, T | None, int]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
         self.computed = 0  # series reduced from their full history (cache misses), for tests and benchmarks
+        self.from_disk = 0  # series taken from the SeriesStore
 
     def series(
         self, run_dir: Path, key: str, *, x: str = "step", points: int = 1000,
@@ -145,23 +149,34 @@ class SampledHistories(Generic[T]):
             if known is not None and known[0] == stamp:
                 self._kept.move_to_end(cache_key)
                 return known[1]
-        disk_path = entry = None
-        reduced = None
+        disk_path = None
+        reduced: Sampled | None = None
+        result: T | None = None
+        size = 0
         if self.disk is not None:
             path = metric_files.metric_path(run_dir, key)
-            disk_path, entry = (None if path is None else os.path.abspath(path)), ("sampled", order, points)
-            if disk_path is not None:
-                reduced = Sampled.from_kept(self.disk.get(disk_path, stamp, entry))
-        computed = reduced is None
-        if reduced is None:
+            disk_path = None if path is None else os.path.abspath(path)
+            kept = {} if disk_path is None else self.disk.entries(disk_path, stamp)
+            shaped = kept.get(("sampled-shaped", self._shape_name, order, points))
+            if isinstance(shaped, tuple) and len(shaped) == 2 and isinstance(shaped[0], bytes) and isinstance(shaped[1], int):
+                result, size = cast(T, shaped[0]), shaped[1]  # what this shape made of it: no encoding again
+            else:
+                reduced = Sampled.from_kept(kept.get(("sampled", order, points)))
+        computed = result is None and reduced is None
+        if computed:
             snap = self.histories.snapshot(run_dir, key, order)
             reduced = None if snap is None or not snap.length else sample(snap, order, points)
-            if reduced is not None and disk_path is not None and self.disk is not None:
-                self.disk.put(disk_path, stamp, entry, reduced.kept())
-        result = None if reduced is None else self.shape(reduced)
-        size = 1 + (0 if reduced is None else len(reduced))
+        if result is None:
+            result = None if reduced is None else self.shape(reduced)
+            size = 1 + (0 if reduced is None else len(reduced))
+            if reduced is not None and disk_path is not None and self.disk is not None and (computed or isinstance(result, bytes)):
+                if isinstance(result, bytes):  # the server's JSON fragment: kept as it is sent
+                    self.disk.put(disk_path, stamp, ("sampled-shaped", self._shape_name, order, points), (result, size))
+                else:
+                    self.disk.put(disk_path, stamp, ("sampled", order, points), reduced.kept())
         with self._lock:
             self.computed += computed
+            self.from_disk += not computed
             old = self._kept.pop(cache_key, None)
             if old is not None:
                 self._held -= old[2]
