@@ -262,3 +262,38 @@ def test_the_dashboards_logged_models_page_shows_each_models_latest_metrics(mode
     expect(table.locator("tbody tr").filter(has_text="alpha")).to_contain_text("0.5")  # step 2's value, not step 1's 0.9
     expect(table.locator("tbody tr").filter(has_text="gamma")).to_contain_text("0.1")
     expect(table.locator("tbody tr")).to_have_count(4)  # the deleted model is not listed
+
+
+@pytest.fixture
+def served_fresh(db_uri: str, tmp_path: Path) -> Iterator[SqlServer]:
+    import mlflow
+
+    with SqlServer(db_uri, tmp_path / "mlartifacts") as server:
+        mlflow.set_tracking_uri(server.url)  # MLflow's fluent API logs through mlscope
+        try:
+            yield server
+        finally:
+            mlflow.set_tracking_uri(None)
+
+
+def test_mlflows_client_links_metrics_to_models_through_mlscope_as_sqlalchemystore_stores_them(
+    served_fresh: SqlServer, db_uri: str, tmp_path: Path
+) -> None:
+    """MLflow's fluent log_metric names a model explicitly (model_id=...) or by the run's model outputs at that step."""
+    import mlflow
+    from mlflow.entities import LoggedModelOutput
+
+    client = mlflow.MlflowClient(served_fresh.url)
+    run_id = client.create_run("0").info.run_id
+    explicit = client.create_logged_model("0", source_run_id=run_id, name="explicit")
+    linked = client.create_logged_model("0", source_run_id=run_id, name="linked")
+    client.log_outputs(run_id, [LoggedModelOutput(linked.model_id, step=3)])
+    mlflow.log_metric("acc", 0.8, step=1, run_id=run_id, model_id=explicit.model_id)
+    mlflow.log_metrics({"acc": 0.9, "f1": 0.7}, step=3, run_id=run_id)  # the run's output at step 3 gets them
+    mlflow.log_metric("loss", 0.2, step=4, run_id=run_id)  # no model at step 4: the run's metric only
+    oracle = mlflow_store(db_uri, str(tmp_path))
+    assert [(m.key, m.value, m.step, m.run_id) for m in oracle.get_logged_model(explicit.model_id).metrics] == [("acc", 0.8, 1, run_id)]
+    assert sorted((m.key, m.value, m.step) for m in oracle.get_logged_model(linked.model_id).metrics) == [("acc", 0.9, 3), ("f1", 0.7, 3)]
+    ours = client.get_logged_model(linked.model_id)  # read back through mlscope at once
+    assert rows(ours.metrics) == rows(oracle.get_logged_model(linked.model_id).metrics)
+    assert client.get_run(run_id).data.metrics == {"acc": 0.9, "f1": 0.7, "loss": 0.2}
