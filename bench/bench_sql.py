@@ -14,7 +14,8 @@ the time ``mlflow migrate-filestore`` took to make the cached database.
 PostgreSQL (a Debian PostgreSQL 15 cluster kept in bench/trees/pg-cluster, so
 the 100,000-run database is written once): two mlscope replicas on a copy of
 it, 20 concurrent clients sending a filtered search each (p50/p99 across both
-replicas), each replica's RSS, a write through one seen in search through the
+replicas, the replicas' and the load client's CPU per search: the client is one
+asyncio loop that does not parse answers), each replica's RSS, a write through one seen in search through the
 other, and ``log-batch`` throughput of 20 clients against mlscope and against
 ``mlflow server`` on the same database. Printed as tables and written to
 ``bench/results-sql.md``.
