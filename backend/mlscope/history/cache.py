@@ -10,6 +10,7 @@ of points held (least recently used entries are dropped first).
 
 from __future__ import annotations
 
+import bisect
 import os
 import stat
 import threading
@@ -31,6 +32,7 @@ DEFAULT_MAX_POINTS = 5_000_000  # ~120 MB of arrays (3 x 8 bytes per point)
 # Histories kept as Metric objects for MLflow's get-history (~150 bytes a point, so only the most recently asked for):
 # a call then costs the points appended since the last one, not 284,000 objects made again (issue 18, under load).
 MAX_MATERIALIZED = 4
+PAGE_BYTES = 64 << 20  # rendered get-history pages kept (a 25,000-point page is ~3 MB)
 
 
 @dataclass(slots=True)
@@ -48,7 +50,7 @@ class SeriesData:
     skipped: int = 0  # lines that could not be parsed (reported, not fatal)
     error: str | None = None  # why the first skipped line could not be parsed (MLflow's endpoints refuse such files)
     datasets: dict[int, tuple[str, str]] = field(default_factory=dict)  # point index -> (dataset name, digest), 5-field lines
-    _sorted: dict[str, tuple[array, array, array]] = field(default_factory=dict)
+    _sorted: dict[str, tuple[int, tuple[array, array, array]]] = field(default_factory=dict)  # by -> (points covered, arrays)
     metrics: list[Metric] = field(default_factory=list)  # the first points as Metric objects (HistoryCache.history)
 
     def __len__(self) -> int:
@@ -85,25 +87,66 @@ class SeriesData:
                 self.steps.append(point.step)
                 self.values.append(point.value)
                 self.timestamps.append(point.timestamp)
-        self._sorted.clear()
 
     def ordered(self, by: str) -> tuple[array, array, array]:
-        """(steps, values, timestamps) sorted by "step" or "time"."""
+        """(steps, values, timestamps) sorted by "step" or "time".
+
+        Kept per order with the number of points it covers and brought up to date by what was appended since:
+        points appended in order extend the file-order arrays themselves; points out of order (two writers
+        appending to one metric) are merged into a sorted copy, a few memory copies in C instead of sorting
+        every point again in Python (0.2-0.4 s at 290,000 points, once per append, under load).
+        """
+        count = len(self.values)
         cached = self._sorted.get(by)
-        if cached is not None:
-            return cached
+        if cached is not None and cached[0] == count:
+            return cached[1]
         primary, secondary = (self.steps, self.timestamps) if by == "step" else (self.timestamps, self.steps)
-        if is_sorted(primary):
-            result = (self.steps, self.values, self.timestamps)
-        else:
-            order = sorted(range(len(primary)), key=lambda i: (primary[i], secondary[i]))
-            result = (
-                array("q", [self.steps[i] for i in order]),
-                array("d", [self.values[i] for i in order]),
-                array("q", [self.timestamps[i] for i in order]),
-            )
-        self._sorted[by] = result
+        result: tuple[array, array, array] | None = None
+        if cached is not None and count - cached[0] <= max(64, count // 8):
+            covered, arrays = cached
+            if arrays[0] is self.steps and is_sorted(primary[max(covered - 1, 0) : count]):
+                result = arrays  # still in order: the file-order arrays are the sorted view
+            else:
+                if arrays[0] is self.steps:  # out of order from here on: a copy of the sorted part to merge into
+                    arrays = (self.steps[:covered], self.values[:covered], self.timestamps[:covered])
+                result = self._merged(arrays, covered, count, by)
+        if result is None:
+            if is_sorted(primary):
+                result = (self.steps, self.values, self.timestamps)
+            else:
+                order = sorted(range(len(primary)), key=lambda i: (primary[i], secondary[i]))
+                result = (
+                    array("q", [self.steps[i] for i in order]),
+                    array("d", [self.values[i] for i in order]),
+                    array("q", [self.timestamps[i] for i in order]),
+                )
+        self._sorted[by] = (count, result)
         return result
+
+    def _merged(self, arrays: tuple[array, array, array], start: int, end: int, by: str) -> tuple[array, array, array]:
+        """New sorted arrays: ``arrays`` (sorted) with the points start..end-1 inserted where they sort (after equal
+        keys, so ties keep file order). ``arrays`` are never changed: snapshots taken from them stay valid."""
+        steps, values, stamps = arrays
+        primary, secondary = (steps, stamps) if by == "step" else (stamps, steps)
+        new_primary, new_secondary = (self.steps, self.timestamps) if by == "step" else (self.timestamps, self.steps)
+        added = sorted(range(start, end), key=lambda i: (new_primary[i], new_secondary[i]))
+        out = (array("q"), array("d"), array("q"))
+        previous = 0
+        for i in added:
+            low = bisect.bisect_left(primary, new_primary[i])
+            high = bisect.bisect_right(primary, new_primary[i], low)
+            at = max(bisect.bisect_right(secondary, new_secondary[i], low, high), previous)
+            out[0].extend(steps[previous:at])
+            out[1].extend(values[previous:at])
+            out[2].extend(stamps[previous:at])
+            out[0].append(self.steps[i])
+            out[1].append(self.values[i])
+            out[2].append(self.timestamps[i])
+            previous = at
+        out[0].extend(steps[previous:])
+        out[1].extend(values[previous:])
+        out[2].extend(stamps[previous:])
+        return out
 
 
 def is_sorted(xs: array, length: int | None = None) -> bool:
@@ -145,6 +188,7 @@ class Snapshot:
     timestamps: array
     length: int
     skipped: int
+    datasets: int = 0  # points logged with a dataset (5-field lines), which these arrays do not carry
 
 
 @dataclass(slots=True)
@@ -165,6 +209,9 @@ class HistoryCache:
         self._lock = threading.Lock()
         self._materialized: OrderedDict[tuple[str, str], SeriesData] = OrderedDict()  # LRU of SeriesData.metrics kept
         self._materialize_lock = threading.Lock()
+        self._pages: OrderedDict[tuple[str, str, int, int], tuple[SeriesData, bytes]] = OrderedDict()  # history_page's full pages
+        self._page_bytes = 0
+        self._pages_lock = threading.Lock()
         self.reads = 0  # bytes read from disk, for tests and benchmarks
 
     @property
@@ -183,7 +230,41 @@ class HistoryCache:
         if current is None:
             return None
         data, length, (steps, values, timestamps) = current
-        return Snapshot(steps, values, timestamps, length, data.skipped)
+        return Snapshot(steps, values, timestamps, length, data.skipped, len(data.datasets))
+
+    def history_page(self, run_dir: Path, key: str, offset: int, limit: int | None,
+                     render: Callable[[array, array, array, dict[int, tuple[str, str]], int, int, int], bytes]) -> bytes | None:
+        """MLflow's get-history answer for points offset..offset+limit-1 in file order, rendered by
+        ``render(steps, values, timestamps, datasets, start, end, length)``; None when the run has no such metric,
+        MalformedError when the file holds garbage.
+
+        A full page of an appended-to file never changes, so its rendered bytes are kept (up to PAGE_BYTES in
+        all): MLflow's client reads a live 290,000-point history in pages of 25,000, and each page was made again
+        from every point on every call (~80 ms, 20 clients: seconds). No Metric object is made per point.
+        """
+        current = self._current(run_dir, key, lambda data: (data.steps, data.values, data.timestamps, data.datasets))
+        if current is None:
+            return None
+        data, length, (steps, values, timestamps, datasets) = current
+        if data.error is not None:
+            raise reader.MalformedError(data.error)
+        end = length if limit is None else min(length, offset + limit)
+        if limit is None or offset + limit > length:  # the last page still grows: made each time (it is short)
+            return render(steps, values, timestamps, datasets, offset, end, length)
+        page_key = (str(run_dir), key, offset, limit)
+        with self._pages_lock:
+            kept = self._pages.get(page_key)
+            if kept is not None and kept[0] is data:
+                self._pages.move_to_end(page_key)
+                return kept[1]
+        body = render(steps, values, timestamps, datasets, offset, end, length)
+        with self._pages_lock:
+            old = self._pages.pop(page_key, None)
+            self._page_bytes += len(body) - (len(old[1]) if old else 0)
+            self._pages[page_key] = (data, body)
+            while self._page_bytes > PAGE_BYTES and len(self._pages) > 1:
+                self._page_bytes -= len(self._pages.popitem(last=False)[1][1])
+        return body
 
     def history(self, run_dir: Path, key: str) -> list[Metric]:
         """Every point of one metric in file order, as MLflow's get-history endpoints return them.
