@@ -273,3 +273,12 @@ def test_a_shape_that_makes_bytes_is_kept_shaped_and_served_as_it_was_made(run_d
     assert restarted.series(run_dir, "loss", points=400) == made == encode(_direct(run_dir, "loss", 400))
     assert restarted.from_disk == 1 and restarted.histories.reads == 0
     assert _server(store_dir)[1].series(run_dir, "loss", points=400) == _direct(run_dir, "loss", 400)  # another shape
+
+
+def test_a_cache_directory_that_cannot_be_written_only_means_nothing_is_kept(run_dir: Path, tmp_path: Path) -> None:
+    _write(run_dir, "loss", 500)
+    (tmp_path / "not-a-folder").write_text("")
+    store = SeriesStore(tmp_path / "not-a-folder" / "histories", background=False)
+    sampled = SampledHistories(HistoryCache(), lambda s: s, disk=store)
+    assert sampled.series(run_dir, "loss", points=100) == _direct(run_dir, "loss", 100)
+    assert store.writes == 0 and store.prune() == 0
