@@ -46,6 +46,8 @@ from typing import Any
 
 from .. import __version__
 from ..index.signatures import MISSING, Signature
+from ..user_cache import code_digest as modules_digest
+from ..user_cache import user_cache_dir
 
 FORMAT = 1
 MAGIC = b"mlscope reduced histories\n"
@@ -60,22 +62,13 @@ Entries = dict[Any, Any]
 
 
 def default_directory() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mlscope" / "histories"
+    return user_cache_dir("histories")
 
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """A digest of the code that decides what a kept reduction holds (and of the marshal format)."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.blake2b(digest_size=8)
-    digest.update(f"{__version__} {sys.version_info[0]}.{sys.version_info[1]} {marshal.version}".encode())
-    for name in _CODE_MODULES:
-        try:
-            digest.update((package / name).read_bytes())
-        except OSError:
-            digest.update(name.encode())
-    return digest.hexdigest()
+    return modules_digest(_CODE_MODULES, f"{__version__} {sys.version_info[0]}.{sys.version_info[1]} {marshal.version}")
 
 
 class SeriesStore:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..user_cache import code_digest, user_cache_dir
 
 FORMAT = 1
 MAGIC = b"mlscope index cache\n"
@@ -44,21 +45,13 @@ _READING_MODULES = ("index/run_reads.py", "index/layout.py", "index/snapshot.py"
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mlscope" / "index"
+    return user_cache_dir("index")
 
 
 @lru_cache(maxsize=1)
 def reader_digest() -> str:
     """A digest of the code that decides what the cached records hold: change it and old caches retire."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.blake2b(digest_size=8)
-    for name in _READING_MODULES:
-        try:
-            digest.update((package / name).read_bytes())
-        except OSError:
-            digest.update(name.encode())
-    return digest.hexdigest()
+    return code_digest(_READING_MODULES)
 
 
 class CacheRefused(Exception):
