@@ -72,6 +72,24 @@ def test_latest_prefers_higher_step_then_timestamp():
     assert latest_of(points).timestamp == 6
 
 
+def test_latest_of_a_file_with_a_word_among_its_values_is_malformed():
+    with pytest.raises(MalformedError):
+        latest_in_lines("k", b"1 0.5 0\n2 nan 1\n3 tiny 2\n")
+
+
+def test_latest_of_plain_decimal_lines_is_the_highest_step_with_its_own_value():
+    assert latest_in_lines("k", b"1 0.5 0\n2 -1.5e-05 7\n3 +2. 3\n") == latest_of(
+        [parse_metric_line("k", line) for line in ["1 0.5 0", "2 -1.5e-05 7", "3 +2. 3"]])
+
+
+def test_a_value_of_decimal_characters_that_is_no_number_is_left_to_the_history_read():
+    # Documented: the index's latest-point pass checks decimal-only values in one C pass; the history parse reports it.
+    assert latest_in_lines("k", b"1 1.2.3 0\n2 0.5 1\n").value == 0.5
+    assert metric_columns(b"1 1.2.3 0\n2 0.5 1\n") is None
+    with pytest.raises(MalformedError):
+        parse_metric_line("k", "1 1.2.3 0")
+
+
 def test_flat_yaml_reads_mlflow_meta_like_pyyaml():
     import yaml
 

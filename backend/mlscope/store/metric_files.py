@@ -117,6 +117,8 @@ def metric_columns(data: bytes) -> tuple[list[int], list[float], list[int]] | No
         return None
 
 
+_DECIMAL_CHARS = b"0123456789.+-eE"  # all a finite float's text needs; anything else is checked by float()
+
 Point = tuple  # (value, timestamp, step) or (value, timestamp, step, dataset_name, dataset_digest)
 
 
@@ -125,25 +127,30 @@ def latest_point(key: str, data: bytes) -> Point | None:
 
     The index reads every metric file of every run on first open, so the
     common file (plain ``ts value step`` lines) is checked and parsed
-    column-wise in C: timestamps must be digits, every value must parse, and
-    only the steps are kept. Anything else goes through the line parser,
-    which raises MalformedError on garbage exactly as before.
+    column-wise in C: timestamps must be digits and only the steps are kept.
+    Values are checked in one C pass for characters no finite float's text
+    lacks (digits, sign, point, exponent); a file with any other character
+    (nan, inf, garbage) has every value parsed, as in the line parser. So a
+    value like ``1.2.3`` (only from a hand-damaged file) is not caught here but
+    when the history is read. Anything else goes through the line parser, which
+    raises MalformedError on garbage exactly as before.
     """
     tokens = data.split()
     if _plain_line_count(data, tokens) and b"".join(tokens[0::3]).isdigit():
         values = tokens[1::3]
         try:
-            deque(map(float, values), 0)  # every value must parse, as in the line parser
+            if b"".join(values).translate(None, _DECIMAL_CHARS):
+                deque(map(float, values), 0)  # letters (nan, inf, garbage): every value must parse, as in the line parser
             steps = list(map(int, tokens[2::3]))
+            if steps:
+                top = max(steps)
+                best = steps.index(top)
+                if steps.count(top) > 1:
+                    ties = [i for i, s in enumerate(steps) if s == top]
+                    best = max(ties, key=lambda i: (int(tokens[3 * i]), _nan_low(float(values[i]))))
+                return (float(values[best]), int(tokens[3 * best]), top)
         except ValueError:
-            steps = []
-        if steps:
-            top = max(steps)
-            best = steps.index(top)
-            if steps.count(top) > 1:
-                ties = [i for i, s in enumerate(steps) if s == top]
-                best = max(ties, key=lambda i: (int(tokens[3 * i]), _nan_low(float(values[i]))))
-            return (float(values[best]), int(tokens[3 * best]), top)
+            pass  # the line parser says which line is wrong
     best_metric = latest_of(parse_metric_lines(key, data.decode("utf-8", errors="replace")))
     if best_metric is None:
         return None
