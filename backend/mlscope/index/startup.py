@@ -8,8 +8,9 @@
 2. Pass one: run folders not taken from the snapshot are read (meta.yaml),
    over the reader pool when there are many. Then the first page can be served.
 3. Pass two: snapshot runs are checked with a fresh stat of every watched
-   path (in the pool) while this process turns their cached details into
-   objects; runs whose signatures moved, and runs not in the snapshot, are
+   path (in the pool, started as soon as the snapshot is loaded, so it runs
+   while this process checks meta.yaml signatures and lists the tree); this
+   process turns their cached details into objects as the checks come back; runs whose signatures moved, and runs not in the snapshot, are
    read. Then every param and metric is searchable.
 4. The snapshot is saved again when anything had to be read from the tree.
 """
@@ -44,6 +45,8 @@ class Startup:
         self.read = 0  # runs read from the tree (either pass)
         self.trusted = 0  # runs taken whole from the snapshot
         self.dropped = 0  # snapshot runs that are gone or whose meta.yaml moved
+        # (run ids, probe results in their order): started as soon as the snapshot is loaded
+        self.early_probes: tuple[list[str], Any] = ([], iter(()))
 
     def run(self) -> None:
         index = self.index
@@ -92,6 +95,7 @@ class Startup:
             return None, {}
         try:
             restored = Restored(cache.load(), cache.root)
+            self._start_probes(restored)
         except CacheRefused as exc:
             index.cache_status = f"built from the tree ({exc})"
             return None, {}
@@ -126,6 +130,24 @@ class Startup:
             for run_id in runs:
                 index._mark_changed(run_id)
         return restored, cached
+
+    def _start_probes(self, restored: Restored) -> None:
+        """Workers stat every cached run's watched paths while this process checks meta.yaml and lists the tree.
+
+        Records are only read here, not trusted: a probe of a record of the
+        wrong shape is dropped, and every record is checked again when adopted.
+        """
+        tasks: list[tuple[str, tuple[str, ...]]] = []
+        order: list[str] = []
+        try:
+            folders = [str(e.path) + os.sep for e in restored.experiments]
+            for number, fields, _, _, details in restored.records:
+                if details is not None:
+                    tasks.append((folders[number] + fields[0] + os.sep, layout_of(*restored.layouts[details[0]]).paths))
+                    order.append(fields[0])
+        except (ValueError, TypeError, KeyError, IndexError):
+            return  # left to the check in runs(), which refuses the snapshot
+        self.early_probes = (order, self.pool.submit(probe_many, tasks))
 
     # ------------------------------------------------------- pass one
 
@@ -167,26 +189,26 @@ class Startup:
         trusted = [e for e in waiting if e.info.run_id in cached]
         fresh = [e for e in waiting if e.info.run_id not in cached]
         index.progress.phase, index.progress.done, index.progress.total = "details", 0, len(waiting)
-        probe_tasks = []
-        for entry in trusted:
-            layout = layout_of(*restored.layouts[cached[entry.info.run_id][0]])  # type: ignore[union-attr]
-            probe_tasks.append((entry.base, layout.paths))
-        probes = self.pool.submit(probe_many, probe_tasks)
         reads = self.pool.submit(read_many_details, [(str(e.run_dir), str(e.exp_dir)) for e in fresh])
         again: list[RunEntry] = []
+        unprobed = {e.info.run_id: e for e in trusted}
+        order, probes = self.early_probes
         position = 0
         for sigs_list in probes:
             with index._lock:
                 for sigs in sigs_list:
-                    entry = trusted[position]
+                    probed = unprobed.pop(order[position], None)
                     position += 1
-                    details = cached[entry.info.run_id]
+                    if probed is None:
+                        continue  # gone, moved or changed since the snapshot: read as a new run
+                    details = cached[probed.info.run_id]
                     if digest(sigs) != details[1]:
-                        again.append(entry)
-                    elif entry.run is None and index._runs.get(entry.info.run_id) is entry:
-                        index.adopt_details(entry, restored.details_record(details, sigs))  # type: ignore[union-attr]
+                        again.append(probed)
+                    elif probed.run is None and index._runs.get(probed.info.run_id) is probed:
+                        index.adopt_details(probed, restored.details_record(details, sigs))  # type: ignore[union-attr]
                         self.trusted += 1
-            index.progress.done += len(sigs_list)
+                index.progress.done += len(sigs_list)
+        again.extend(unprobed.values())  # not in the early probes (none expected): read them
         self._adopt(fresh, reads)
         if again:
             self._adopt(again, self.pool.submit(read_many_details, [(str(e.run_dir), str(e.exp_dir)) for e in again]))
