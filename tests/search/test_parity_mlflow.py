@@ -7,7 +7,10 @@ from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 
-from mlscope.search import SearchError, parse_run_filter, search_experiments, search_runs
+from mlscope.search import SearchError, parse_order_by, parse_run_filter, search_experiments, search_runs
+from mlscope.search.columns import RunColumns
+from mlscope.search.paging import stages_for
+from mlscope.search.runs import indexed_search_runs
 
 from .conftest import ReferenceTree
 
@@ -104,7 +107,17 @@ CASES: list[tuple[str, list[str]]] = [
 ]
 
 
+_MLFLOW_PAGES: dict[tuple[int, str, tuple[str, ...], int], list[list[str]]] = {}  # each case asked once per engine
+
+
 def _mlflow_pages(tree: ReferenceTree, filter_string: str, order_by: list[str], view: int) -> list[list[str]]:
+    key = (id(tree.store), filter_string, tuple(order_by), view)
+    if key not in _MLFLOW_PAGES:
+        _MLFLOW_PAGES[key] = _read_mlflow_pages(tree, filter_string, order_by, view)
+    return _MLFLOW_PAGES[key]
+
+
+def _read_mlflow_pages(tree: ReferenceTree, filter_string: str, order_by: list[str], view: int) -> list[list[str]]:
     pages, token = [], None
     while True:
         page = tree.store.search_runs(tree.experiment_ids, filter_string, view, PAGE, order_by, token)
@@ -114,10 +127,28 @@ def _mlflow_pages(tree: ReferenceTree, filter_string: str, order_by: list[str], 
             return pages
 
 
-def _mlscope_pages(tree: ReferenceTree, filter_string: str, order_by: list[str], view: str) -> list[list[str]]:
+# How mlscope answers: the scan over every run, and the per-key lookup structures of RunColumns taking each of
+# their paths (order not cached yet: sorted like the scan; cached: candidates sorted by rank, or the order walked).
+ENGINES = ["scan", "columns-first-query", "columns-rank-sort", "columns-walk"]
+
+
+def _columns(tree: ReferenceTree, engine: str, order_by: list[str], view: str) -> RunColumns:
+    if engine == "columns-first-query":
+        return RunColumns(tree.runs)
+    columns = RunColumns(tree.runs, few=1, very_few=1 if engine == "columns-rank-sort" else 10**9, walk_step=1)
+    columns.ordered(parse_run_filter(""), parse_order_by(order_by), stages_for(view))  # caches the order
+    return columns
+
+
+def _mlscope_pages(tree: ReferenceTree, filter_string: str, order_by: list[str], view: str,
+                   engine: str = "scan") -> list[list[str]]:
+    columns = None if engine == "scan" else _columns(tree, engine, order_by, view)
     pages, token = [], None
     while True:
-        page, token = search_runs(tree.runs, filter_string, order_by, PAGE, token, view)
+        if columns is None:
+            page, token = search_runs(tree.runs, filter_string, order_by, PAGE, token, view)
+        else:
+            page, token = indexed_search_runs(columns, filter_string, order_by, PAGE, token, view)
         pages.append([run.run_id for run in page])
         if not token:
             return pages
@@ -127,19 +158,22 @@ def test_there_are_at_least_60_parity_cases() -> None:
     assert len(CASES) >= 60
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("filter_string", "order_by"), CASES, ids=[f"{f!s}|{','.join(o)}" for f, o in CASES])
 def test_runs_search_matches_mlflow_page_by_page(search_tree: ReferenceTree, filter_string: str,
-                                                 order_by: list[str]) -> None:
+                                                 order_by: list[str], engine: str) -> None:
     expected = _mlflow_pages(search_tree, filter_string, order_by, ViewType.ACTIVE_ONLY)
-    assert _mlscope_pages(search_tree, filter_string, order_by, "ACTIVE_ONLY") == expected
+    assert _mlscope_pages(search_tree, filter_string, order_by, "ACTIVE_ONLY", engine) == expected
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("view", [("ALL", ViewType.ALL), ("DELETED_ONLY", ViewType.DELETED_ONLY)])
-@pytest.mark.parametrize(("filter_string", "order_by"), [("", []), ("metrics.acc > 0.6", ["params.lr DESC"])])
+@pytest.mark.parametrize(("filter_string", "order_by"), [("", []), ("metrics.acc > 0.6", ["params.lr DESC"]),
+                                                         ("params.lr != '0.1'", ["metrics.loss"])])
 def test_run_view_types_match_mlflow(search_tree: ReferenceTree, view: tuple[str, int], filter_string: str,
-                                     order_by: list[str]) -> None:
+                                     order_by: list[str], engine: str) -> None:
     expected = _mlflow_pages(search_tree, filter_string, order_by, view[1])
-    assert _mlscope_pages(search_tree, filter_string, order_by, view[0]) == expected
+    assert _mlscope_pages(search_tree, filter_string, order_by, view[0], engine) == expected
 
 
 def test_page_tokens_are_the_same_as_mlflows(search_tree: ReferenceTree) -> None:
