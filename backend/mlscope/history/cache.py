@@ -52,6 +52,7 @@ class SeriesData:
     datasets: dict[int, tuple[str, str]] = field(default_factory=dict)  # point index -> (dataset name, digest), 5-field lines
     _sorted: dict[str, tuple[int, tuple[array, array, array]]] = field(default_factory=dict)  # by -> (points covered, arrays)
     metrics: list[Metric] = field(default_factory=list)  # the first points as Metric objects (HistoryCache.history)
+    sort_lock: threading.Lock = field(default_factory=threading.Lock)  # ordered() runs under it
 
     def __len__(self) -> int:
         return len(self.values)
@@ -113,8 +114,9 @@ class SeriesData:
         if result is None:
             if is_sorted(primary):
                 result = (self.steps, self.values, self.timestamps)
-            else:
-                order = sorted(range(len(primary)), key=lambda i: (primary[i], secondary[i]))
+            else:  # by (primary, secondary), stable: two sorts with C-level keys (a lambda making tuples costs 1.5x)
+                order = sorted(range(count), key=secondary.__getitem__)
+                order.sort(key=primary.__getitem__)
                 result = (
                     array("q", [self.steps[i] for i in order]),
                     array("d", [self.values[i] for i in order]),
@@ -226,10 +228,15 @@ class HistoryCache:
 
     def snapshot(self, run_dir: Path, key: str, by: str = "step") -> Snapshot | None:
         """The current history of one metric sorted ``by`` "step" or "time"; None when the run has no such metric."""
-        current = self._current(run_dir, key, lambda data: data.ordered(by))
+        current = self._current(run_dir, key, lambda data: None)
         if current is None:
             return None
-        data, length, (steps, values, timestamps) = current
+        data = current[0]
+        # Sorted under the series' own lock, not the entry's: get-history pages (file order) never wait behind a
+        # sort, and an append lands while one runs (the view then covers at least what the update read).
+        with data.sort_lock:
+            steps, values, timestamps = data.ordered(by)
+            length = data._sorted[by][0]
         return Snapshot(steps, values, timestamps, length, data.skipped, len(data.datasets))
 
     def history_page(self, run_dir: Path, key: str, offset: int, limit: int | None,

@@ -23,7 +23,7 @@ from ..store import reader
 from ..store.model import DELETED, DatasetInput, Experiment, Problem, Run, RunInfo
 from .cache_file import CacheFile
 from .read_pool import ReadPool
-from .refresh_policy import HOT_SECONDS, refresh_runs
+from .refresh_policy import HOT_SECONDS, due_runs, refresh_runs
 from .run_entry import RunEntry
 from .run_reads import InfoRecord, read_details, read_info
 from .signatures import MISSING, Signature, packed_signatures, signature
@@ -194,6 +194,7 @@ class RunIndex:
         """Bring the index up to date; returns how many runs changed."""
         if not self._ready.is_set():
             return 0
+        due = due_runs(self)  # the stat checks and deep re-reads, without the lock (requests wait behind it)
         with self._lock:
             self._next_version, self._dirty = self.version + 1, False
             changed = 0
@@ -205,7 +206,7 @@ class RunIndex:
             seen_exps = {exp_id for exp_dir in exp_dirs if (exp_id := self._sync_experiment(exp_dir))}
             for exp_id in [e for e in self._experiments if e not in seen_exps]:
                 changed += self._drop_experiment(exp_id)
-            changed += refresh_runs(self)
+            changed += refresh_runs(self, due)
             if self._dirty:
                 self.version = self._next_version
         if self.cache is not None and self.version != self.saved_version and time.time() - self.saved_at > SAVE_SECONDS:
