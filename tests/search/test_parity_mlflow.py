@@ -129,13 +129,15 @@ def _read_mlflow_pages(tree: ReferenceTree, filter_string: str, order_by: list[s
 
 # How mlscope answers: the scan over every run, and the per-key lookup structures of RunColumns taking each of
 # their paths (order not cached yet: sorted like the scan; cached: candidates sorted by rank, or the order walked).
-ENGINES = ["scan", "columns-first-query", "columns-rank-sort", "columns-walk"]
+# A structure is built on its second request (eager: on the first).
+ENGINES = ["scan", "columns-first-query", "columns-eager-first-query", "columns-rank-sort", "columns-walk"]
 
 
 def _columns(tree: ReferenceTree, engine: str, order_by: list[str], view: str) -> RunColumns:
-    if engine == "columns-first-query":
-        return RunColumns(tree.runs)
-    columns = RunColumns(tree.runs, few=1, very_few=1 if engine == "columns-rank-sort" else 10**9, walk_step=1)
+    if engine in ("columns-first-query", "columns-eager-first-query"):
+        return RunColumns(tree.runs, eager=engine == "columns-eager-first-query")
+    columns = RunColumns(tree.runs, few=1, very_few=1 if engine == "columns-rank-sort" else 10**9, walk_step=1,
+                         eager=True)
     columns.ordered(parse_run_filter(""), parse_order_by(order_by), stages_for(view))  # caches the order
     return columns
 

@@ -50,7 +50,9 @@ def _runs(draw: st.DrawFn) -> list[Run]:
 
 FILTERS = st.builds(lambda joiner, items: joiner.join(items), st.sampled_from([" AND ", " OR "]),
                     st.lists(st.sampled_from(CLAUSES), min_size=0, max_size=3))
-SETTINGS = st.sampled_from([(8, 64, 2048), (1, 1, 1), (1, 10**9, 1), (10**9, 1, 3), (2, 4, 2)])
+# (few, very_few, walk_step, eager): the defaults, then settings that force each path.
+SETTINGS = st.sampled_from([(8, 64, 2048, False), (8, 64, 2048, True), (1, 1, 1, True), (1, 10**9, 1, True),
+                            (10**9, 1, 3, True), (2, 4, 2, False)])
 
 
 def _ids(runs: list[Run]) -> list[str]:
@@ -61,21 +63,22 @@ def _ids(runs: list[Run]) -> list[str]:
 @given(_runs(), FILTERS, st.sampled_from(ORDERS), st.sampled_from(["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]), SETTINGS,
        st.booleans())
 def test_columns_give_the_scans_runs_in_the_scans_order(runs: list[Run], filter_string: str, order_by: list[str],
-                                                        view: str, thresholds: tuple[int, int, int],
+                                                        view: str, thresholds: tuple[int, int, int, bool],
                                                         order_cached: bool) -> None:
     columns = RunColumns(runs, *thresholds)
     if order_cached:
         columns.ordered(parse_run_filter(""), parse_order_by(order_by), stages_for(view))
-    expected = matching_runs(runs, filter_string, order_by, view, extended=True)
-    assert _ids(indexed_matching_runs(columns, filter_string, order_by, view, extended=True)) == _ids(expected)
+    expected = _ids(matching_runs(runs, filter_string, order_by, view, extended=True))
+    assert _ids(indexed_matching_runs(columns, filter_string, order_by, view, extended=True)) == expected
+    assert _ids(indexed_matching_runs(columns, filter_string, order_by, view, extended=True)) == expected  # built now
 
 
 @FAST
 @given(_runs(), FILTERS, st.sampled_from(ORDERS), st.integers(1, 5), SETTINGS)
 def test_columns_pages_and_tokens_are_the_scans(runs: list[Run], filter_string: str, order_by: list[str],
-                                                max_results: int, thresholds: tuple[int, int, int]) -> None:
+                                                max_results: int, thresholds: tuple[int, int, int, bool]) -> None:
     columns = RunColumns(runs, *thresholds)
-    token: str | None = None
+    token: str | None = None  # each page asks again: the later pages come from structures built meanwhile
     while True:
         expected, expected_token = search_runs(runs, filter_string, order_by, max_results, token, "ALL", True)
         page, next_token = indexed_search_runs(columns, filter_string, order_by, max_results, token, "ALL", True)
@@ -86,7 +89,7 @@ def test_columns_pages_and_tokens_are_the_scans(runs: list[Run], filter_string: 
 
 
 def _indexed(runs: list[Run], filter_string: str) -> list[str]:
-    return _ids(indexed_matching_runs(RunColumns(runs), filter_string))
+    return _ids(indexed_matching_runs(RunColumns(runs, eager=True), filter_string))
 
 
 def test_metric_not_equal_matches_nan_but_not_a_missing_metric() -> None:
@@ -123,7 +126,7 @@ def test_run_id_in_takes_only_known_ids() -> None:
 def test_deleted_runs_are_neither_listed_nor_counted_in_active_only() -> None:
     runs = [make_run(f"r{i}", params={"p": "x"}, start_time=i, stage="deleted" if i % 2 else "active")
             for i in range(10)]
-    columns = RunColumns(runs, few=1, very_few=10**9, walk_step=1)
+    columns = RunColumns(runs, few=1, very_few=10**9, walk_step=1, eager=True)
     columns.ordered(parse_run_filter(""), parse_order_by([]), stages_for("ACTIVE_ONLY"))
     found = columns.ordered(parse_run_filter("params.p = 'x'"), parse_order_by([]), stages_for("ACTIVE_ONLY"))
     assert len(found) == 5
@@ -132,7 +135,7 @@ def test_deleted_runs_are_neither_listed_nor_counted_in_active_only() -> None:
 
 def test_a_partly_walked_answer_reads_the_same_whole() -> None:
     runs = [make_run(f"r{i}", metrics={"a": float(i % 7)}, start_time=i) for i in range(50)]
-    columns = RunColumns(runs, few=1, very_few=10**9, walk_step=1)
+    columns = RunColumns(runs, few=1, very_few=10**9, walk_step=1, eager=True)
     columns.ordered(parse_run_filter(""), parse_order_by(["metrics.a"]), stages_for("ALL"))
     found = columns.ordered(parse_run_filter("metrics.a > 2"), parse_order_by(["metrics.a"]), stages_for("ALL"))
     first = _ids(found[:3])
@@ -145,5 +148,5 @@ def test_a_partly_walked_answer_reads_the_same_whole() -> None:
 def test_a_clause_no_lookup_answers_is_checked_run_by_run(filter_string: str) -> None:
     runs = [make_run("x", params={"p": "xy"}, metrics={"a": 0.0}), make_run("big", metrics={"a": 5.0}),
             make_run("no", params={"p": "y"})]
-    assert sorted(_ids(indexed_matching_runs(RunColumns(runs), filter_string, extended=True))) == sorted(
+    assert sorted(_ids(indexed_matching_runs(RunColumns(runs, eager=True), filter_string, extended=True))) == sorted(
         _ids(matching_runs(runs, filter_string, extended=True)))

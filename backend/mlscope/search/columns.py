@@ -8,6 +8,10 @@ experiments) and builds, lazily and once per key:
   range comparison is two bisects;
 - per (view type, order_by): every run's position in MLflow's order, and its rank.
 
+A structure is built the second time a query at this version asks for it (the
+first query after a change is answered as the scan answers it, so a change
+followed by one search costs no more than before); ``eager`` builds at once.
+
 A filter's AND/OR tree is planned over these: clauses that an index answers
 exactly (params/tags ``=``/``!=``/``IS [NOT] NULL``, metric comparisons,
 ``run_id =``/``IN``/``!=``/``NOT IN``) give candidate sets that are intersected
@@ -15,10 +19,9 @@ exactly (params/tags ``=``/``!=``/``IS [NOT] NULL``, metric comparisons,
 are the matches; otherwise the compiled predicate checks each candidate (or
 every run when nothing narrows), so the results are always exactly what the
 scan in ``runs.matching_runs`` gives. The matches are then put in MLflow's
-order by walking the cached order (many matches) or by sorting their ranks
-(few); a query whose order is not cached yet and has few matches sorts them
-directly, as the scan does, so a first query after a change costs no more
-than the scan.
+order by walking the cached order only as far as the page reaches (many matches)
+or by sorting their ranks (very few); while the order is not built the
+matches are sorted as the scan sorts them.
 """
 
 from __future__ import annotations
@@ -36,79 +39,86 @@ from .order import RunOrder
 from .parser import Clause, Node
 from .run_filter import RunFilter
 
-Positions = set[int]
+Found = list[int] | set[int]  # run positions, each once
 _ORDERS_KEPT = 8
 _KEYS_KEPT = 64
 _FEW = 8  # "few matches": at most 1/_FEW of the runs (sorted directly when their order is not cached)
 _VERY_FEW = 64  # at most 1/_VERY_FEW of the runs: sorted by rank rather than walked
 _WALK_STEP = 2048  # positions looked at in the first stretch of a walk (doubling after)
+_NOT_YET = object()  # asked for once: not built yet
 
 
 class _ValueIndex:
-    """A param's or tag's values: value -> positions, and every position that has the key."""
+    """A param's or tag's values: value -> positions (ascending)."""
 
-    __slots__ = ("by_value", "present")
+    __slots__ = ("by_value",)
 
-    def __init__(self, runs: Sequence[Run], key: str, kind: str) -> None:
-        by_value: dict[Any, set[int]] = {}
-        present: set[int] = set()
-        for position, run in enumerate(runs):
+    def __init__(self, runs: Sequence[Run], ints: list[int], key: str, kind: str) -> None:
+        by_value: dict[Any, list[int]] = {}
+        for position, run in zip(ints, runs, strict=True):
             value = (run.params if kind == PARAM else run.tags).get(key)
             if value is not None:
-                present.add(position)
                 found = by_value.get(value)
                 if found is None:
-                    by_value[value] = {position}
+                    by_value[value] = [position]
                 else:
-                    found.add(position)
-        self.by_value, self.present = by_value, present
+                    found.append(position)
+        self.by_value = by_value
 
-    def equal(self, value: Any) -> Positions:
+    def equal(self, value: Any) -> Found:
         try:
-            return self.by_value.get(value, set())
+            return self.by_value.get(value, [])
         except TypeError:  # an unhashable value never equals a stored string
-            return set()
+            return []
+
+    def not_equal(self, value: Any) -> Found:
+        return set().union(*(found for stored, found in self.by_value.items() if stored != value))
+
+    def present(self) -> set[int]:
+        return set().union(*self.by_value.values())
 
 
 class _MetricIndex:
-    """A metric's latest values in ascending order (NaN left out: every comparison with NaN is false)."""
+    """A metric's latest values in ascending order with their positions; NaN apart (every comparison with NaN but
+    ``!=`` is false)."""
 
-    __slots__ = ("values", "positions", "present")
+    __slots__ = ("values", "positions", "nans")
 
-    def __init__(self, values: list[float], positions: list[int], present: set[int]) -> None:
-        self.values, self.positions, self.present = values, positions, present
+    def __init__(self, values: list[float], positions: list[int], nans: list[int]) -> None:
+        self.values, self.positions, self.nans = values, positions, nans
 
     @classmethod
-    def build(cls, runs: Sequence[Run], key: str) -> _MetricIndex | None:
+    def build(cls, runs: Sequence[Run], ints: list[int], key: str) -> _MetricIndex | None:
         pairs: list[tuple[float, int]] = []
-        present: set[int] = set()
-        for position, run in enumerate(runs):
+        nans: list[int] = []
+        for position, run in zip(ints, runs, strict=True):
             metric = run.metrics.get(key)
             if metric is None:
                 continue
             value = metric.value
             if type(value) is not float and (type(value) is not int):
                 return None  # not a plain number: leave this key to the predicate
-            present.add(position)
             if value == value:
                 pairs.append((value, position))
+            else:
+                nans.append(position)
         pairs.sort(key=_first)
-        return cls([v for v, _ in pairs], [p for _, p in pairs], present)
+        return cls([v for v, _ in pairs], [p for _, p in pairs], nans)
 
-    def compare(self, comparator: str, value: float) -> Positions | None:
+    def compare(self, comparator: str, value: float) -> Found | None:
         values, positions = self.values, self.positions
         if comparator == ">":
-            return set(positions[bisect_right(values, value):])
+            return positions[bisect_right(values, value):]
         if comparator == ">=":
-            return set(positions[bisect_left(values, value):])
+            return positions[bisect_left(values, value):]
         if comparator == "<":
-            return set(positions[:bisect_left(values, value)])
+            return positions[:bisect_left(values, value)]
         if comparator == "<=":
-            return set(positions[:bisect_right(values, value)])
+            return positions[:bisect_right(values, value)]
         if comparator == "=":
-            return set(positions[bisect_left(values, value):bisect_right(values, value)])
+            return positions[bisect_left(values, value):bisect_right(values, value)]
         if comparator == "!=":  # NaN != x is true: every run with the metric but the equal ones
-            return self.present - set(positions[bisect_left(values, value):bisect_right(values, value)])
+            return positions[:bisect_left(values, value)] + positions[bisect_right(values, value):] + self.nans
         return None
 
 
@@ -125,27 +135,29 @@ class _Order:
 
     __slots__ = ("runs", "positions", "rank", "left_out", "very_few", "walk_step")
 
-    def __init__(self, runs: list[Run], positions: list[int], size: int, very_few: int, walk_step: int) -> None:
-        self.runs, self.positions, self.very_few, self.walk_step = runs, positions, very_few, walk_step
-        rank = [len(runs)] * size
-        for place, position in enumerate(positions):
+    def __init__(self, runs: list[Run], positions: list[int], ints: list[int], left_out: set[int], very_few: int,
+                 walk_step: int) -> None:
+        self.runs, self.positions, self.left_out = runs, positions, left_out
+        self.very_few, self.walk_step = very_few, walk_step
+        rank = [len(runs)] * len(ints)
+        for place, position in zip(ints, positions, strict=False):
             rank[position] = place
         self.rank = rank
-        self.left_out = {p for p, r in enumerate(rank) if r == len(runs)} if len(runs) < size else set()
 
-    def pick(self, candidates: Positions) -> Sequence[Run]:
-        """The candidates this order holds, in its order: sorted by rank when few, else walked lazily."""
+    def pick(self, candidates: Found) -> Sequence[Run]:
+        """The candidates this order holds, in its order: sorted by rank when very few, else walked lazily."""
         runs = self.runs
         if len(candidates) * self.very_few <= len(runs):
             return [runs[r] for r in sorted(map(self.rank.__getitem__, candidates)) if r < len(runs)]
-        count = len(candidates) - len(self.left_out.intersection(candidates)) if self.left_out else len(candidates)
-        return OrderedMatches(self, candidates, count)
+        members = candidates if isinstance(candidates, set) else set(candidates)
+        count = len(members) - len(self.left_out.intersection(members)) if self.left_out else len(members)
+        return OrderedMatches(self, members, count)
 
 
 class OrderedMatches(Sequence[Run]):
     """Matches in order, found by walking the order only as far as a slice asks (a page needs ~100 of them)."""
 
-    def __init__(self, order: _Order, candidates: Positions, count: int) -> None:
+    def __init__(self, order: _Order, candidates: set[int], count: int) -> None:
         self._order, self._candidates, self._count = order, candidates, count
         self._found: list[Run] = []
         self._walked = 0
@@ -188,17 +200,20 @@ class OrderedMatches(Sequence[Run]):
 class RunColumns:
     """Lookup structures over one snapshot of runs (each run once); safe to share between threads.
 
-    The sets it hands out internally are never changed once built: callers get read-only views.
+    The position collections it keeps are never changed once built: answers only read them.
     """
 
-    def __init__(self, runs: Sequence[Run], few: int = _FEW, very_few: int = _VERY_FEW, walk_step: int = _WALK_STEP) -> None:
+    def __init__(self, runs: Sequence[Run], few: int = _FEW, very_few: int = _VERY_FEW, walk_step: int = _WALK_STEP,
+                 eager: bool = False) -> None:
         """``few``, ``very_few``, ``walk_step``: when matches count as few (1/few of the runs), very few, and how far
-        a walk looks first (the defaults suit 10,000-100,000 runs; tests change them to take every path)."""
+        a walk looks first (the defaults suit 10,000-100,000 runs; tests change them to take every path);
+        ``eager``: build each structure the first time it is asked for, not the second."""
         self.runs = list(runs)
-        self.few, self.very_few, self.walk_step = few, very_few, walk_step
+        self.few, self.very_few, self.walk_step, self.eager = few, very_few, walk_step, eager
+        self._ints = list(range(len(self.runs)))  # one int object per position, shared by every structure
         self._lock = threading.RLock()
         self._keys: OrderedDict[tuple[str, str], Any] = OrderedDict()
-        self._orders: OrderedDict[tuple[frozenset[str], tuple[Any, ...]], _Order] = OrderedDict()
+        self._orders: OrderedDict[tuple[frozenset[str], tuple[Any, ...]], Any] = OrderedDict()
         self._run_ids: dict[str, int] | None = None
         self._stage_of: list[str] | None = None
 
@@ -212,42 +227,45 @@ class RunColumns:
         """The same matches as a sequence that finds them only as far as it is read (pages are slices)."""
         runs = self.runs
         predicate = run_filter.predicate
+        candidates: Found | None
         candidates, exact = self._plan(run_filter.tree) if predicate is not None else (None, True)
         if candidates is not None and not exact:
-            candidates = {p for p in candidates if predicate(runs[p])}  # type: ignore[misc]
+            candidates = [p for p in candidates if predicate(runs[p])]  # type: ignore[misc]
         elif candidates is None and predicate is not None:
-            candidates = {p for p, run in enumerate(runs) if predicate(run)}
-        order_key = (stages, order.keys)
-        with self._lock:
-            cached = self._orders.get(order_key)
-        if cached is None and candidates is not None and len(candidates) * self.few <= len(runs):
-            stage_of = self._stages()  # few matches and no order yet: sort them as the scan does
+            candidates = [p for p, run in zip(self._ints, runs, strict=True) if predicate(run)]
+        if candidates is not None and len(candidates) * self.few <= len(runs):
+            built = self._built_order((stages, order.keys))
+        else:
+            built = self._order((stages, order.keys), order, stages)
+        if built is None:  # few matches and no order yet, or the first query of this order: sort as the scan does
+            stage_of = self._stages()
+            if candidates is None:
+                return order.sort([run for stage, run in zip(stage_of, runs, strict=True) if stage in stages])
             return order.sort([runs[p] for p in candidates if stage_of[p] in stages])
-        ordered = cached or self._order(order_key, order, stages)
-        return ordered.runs if candidates is None else ordered.pick(candidates)
+        return built.runs if candidates is None else built.pick(candidates)
 
     # ---------------------------------------------------------------- planning
 
-    def _plan(self, node: Node) -> tuple[Positions | None, bool]:
+    def _plan(self, node: Node) -> tuple[Found | None, bool]:
         """(candidate positions or None for 'no narrowing', whether the candidates are exactly the matches)."""
         if isinstance(node, Clause):
             found = self._clause(node)
             return found, found is not None
         parts = [self._plan(item) for item in node.items]
+        exact = bool(parts) and all(exact for _, exact in parts)
         if node.op == "AND":
-            sets = sorted((s for s, _ in parts if s is not None), key=len)
-            if not sets:
+            narrowing = sorted((found for found, _ in parts if found is not None), key=len)
+            if not narrowing:
                 return None, False
-            result = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
-            return result, all(exact for _, exact in parts)
-        if any(s is None for s, _ in parts) or not parts:
+            if len(narrowing) == 1:
+                return narrowing[0], exact
+            smallest = narrowing[0] if isinstance(narrowing[0], set) else set(narrowing[0])
+            return smallest.intersection(*narrowing[1:]), exact
+        if not parts or any(found is None for found, _ in parts):
             return None, False
-        united: set[int] = set()
-        for s, _ in parts:
-            united |= s  # type: ignore[arg-type]
-        return united, all(exact for _, exact in parts)
+        return set().union(*(found for found, _ in parts if found is not None)), exact
 
-    def _clause(self, clause: Clause) -> Positions | None:
+    def _clause(self, clause: Clause) -> Found | None:
         kind, comparator, value = clause.kind, clause.comparator, clause.value
         if kind == METRIC:
             if not isinstance(value, (int, float)) or value != value:
@@ -256,39 +274,45 @@ class RunColumns:
             return None if metric is None else metric.compare(comparator, value)
         if kind in (PARAM, TAG):
             index = self._values(kind, clause.key)
+            if index is None:
+                return None
             if comparator == "=":
                 return index.equal(value)
             if comparator == "!=":
-                return index.present - index.equal(value)
+                return index.not_equal(value)
             if comparator == "IS NOT NULL":
-                return index.present
+                return index.present()
             if comparator == "IS NULL":
-                return set(range(len(self.runs))) - index.present
+                return set(self._ints).difference(index.present())
             return None
         if kind == ATTRIBUTE and clause.key == "run_id" and comparator in ("=", "!=", "IN", "NOT IN"):
-            ids = self._ids()
             wanted = (value,) if comparator in ("=", "!=") else value
             if not isinstance(wanted, tuple) or not all(isinstance(v, str) for v in wanted):
                 return None
+            ids = self._ids()
             chosen = {ids[v] for v in wanted if v in ids}
-            return chosen if comparator in ("=", "IN") else set(range(len(self.runs))) - chosen
+            return chosen if comparator in ("=", "IN") else set(self._ints).difference(chosen)
         return None
 
     # --------------------------------------------------------------- structures
 
-    def _values(self, kind: str, key: str) -> _ValueIndex:
-        return self._kept((kind, key), lambda: _ValueIndex(self.runs, key, kind))  # type: ignore[no-any-return]
+    def _values(self, kind: str, key: str) -> _ValueIndex | None:
+        return self._kept((kind, key), lambda: _ValueIndex(self.runs, self._ints, key, kind))  # type: ignore[no-any-return]
 
     def _metric(self, key: str) -> _MetricIndex | None:
-        return self._kept((METRIC, key), lambda: _MetricIndex.build(self.runs, key))  # type: ignore[no-any-return]
+        return self._kept((METRIC, key), lambda: _MetricIndex.build(self.runs, self._ints, key))  # type: ignore[no-any-return]
 
     def _kept(self, name: tuple[str, str], build: Any) -> Any:
+        """The structure, built the second time it is asked for (the first, when eager); None until then."""
         with self._lock:
-            if name in self._keys:
-                self._keys.move_to_end(name)
-                return self._keys[name]
-            made = build()
-            self._keys[name] = made
+            made = self._keys.get(name, _NOT_YET if self.eager else None)
+            if made is None and name not in self._keys:
+                self._keys[name] = _NOT_YET
+                made = None
+            elif made is _NOT_YET:
+                made = build()
+                self._keys[name] = made
+            self._keys.move_to_end(name)
             while len(self._keys) > _KEYS_KEPT:
                 self._keys.popitem(last=False)
             return made
@@ -296,7 +320,7 @@ class RunColumns:
     def _ids(self) -> dict[str, int]:
         with self._lock:
             if self._run_ids is None:
-                self._run_ids = {run.info.run_id: p for p, run in enumerate(self.runs)}
+                self._run_ids = {run.info.run_id: p for p, run in zip(self._ints, self.runs, strict=True)}
             return self._run_ids
 
     def _stages(self) -> list[str]:
@@ -305,18 +329,29 @@ class RunColumns:
                 self._stage_of = [run.info.lifecycle_stage for run in self.runs]
             return self._stage_of
 
-    def _order(self, order_key: tuple[frozenset[str], tuple[Any, ...]], order: RunOrder,
-               stages: frozenset[str]) -> _Order:
+    def _built_order(self, order_key: tuple[frozenset[str], tuple[Any, ...]]) -> _Order | None:
         with self._lock:
-            cached = self._orders.get(order_key)
-            if cached is not None:
+            built = self._orders.get(order_key)
+            return built if isinstance(built, _Order) else None
+
+    def _order(self, order_key: tuple[frozenset[str], tuple[Any, ...]], order: RunOrder,
+               stages: frozenset[str]) -> _Order | None:
+        """The order, built the second time it is asked for (the first, when eager); None until then."""
+        with self._lock:
+            built = self._orders.get(order_key, _NOT_YET if self.eager else None)
+            if isinstance(built, _Order):
                 self._orders.move_to_end(order_key)
-                return cached
-            runs = self.runs
+                return built
+            if built is None:
+                self._orders[order_key] = _NOT_YET
+                return None
+            runs, ints = self.runs, self._ints
             stage_of = self._stages()
-            position_of = {id(run): p for p, run in enumerate(runs)}
-            ordered = order.sort([run for p, run in enumerate(runs) if stage_of[p] in stages])
-            made = _Order(ordered, [position_of[id(run)] for run in ordered], len(runs), self.very_few, self.walk_step)
+            position_of = {id(run): p for p, run in zip(ints, runs, strict=True)}
+            ordered = order.sort([run for p, run in zip(stage_of, runs, strict=True) if p in stages])
+            left_out = {p for p, stage in zip(ints, stage_of, strict=True) if stage not in stages}
+            made = _Order(ordered, [position_of[id(run)] for run in ordered], ints, left_out, self.very_few,
+                          self.walk_step)
             self._orders[order_key] = made
             while len(self._orders) > _ORDERS_KEPT:
                 self._orders.popitem(last=False)
