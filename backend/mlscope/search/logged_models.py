@@ -25,7 +25,12 @@ Where FileStore fails with a Python error (a 500 through ``mlflow server``), thi
 FileStore) mean ``creation_timestamp`` / ``last_updated_timestamp``; ordering ascending by an attribute some models lack
 (``model_type``, a TypeError there) puts those models last. Comparators and keys FileStore only rejects while matching a
 model (``params.lr > '1'``, ``tags.t IS NULL``, ``datasets.digest = 'd'``) are rejected while parsing here, so an empty
-experiment refuses them too.
+experiment refuses them too. Two comparisons with no AND between them, which sqlparse lets MLflow read as AND-ed, are
+refused by the parser this shares with run search (runs refuse them too).
+
+The SQL store's search (store/sql/model_search.py) parses differently on purpose: SqlAlchemyStore uses another MLflow
+grammar (``mlflow.utils.search_logged_model_utils``), which takes ``params.lr IN (...)`` and refuses ``metric.acc``,
+``name > 'c'`` and ``datasets.name``, where FileStore's does the opposite.
 """
 
 from __future__ import annotations
@@ -80,6 +85,8 @@ class LoggedModelGrammar:
             raise _bad(name, f"Invalid attribute key '{key}' specified. Valid keys are '{_fmt(SEARCH_KEYS)}'")
         if kind == DATASET and key not in DATASET_KEYS:
             raise _bad(name, f"Invalid dataset key '{key}' specified. Valid keys are '{_fmt(DATASET_KEYS)}'")
+        if kind == DATASET and key != "name":  # FileStore's matcher: a key LoggedModel has no attribute for
+            raise _bad(name, f"Invalid logged model search key '{key}'")
         return kind, key
 
     def check(self, kind: str, key: str, raw_key: str, comparator: Token, value: Token | tuple[str, ...] | None,
@@ -91,9 +98,7 @@ class LoggedModelGrammar:
                                        f"'{key}'")
             raise _bad(comparator, f"Invalid comparator '{op}' not one of '{_fmt(KEY_VALUE_COMPARATORS)}'")
         parsed = self.value(kind, key, value, value_pos)
-        if kind == DATASET:
-            if key != "name":  # FileStore: a key LoggedModel has no attribute for
-                raise _bad(Token(T.IDENT, raw_key, comparator.pos), f"Invalid logged model search key '{key}'")
+        if kind == DATASET:  # datasets.name: FileStore's matcher compares the model's name
             kind = ATTRIBUTE
         numeric = kind == METRIC or (kind == ATTRIBUTE and key in NUMERIC_ATTRIBUTES)
         allowed = NUMERIC_COMPARATORS if numeric else KEY_VALUE_COMPARATORS if kind in (PARAM, TAG) else ATTRIBUTE_COMPARATORS
