@@ -46,6 +46,7 @@ TREES = BENCH / "trees"
 LOGS = TREES / "logs"
 SEARCH = "/api/2.0/mlflow/runs/search"
 FILTER = "params.optimizer = 'adam' and metrics.val_accuracy > 0.8"
+DISTINCT_FILTER = "params.optimizer = 'adam' and metrics.val_accuracy > 0.8{:011d}"  # a new string per call (12th digit on)
 CLIENTS = 20
 SEARCHES_PER_CLIENT = 100  # 2,000 searches: enough for a p99
 PG_STEPS = 5  # metric points per metric in the PostgreSQL database (histories are not what it measures)
@@ -201,13 +202,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def _closed_loop(port: int, request: bytes, calls: int, times: list[float]) -> None:
+async def _closed_loop(port: int, requests: list[bytes], times: list[float]) -> None:
     """One client on one keep-alive connection: send, read the whole answer (Content-Length), time it, repeat."""
     import asyncio
 
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        for _ in range(calls):
+        for request in requests:
             started = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -220,9 +221,12 @@ async def _closed_loop(port: int, request: bytes, calls: int, times: list[float]
         writer.close()
 
 
-def concurrent(servers: list[Server], body: dict[str, Any], path: str, per_client: int) -> tuple[list[float], float, float]:
+def concurrent(servers: list[Server], body: dict[str, Any], path: str, per_client: int,
+               distinct: str | None = None) -> tuple[list[float], float, float]:
     """CLIENTS clients, each on its own keep-alive connection to one of the servers in turn, each sending per_client
     calls one after the other; their latencies, the CPU seconds this load generator itself used, and the wall seconds.
+    With ``distinct`` (a filter template with one ``{}``), every call of every client sends a filter string no call
+    sent before (``distinct.format(n)``, n counting from 1,000,000 per run of the bench): no answer cache can serve it.
 
     The generator is one asyncio loop that never parses the answers (it reads Content-Length bytes): on a 2-core
     machine a client that parses 100-run JSON answers in 20 threads eats the CPU the servers need and its threads
@@ -230,19 +234,47 @@ def concurrent(servers: list[Server], body: dict[str, Any], path: str, per_clien
     """
     import asyncio
 
-    data = json.dumps(body).encode()
     times: list[float] = []
+    counter = iter(range(_distinct_base(), 10**11))
 
     def request(port: int) -> bytes:
+        data = json.dumps(body if distinct is None else {**body, "filter": distinct.format(next(counter))}).encode()
         head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
         return head.encode() + data
 
+    plans = [[request(servers[i % len(servers)].port) for _ in range(per_client)] for i in range(CLIENTS)]
+
     async def run() -> None:
-        await asyncio.gather(*(_closed_loop(servers[i % len(servers)].port, request(servers[i % len(servers)].port), per_client, times) for i in range(CLIENTS)))
+        await asyncio.gather(*(_closed_loop(servers[i % len(servers)].port, plans[i], times) for i in range(CLIENTS)))
 
     cpu, wall = time.process_time(), time.perf_counter()
     asyncio.run(run())
     return times, time.process_time() - cpu, time.perf_counter() - wall
+
+
+_DISTINCT_CALLS = [0]
+
+
+def _distinct_base() -> int:
+    """A fresh block of numbers for each distinct round (the replicas keep answers across rounds)."""
+    _DISTINCT_CALLS[0] += 1
+    return 1_000_000 * _DISTINCT_CALLS[0]
+
+
+def search_round(servers: list[Server], body: dict[str, Any], distinct: str | None, label: str) -> dict[str, Any]:
+    """One round of CLIENTS x SEARCHES_PER_CLIENT searches over the replicas: latencies, CPU on both sides, rate."""
+    cpu_before = sum(cpu_seconds(server) for server in servers)
+    load_before = os.getloadavg()[0]
+    times, client_cpu, wall = concurrent(servers, body, SEARCH, SEARCHES_PER_CLIENT, distinct)
+    cpu_used = sum(cpu_seconds(server) for server in servers) - cpu_before
+    return {
+        f"{label}, 20 clients over 2 replicas: p50 (ms)": statistics.median(times) * 1000,
+        f"{label}, 20 clients over 2 replicas: p99 (ms)": percentile(times, 0.99) * 1000,
+        f"replicas' CPU per {label} (ms)": cpu_used / len(times) * 1000,
+        f"load client's CPU per {label} (ms)": client_cpu / len(times) * 1000,
+        f"searches answered per second ({label})": len(times) / wall,
+        f"load average before / after ({label})": f"{load_before:.2f} / {os.getloadavg()[0]:.2f}",
+    }
 
 
 def log_batch_throughput(server: Server, run_ids: list[str], batches: int) -> tuple[float, int]:
@@ -328,16 +360,11 @@ def bench_postgres(runs: int, mlflow_exe: Path | None) -> dict[str, Any]:
             body = {"experiment_ids": exps, "max_results": 100, "filter": FILTER, "order_by": ["metrics.val_loss ASC"]}
             for server in (first, second):  # the index is built and the query warmed on both replicas
                 Client(server.port).post(SEARCH, body)
-            cpu_before = cpu_seconds(first) + cpu_seconds(second)
-            load_before = os.getloadavg()[0]
-            times, client_cpu, wall = concurrent([first, second], body, SEARCH, per_client=SEARCHES_PER_CLIENT)
-            cpu_used = cpu_seconds(first) + cpu_seconds(second) - cpu_before
-            result["filtered search, 20 clients over 2 replicas: p50 (ms)"] = statistics.median(times) * 1000
-            result["filtered search, 20 clients over 2 replicas: p99 (ms)"] = percentile(times, 0.99) * 1000
-            result["replicas' CPU per filtered search (ms)"] = cpu_used / len(times) * 1000
-            result["load client's CPU per filtered search (ms)"] = client_cpu / len(times) * 1000
-            result["filtered searches answered per second"] = len(times) / wall
-            result["load average before / after the searches"] = f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"
+            result.update(search_round([first, second], body, None, "filtered search (same filter)"))
+            for server in (first, second):  # two new filters each: the lookup structures are built on the second
+                for n in (1, 2):
+                    Client(server.port).post(SEARCH, {**body, "filter": DISTINCT_FILTER.format(n)})
+            result.update(search_round([first, second], body, DISTINCT_FILTER, "filtered search (a new filter each call)"))
             result["RSS per replica (MB)"] = max(first.rss_mb(), second.rss_mb())
             run_id = create_runs(first, 1)[0]
             probe = {"experiment_ids": ["0"], "filter": f"attributes.run_id = '{run_id}' and metrics.seen > 0"}
