@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -326,3 +327,43 @@ def test_get_finds_a_live_model_in_any_experiment_and_not_the_deleted_one(tree: 
     assert len(deleted) == 1
     got = httpx.get(f"{server.url}/api/2.0/mlflow/logged-models/{deleted[0]}", timeout=30)
     assert (got.status_code, got.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def _random_search(rng: random.Random) -> dict[str, Any]:
+    """1-3 AND-ed clauses from FileStore's grammar (valid comparators per key type, values right and wrong), datasets, order_by."""
+    pieces = [  # (keys, comparators, values)
+        (["name", "model_type", "status", "attributes.name", "run.model_type"], ["=", "!=", "<", ">=", "LIKE", "ILIKE"],
+         ["'alpha'", "'a%'", "'%A%'", "'sklearn'", "'READY'", "'PENDING'", '"beta"', "5", "beta"]),
+        (["name", "status", "model_type"], ["IN", "NOT IN"], ["('alpha', 'zeta')", "('READY')", "('sklearn', 'torch')"]),
+        (["creation_timestamp", "last_updated_timestamp"], [">", "<=", "=", "!="], ["0", "1.5", str(T * 2), "'x'"]),
+        (["metrics.acc", "metrics.loss", "metrics.f1", "metric.acc"], [">", ">=", "<", "<=", "=", "!="],
+         ["0.5", "0.7", "-1", "0", "0.95", "'x'"]),
+        (["params.lr", "params.depth", "param.lr"], ["=", "!=", "LIKE", "ILIKE"], ["'0.1'", "'0.%'", "'1'", "0.1"]),
+        (["tags.team", "tag.team"], ["=", "!=", "LIKE", "ILIKE"], ["'a'", "'A%'", "'%a'", "'b'"]),
+    ]  # fmt: skip
+    clauses = [" ".join(rng.choice(part) for part in rng.choice(pieces)) for _ in range(rng.randint(1, 3))]
+    case: dict[str, Any] = {"filter": rng.choice([" AND ", " and "]).join(clauses)}
+    case["datasets"] = rng.choice([None, None, [{"dataset_name": "eval"}], [{"dataset_name": "eval", "dataset_digest": "d1"}, {"dataset_name": "test"}]])
+    case["order_by"] = rng.choice([
+        None, [{"field_name": "name", "ascending": False}], [{"field_name": "metrics.acc"}],
+        [{"field_name": "metrics.acc", "ascending": False, "dataset_name": "eval"}], [{"field_name": "status"}, {"field_name": "metrics.loss"}],
+    ])  # fmt: skip
+    return {k: v for k, v in case.items() if v is not None}
+
+
+def test_random_searches_from_the_grammar_get_filestores_answer_or_refusal(tree: tuple[FileStore, list[str], LiveServer]) -> None:
+    store, experiment_ids, server = tree
+    rng = random.Random(12)
+    answered = refused = nonempty = 0
+    for _ in range(150):
+        case = _random_search(rng)
+        error = _oracle_error(store, experiment_ids, case)
+        if error is not None:
+            response = _post(server, {"experiment_ids": experiment_ids, **case})
+            assert (response.status_code, response.json()["error_code"]) == (400, error.error_code), (case, response.text)
+            refused += 1
+            continue
+        expected = _filestore_search(store, experiment_ids, case, 100)
+        assert _our_search(server, experiment_ids, case, 100) == expected, case
+        answered, nonempty = answered + 1, nonempty + bool(expected)
+    assert (answered, nonempty, refused) == (110, 42, 40)  # seeded: answers, some models, and refusals all exercised
