@@ -3,8 +3,10 @@ histories), and digests of the code that shapes those files, so a change to that
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -24,3 +26,21 @@ def code_digest(modules: tuple[str, ...], salt: str = "") -> str:
         except OSError:
             digest.update(name.encode())
     return digest.hexdigest()
+
+
+def write_private(path: str | os.PathLike[str], *chunks: bytes) -> int:
+    """Replace path with chunks atomically (temp file + rename: readers see the old file or the new one), in a
+    folder made private (0700) with a file only the user reads (mkstemp's 0600); returns the bytes written."""
+    folder = os.path.dirname(os.fspath(path))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)  # a leftover counts as its kind
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return sum(len(chunk) for chunk in chunks)

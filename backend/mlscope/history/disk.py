@@ -37,7 +37,6 @@ import marshal
 import os
 import queue
 import sys
-import tempfile
 import threading
 import time
 from functools import lru_cache
@@ -47,7 +46,7 @@ from typing import Any
 from .. import __version__
 from ..index.signatures import MISSING, Signature
 from ..user_cache import code_digest as modules_digest
-from ..user_cache import user_cache_dir
+from ..user_cache import user_cache_dir, write_private
 
 FORMAT = 1
 MAGIC = b"mlscope reduced histories\n"
@@ -190,18 +189,7 @@ class SeriesStore:
         body = marshal.dumps((FORMAT, code_digest(), path, tuple(sig), merged))
         target = self.file_for(path)
         try:
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".red", dir=os.path.dirname(target))
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(MAGIC + hashlib.blake2b(body, digest_size=DIGEST_BYTES).digest() + body)
-                os.replace(tmp, target)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            write_private(target, MAGIC, hashlib.blake2b(body, digest_size=DIGEST_BYTES).digest(), body)
         except (OSError, ValueError):
             return  # a full or read-only cache directory: the reductions are simply not kept
         with self._lock:

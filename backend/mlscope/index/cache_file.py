@@ -30,13 +30,12 @@ import json
 import marshal
 import os
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..user_cache import code_digest, user_cache_dir
+from ..user_cache import code_digest, user_cache_dir, write_private
 
 FORMAT = 1
 MAGIC = b"mlscope index cache\n"
@@ -115,20 +114,7 @@ class CacheFile:
         """Write atomically; returns the file's size in bytes."""
         payload = marshal.dumps(payload_object)
         head = MAGIC + json.dumps(self.header(payload), sort_keys=True).encode() + b"\n"
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".idx", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(head)
-                handle.write(payload)
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        return len(head) + len(payload)
+        return write_private(self.path, head, payload)
 
     def remove(self) -> None:
         try:
