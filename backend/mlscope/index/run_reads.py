@@ -200,7 +200,8 @@ def _read_metric(path: str, key: str, old: tuple[Signature, int, Any] | None) ->
         sig = (st.st_mtime_ns, st.st_size, st.st_ino & ((1 << 63) - 1))
         if old is not None and old[0] == sig:
             return old
-        appended = old is not None and sig[2] == old[0][2] and sig[1] >= old[1]
+        # the same file, grown (a read goes past the size stat'ed: a size between the two is still an append)
+        appended = old is not None and sig[2] == old[0][2] and sig[1] >= min(old[1], old[0][1])
         start = old[1] if (appended and old is not None) else 0
         if sig[1] - start > metric_files.MAX_METRIC_FILE_BYTES:  # the run is reported, not read into memory
             raise metric_files.too_large(key, sig[1])
