@@ -52,7 +52,7 @@ from bench.servers import (
 ensure_mlflow = mlflow_exe  # the name bench_sql.py imports
 
 OTHER_BENCHES = ("bench_history", "bench_artifacts", "bench_compare", "bench_ui", "bench_logging", "bench_charts", "bench_registry",
-                 "bench_sql")
+                 "bench_sql", "bench_load")
 BENCH_TIMEOUT_S = 3600  # bench_sql alone takes ~20 min (MLflow's server over SQLite, PostgreSQL at 100,000 runs)
 
 # key, what is measured, unit, target at 10,000 runs, target at 100,000 runs
