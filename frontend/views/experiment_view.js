@@ -5,7 +5,8 @@
 //   pinned=[ids] hidden=[ids]   runs always charted / hidden from every chart (the eye in the table)
 //   groupBy=["params.lr"] groupAgg=mean|median groupBand=std|minmax|none   grouping
 //   importance=<metric>     the param-importance panel for that metric
-// The chart view itself (uPlot, ECharts) and the grouped table load on first use.
+// The chart view itself (uPlot, ECharts) and the grouped table load on first use; the chart view's modules are
+// prefetched while the table is idle.
 import { html, useEffect, useMemo, useState } from "../lib/html.js";
 import { fetchChartRuns, fetchKeys } from "../lib/api.js";
 import { hrefFor, listParam, setQueryParams } from "../lib/router.js";
@@ -13,7 +14,7 @@ import { runColors } from "../lib/run_colors.js";
 import { highlightRun } from "../lib/run_highlight.js";
 import { EYE, EYE_OFF, PIN } from "../lib/icons.js";
 import { subscribe } from "../lib/live.js";
-import { LazyView } from "./lazy_view.js";
+import { LazyView, usePrefetch } from "./lazy_view.js";
 import { RunsTable } from "./runs_table.js";
 import { ExperimentHeader } from "./edit_experiment.js";
 import { combinedFilter, runsViewState } from "./runs_url.js";
@@ -168,6 +169,7 @@ export function ExperimentView({ experimentIds, route }) {
   const query = useTableQuery(route.query, experimentIds);
   const grouped = state.groupBy.length > 0;
   const chartRuns = useChartRuns(query, state.limit, state.pinned, state.charts && !grouped);
+  usePrefetch(loadCharts, !state.charts); // the switch to Charts then waits only for data
   const inView = useMemo(() => new Set((chartRuns.runs || []).map((r) => r.run_id)), [chartRuns.runs]);
   // Colours are given to the runs in view together, so runs charted side by side do not share one.
   const colors = useMemo(() => runColors([...inView]), [inView]);

@@ -5,6 +5,23 @@ import { html, useEffect, useState } from "../lib/html.js";
 const loaded = new Map();
 
 /**
+ * Loads a lazy view's module once the browser is idle (while `when`), so showing it later does not wait
+ * for its scripts: the experiment table prefetches the chart view this way.
+ */
+export function usePrefetch(load, when = true) {
+  useEffect(() => {
+    if (!when || loaded.has(load)) return undefined;
+    const fetchModule = () => load().then((m) => loaded.set(load, m)).catch(() => {});
+    if (window.requestIdleCallback) {
+      const handle = window.requestIdleCallback(fetchModule);
+      return () => window.cancelIdleCallback(handle);
+    }
+    const timer = setTimeout(fetchModule, 300);
+    return () => clearTimeout(timer);
+  }, [load, when]);
+}
+
+/**
  * Loads an ES module view lazily and renders its export `name` with `props`.
  * What is rendered always belongs to the current `load`/`name`: when they change (another route or
  * tab), the previous module's component is never given the new props, not even for one render.

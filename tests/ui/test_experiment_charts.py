@@ -111,6 +111,18 @@ def test_the_charts_switch_shows_charts_and_keeps_the_mode_in_the_url(page: Page
     assert "compareRunsMode" not in page.url
 
 
+def test_the_table_prefetches_the_chart_view_so_the_switch_loads_no_script(page: Page, server, ids) -> None:
+    with page.expect_request(lambda r: r.url.endswith("/views/experiment_charts.js")):
+        open_page(page, server, ids)  # fetched while the table sits idle
+    expect(page.locator(".table-scroll .trow[data-run-id]").first).to_be_visible(timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    scripts: list[str] = []
+    page.on("request", lambda r: r.resource_type == "script" and scripts.append(r.url))
+    page.get_by_role("button", name="Charts", exact=True).click()
+    expect(card(page, "train/loss")).to_be_visible()
+    assert scripts == []
+
+
 def test_one_chart_per_metric_key_in_sections_by_prefix(page: Page, server, ids) -> None:
     open_charts(page, server, ids)
     sections = page.locator(".ec-section")
