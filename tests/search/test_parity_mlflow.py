@@ -129,7 +129,7 @@ def _read_mlflow_pages(tree: ReferenceTree, filter_string: str, order_by: list[s
 
 # How mlscope answers: the scan over every run, and the per-key lookup structures of RunColumns taking each of
 # their paths (order not cached yet: sorted like the scan; cached: candidates sorted by rank, or the order walked).
-# A structure is built on its second request (eager: on the first).
+# Structures are built once scans at this version have cost as much as building them (eager: at once).
 ENGINES = ["scan", "columns-first-query", "columns-eager-first-query", "columns-rank-sort", "columns-walk"]
 
 

@@ -70,7 +70,7 @@ def test_columns_give_the_scans_runs_in_the_scans_order(runs: list[Run], filter_
         columns.ordered(parse_run_filter(""), parse_order_by(order_by), stages_for(view))
     expected = _ids(matching_runs(runs, filter_string, order_by, view, extended=True))
     assert _ids(indexed_matching_runs(columns, filter_string, order_by, view, extended=True)) == expected
-    assert _ids(indexed_matching_runs(columns, filter_string, order_by, view, extended=True)) == expected  # built now
+    assert _ids(indexed_matching_runs(columns, filter_string, order_by, view, extended=True)) == expected  # asked again
 
 
 @FAST
@@ -78,7 +78,7 @@ def test_columns_give_the_scans_runs_in_the_scans_order(runs: list[Run], filter_
 def test_columns_pages_and_tokens_are_the_scans(runs: list[Run], filter_string: str, order_by: list[str],
                                                 max_results: int, thresholds: tuple[int, int, int, bool]) -> None:
     columns = RunColumns(runs, *thresholds)
-    token: str | None = None  # each page asks again: the later pages come from structures built meanwhile
+    token: str | None = None
     while True:
         expected, expected_token = search_runs(runs, filter_string, order_by, max_results, token, "ALL", True)
         page, next_token = indexed_search_runs(columns, filter_string, order_by, max_results, token, "ALL", True)

@@ -8,9 +8,12 @@ experiments) and builds, lazily and once per key:
   range comparison is two bisects;
 - per (view type, order_by): every run's position in MLflow's order, and its rank.
 
-A structure is built the second time a query at this version asks for it (the
-first query after a change is answered as the scan answers it, so a change
-followed by one search costs no more than before); ``eager`` builds at once.
+Structures are built once the queries answered by scans at this version have
+cost about what building them costs (``BUILD_SECONDS_PER_RUN`` per run, ~0.2 s
+of CPU at 100,000 runs): until then a query is answered as the scan answers
+it. A version that sees few queries (writes every second) therefore costs a
+small multiple of what the scan alone cost (not a 0.5 s build per write), and
+one that sees many pays the build once; ``eager`` builds at once.
 
 A filter's AND/OR tree is planned over these: clauses that an index answers
 exactly (params/tags ``=``/``!=``/``IS [NOT] NULL``, metric comparisons,
@@ -27,6 +30,7 @@ matches are sorted as the scan sorts them.
 from __future__ import annotations
 
 import threading
+import time
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -45,7 +49,7 @@ _KEYS_KEPT = 64
 _FEW = 8  # "few matches": at most 1/_FEW of the runs (sorted directly when their order is not cached)
 _VERY_FEW = 64  # at most 1/_VERY_FEW of the runs: sorted by rank rather than walked
 _WALK_STEP = 2048  # positions looked at in the first stretch of a walk (doubling after)
-_NOT_YET = object()  # asked for once: not built yet
+BUILD_SECONDS_PER_RUN = 2e-6  # about what building a metric index, a value index and an order costs per run
 
 
 class _ValueIndex:
@@ -207,13 +211,15 @@ class RunColumns:
                  eager: bool = False) -> None:
         """``few``, ``very_few``, ``walk_step``: when matches count as few (1/few of the runs), very few, and how far
         a walk looks first (the defaults suit 10,000-100,000 runs; tests change them to take every path);
-        ``eager``: build each structure the first time it is asked for, not the second."""
+        ``eager``: build each structure the first time it is asked for, not once scans have cost as much."""
         self.runs = list(runs)
         self.few, self.very_few, self.walk_step, self.eager = few, very_few, walk_step, eager
+        self._budget = len(runs) * BUILD_SECONDS_PER_RUN
+        self._spent = 0.0  # CPU seconds of the queries answered while nothing could be built
         self._ints = list(range(len(self.runs)))  # one int object per position, shared by every structure
         self._lock = threading.RLock()
         self._keys: OrderedDict[tuple[str, str], Any] = OrderedDict()
-        self._orders: OrderedDict[tuple[frozenset[str], tuple[Any, ...]], Any] = OrderedDict()
+        self._orders: OrderedDict[tuple[frozenset[str], tuple[Any, ...]], _Order] = OrderedDict()
         self._run_ids: dict[str, int] | None = None
         self._stage_of: list[str] | None = None
 
@@ -225,6 +231,18 @@ class RunColumns:
 
     def ordered(self, run_filter: RunFilter, order: RunOrder, stages: frozenset[str]) -> Sequence[Run]:
         """The same matches as a sequence that finds them only as far as it is read (pages are slices)."""
+        if self._building():
+            return self._ordered(run_filter, order, stages)
+        started = time.thread_time()
+        try:
+            return self._ordered(run_filter, order, stages)
+        finally:
+            self._spent += time.thread_time() - started
+
+    def _building(self) -> bool:
+        return self.eager or self._spent >= self._budget
+
+    def _ordered(self, run_filter: RunFilter, order: RunOrder, stages: frozenset[str]) -> Sequence[Run]:
         runs = self.runs
         predicate = run_filter.predicate
         candidates: Found | None
@@ -303,16 +321,14 @@ class RunColumns:
         return self._kept((METRIC, key), lambda: _MetricIndex.build(self.runs, self._ints, key))  # type: ignore[no-any-return]
 
     def _kept(self, name: tuple[str, str], build: Any) -> Any:
-        """The structure, built the second time it is asked for (the first, when eager); None until then."""
+        """The structure (None: not built yet, or the key's values are not plain numbers)."""
         with self._lock:
-            made = self._keys.get(name, _NOT_YET if self.eager else None)
-            if made is None and name not in self._keys:
-                self._keys[name] = _NOT_YET
-                made = None
-            elif made is _NOT_YET:
-                made = build()
-                self._keys[name] = made
-            self._keys.move_to_end(name)
+            if name in self._keys:
+                self._keys.move_to_end(name)
+                return self._keys[name]
+            if not self._building():
+                return None
+            made = self._keys[name] = build()
             while len(self._keys) > _KEYS_KEPT:
                 self._keys.popitem(last=False)
             return made
@@ -331,19 +347,17 @@ class RunColumns:
 
     def _built_order(self, order_key: tuple[frozenset[str], tuple[Any, ...]]) -> _Order | None:
         with self._lock:
-            built = self._orders.get(order_key)
-            return built if isinstance(built, _Order) else None
+            return self._orders.get(order_key)
 
     def _order(self, order_key: tuple[frozenset[str], tuple[Any, ...]], order: RunOrder,
                stages: frozenset[str]) -> _Order | None:
-        """The order, built the second time it is asked for (the first, when eager); None until then."""
+        """The order (None: not built yet)."""
         with self._lock:
-            built = self._orders.get(order_key, _NOT_YET if self.eager else None)
-            if isinstance(built, _Order):
+            built = self._orders.get(order_key)
+            if built is not None:
                 self._orders.move_to_end(order_key)
                 return built
-            if built is None:
-                self._orders[order_key] = _NOT_YET
+            if not self._building():
                 return None
             runs, ints = self.runs, self._ints
             stage_of = self._stages()
