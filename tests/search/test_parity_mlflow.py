@@ -127,18 +127,24 @@ def _read_mlflow_pages(tree: ReferenceTree, filter_string: str, order_by: list[s
             return pages
 
 
-# How mlscope answers: the scan over every run, and the per-key lookup structures of RunColumns taking each of
-# their paths (order not cached yet: sorted like the scan; cached: candidates sorted by rank, or the order walked).
+# How mlscope answers: the scan over every run, and RunColumns taking each of its paths: order not built yet (sorted
+# like the scan), order built and the filter tested run by run along it, then the lookup structures taking over
+# (walked, or sorted by rank when very few).
 # Structures are built once scans at this version have cost as much as building them (eager: at once).
-ENGINES = ["scan", "columns-first-query", "columns-eager-first-query", "columns-rank-sort", "columns-walk"]
+ENGINES = ["scan", "columns-first-query", "columns-eager-first-query", "columns-rank-sort", "columns-walk",
+           "columns-walk-then-lookups", "columns-lookups-walk"]
+_SETTINGS = {  # few, very_few, walk_step, walk_limit
+    "columns-rank-sort": (1, 1, 1, 0), "columns-walk": (1, 10**9, 1, 10**9),
+    "columns-walk-then-lookups": (1, 10**9, 2, 3), "columns-lookups-walk": (1, 10**9, 1, 0),
+}
 
 
 def _columns(tree: ReferenceTree, engine: str, order_by: list[str], view: str) -> RunColumns:
     if engine in ("columns-first-query", "columns-eager-first-query"):
         return RunColumns(tree.runs, eager=engine == "columns-eager-first-query")
-    columns = RunColumns(tree.runs, few=1, very_few=1 if engine == "columns-rank-sort" else 10**9, walk_step=1,
-                         eager=True)
-    columns.ordered(parse_run_filter(""), parse_order_by(order_by), stages_for(view))  # caches the order
+    few, very_few, walk_step, walk_limit = _SETTINGS[engine]
+    columns = RunColumns(tree.runs, few, very_few, walk_step, eager=True, walk_limit=walk_limit)
+    columns.ordered(parse_run_filter(""), parse_order_by(order_by), stages_for(view))  # builds the order
     return columns
 
 

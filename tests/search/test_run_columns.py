@@ -50,9 +50,10 @@ def _runs(draw: st.DrawFn) -> list[Run]:
 
 FILTERS = st.builds(lambda joiner, items: joiner.join(items), st.sampled_from([" AND ", " OR "]),
                     st.lists(st.sampled_from(CLAUSES), min_size=0, max_size=3))
-# (few, very_few, walk_step, eager): the defaults, then settings that force each path.
-SETTINGS = st.sampled_from([(8, 64, 2048, False), (8, 64, 2048, True), (1, 1, 1, True), (1, 10**9, 1, True),
-                            (10**9, 1, 3, True), (2, 4, 2, False)])
+# (few, very_few, walk_step, eager, walk_limit): the defaults, then settings that force each path.
+SETTINGS = st.sampled_from([(8, 64, 2048, False, 8192), (8, 64, 2048, True, 8192), (1, 1, 1, True, 0),
+                            (1, 10**9, 1, True, 10**9), (1, 10**9, 2, True, 3), (10**9, 1, 3, True, 1),
+                            (2, 4, 2, False, 2), (1, 2, 1, True, 2)])
 
 
 def _ids(runs: list[Run]) -> list[str]:
@@ -63,7 +64,7 @@ def _ids(runs: list[Run]) -> list[str]:
 @given(_runs(), FILTERS, st.sampled_from(ORDERS), st.sampled_from(["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]), SETTINGS,
        st.booleans())
 def test_columns_give_the_scans_runs_in_the_scans_order(runs: list[Run], filter_string: str, order_by: list[str],
-                                                        view: str, thresholds: tuple[int, int, int, bool],
+                                                        view: str, thresholds: tuple[int, int, int, bool, int],
                                                         order_cached: bool) -> None:
     columns = RunColumns(runs, *thresholds)
     if order_cached:
@@ -76,7 +77,7 @@ def test_columns_give_the_scans_runs_in_the_scans_order(runs: list[Run], filter_
 @FAST
 @given(_runs(), FILTERS, st.sampled_from(ORDERS), st.integers(1, 5), SETTINGS)
 def test_columns_pages_and_tokens_are_the_scans(runs: list[Run], filter_string: str, order_by: list[str],
-                                                max_results: int, thresholds: tuple[int, int, int, bool]) -> None:
+                                                max_results: int, thresholds: tuple[int, int, int, bool, int]) -> None:
     columns = RunColumns(runs, *thresholds)
     token: str | None = None
     while True:

@@ -21,10 +21,13 @@ exactly (params/tags ``=``/``!=``/``IS [NOT] NULL``, metric comparisons,
 (AND) or united (OR). When every clause was answered this way the candidates
 are the matches; otherwise the compiled predicate checks each candidate (or
 every run when nothing narrows), so the results are always exactly what the
-scan in ``runs.matching_runs`` gives. The matches are then put in MLflow's
-order by walking the cached order only as far as the page reaches (many matches)
-or by sorting their ranks (very few); while the order is not built the
-matches are sorted as the scan sorts them.
+scan in ``runs.matching_runs`` gives. Once the order is built, a query is
+first answered by testing the compiled filter on the runs in that order, only
+as far as the page reaches (``WalkedMatches``: a page of a common filter tests a
+few hundred runs and builds nothing); after ``walk_limit`` runs (a rare filter)
+the candidate sets take over, walked along the order or, when very few, sorted
+by rank. While the order is not built the matches are sorted as the scan
+sorts them.
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ _ORDERS_KEPT = 8
 _KEYS_KEPT = 64
 _FEW = 8  # "few matches": at most 1/_FEW of the runs (sorted directly when their order is not cached)
 _VERY_FEW = 64  # at most 1/_VERY_FEW of the runs: sorted by rank rather than walked
-_WALK_STEP = 2048  # positions looked at in the first stretch of a walk (doubling after)
+_WALK_STEP = 512  # positions looked at in the first stretch of a walk (doubling after)
+_WALK_LIMIT = 8192  # runs a page tests with the compiled filter before the lookup structures take over
 BUILD_SECONDS_PER_RUN = 2e-6  # about what building a metric index, a value index and an order costs per run
 
 
@@ -201,6 +205,97 @@ class OrderedMatches(Sequence[Run]):
         return iter(self._upto(self._count))
 
 
+class WalkedMatches(Sequence[Run]):
+    """Matches in order, found by testing the compiled filter on the ordered runs only as far as a slice asks.
+
+    A page of a common filter needs a few hundred runs tested (~0.3 us each), no set built. After ``walk_limit``
+    runs tested the lookup structures take over (a rare filter would otherwise test every run), and ``len``
+    comes from them; the order is the same either way, so the answer is too.
+    """
+
+    def __init__(self, order: _Order, predicate: Any, candidates: Any, walk_limit: int) -> None:
+        self._order, self._predicate, self._candidates, self._limit = order, predicate, candidates, walk_limit
+        self._members: set[int] | None = None
+        self._count: int | None = None
+        self._found: list[Run] = []
+        self._walked = 0
+        self._lock = threading.RLock()
+
+    def _switch(self) -> None:
+        """From testing runs to the lookup structures' candidate positions (under the lock)."""
+        order = self._order
+        found = self._candidates()
+        members = found if isinstance(found, set) else set(found)
+        total = len(order.runs)
+        if len(members) * order.very_few <= total:  # very few: all of them at once, by rank
+            self._found = [order.runs[r] for r in sorted(map(order.rank.__getitem__, members)) if r < total]
+            self._walked, self._count = total, len(self._found)
+            return
+        self._members = members
+        self._count = len(members) - len(order.left_out.intersection(members)) if order.left_out else len(members)
+
+    def _upto(self, stop: int) -> list[Run]:
+        with self._lock:
+            order = self._order
+            total = len(order.runs)
+            step = order.walk_step
+            while len(self._found) < stop and self._walked < total:
+                if self._members is None and self._walked >= self._limit:
+                    self._switch()
+                    continue
+                start = self._walked
+                if self._members is None:
+                    end = min(start + step, total, max(self._limit, start + 1))
+                    chunk = order.runs[start:end]
+                    self._found.extend(compress(chunk, map(self._predicate, chunk)))
+                else:
+                    end = min(start + step, total)
+                    self._found.extend(compress(order.runs[start:end],
+                                                map(self._members.__contains__, order.positions[start:end])))
+                self._walked = end
+                step *= 2
+            if self._walked >= total and self._count is None:
+                self._count = len(self._found)
+            return self._found
+
+    def __len__(self) -> int:
+        with self._lock:
+            if self._count is None:
+                self._switch()
+            return self._count  # type: ignore[return-value]
+
+    def longer_than(self, size: int) -> bool:
+        """Whether more than ``size`` runs match (without counting them all)."""
+        return len(self._upto(size + 1)) > size
+
+    @overload
+    def __getitem__(self, index: int) -> Run: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Run]: ...
+
+    def __getitem__(self, index: int | slice) -> Run | list[Run]:
+        if isinstance(index, slice):
+            if (index.start is None or index.start >= 0) and index.stop is not None and index.stop >= 0:
+                return self._upto(index.stop)[index]
+            start, stop, _ = index.indices(len(self))
+            return self._upto(max(start, stop))[index]
+        if index >= 0:
+            found = self._upto(index + 1)
+            if index >= len(found):
+                raise IndexError("match index out of range")
+            return found[index]
+        return self._upto(len(self))[index]
+
+    def __iter__(self) -> Iterator[Run]:
+        return iter(self._upto(len(self._order.runs)))
+
+
+def longer_than(found: Sequence[Run], size: int) -> bool:
+    """Whether a search's answer has more than ``size`` runs (a page token follows) without counting them all."""
+    return found.longer_than(size) if isinstance(found, WalkedMatches) else len(found) > size
+
+
 class RunColumns:
     """Lookup structures over one snapshot of runs (each run once); safe to share between threads.
 
@@ -208,12 +303,13 @@ class RunColumns:
     """
 
     def __init__(self, runs: Sequence[Run], few: int = _FEW, very_few: int = _VERY_FEW, walk_step: int = _WALK_STEP,
-                 eager: bool = False) -> None:
+                 eager: bool = False, walk_limit: int = _WALK_LIMIT) -> None:
         """``few``, ``very_few``, ``walk_step``: when matches count as few (1/few of the runs), very few, and how far
         a walk looks first (the defaults suit 10,000-100,000 runs; tests change them to take every path);
         ``eager``: build each structure the first time it is asked for, not once scans have cost as much."""
         self.runs = list(runs)
         self.few, self.very_few, self.walk_step, self.eager = few, very_few, walk_step, eager
+        self.walk_limit = walk_limit
         self._budget = len(runs) * BUILD_SECONDS_PER_RUN
         self._spent = 0.0  # CPU seconds of the queries answered while nothing could be built
         self._ints = list(range(len(self.runs)))  # one int object per position, shared by every structure
@@ -245,12 +341,11 @@ class RunColumns:
     def _ordered(self, run_filter: RunFilter, order: RunOrder, stages: frozenset[str]) -> Sequence[Run]:
         runs = self.runs
         predicate = run_filter.predicate
-        candidates: Found | None
-        candidates, exact = self._plan(run_filter.tree) if predicate is not None else (None, True)
-        if candidates is not None and not exact:
-            candidates = [p for p in candidates if predicate(runs[p])]  # type: ignore[misc]
-        elif candidates is None and predicate is not None:
-            candidates = [p for p, run in zip(self._ints, runs, strict=True) if predicate(run)]
+        if predicate is not None:
+            built = self._built_order((stages, order.keys))
+            if built is not None:
+                return WalkedMatches(built, predicate, lambda: self._candidates(run_filter), self.walk_limit)
+        candidates = self._candidates(run_filter) if predicate is not None else None
         if candidates is not None and len(candidates) * self.few <= len(runs):
             built = self._built_order((stages, order.keys))
         else:
@@ -263,6 +358,16 @@ class RunColumns:
         return built.runs if candidates is None else built.pick(candidates)
 
     # ---------------------------------------------------------------- planning
+
+    def _candidates(self, run_filter: RunFilter) -> Found:
+        """Exactly the positions of the runs the filter matches (any stage)."""
+        runs, predicate = self.runs, run_filter.predicate
+        candidates, exact = self._plan(run_filter.tree)
+        if candidates is not None and not exact:
+            return [p for p in candidates if predicate(runs[p])]  # type: ignore[misc]
+        if candidates is None:
+            return [p for p, run in zip(self._ints, runs, strict=True) if predicate(run)]  # type: ignore[misc]
+        return candidates
 
     def _plan(self, node: Node) -> tuple[Found | None, bool]:
         """(candidate positions or None for 'no narrowing', whether the candidates are exactly the matches)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..store.interface import RunSource
 from ..store.model import Run
-from .columns import RunColumns
+from .columns import RunColumns, longer_than
 from .order import parse_order_by
 from .paging import check_max_results, make_page_token, parse_page_token, stages_for, view_type_name
 from .run_filter import parse_run_filter
@@ -119,4 +119,4 @@ class RunQueries:
         offset = parse_page_token(page_token)
         found = self._found(query, whole=False)
         end = offset + limit
-        return self.index.with_details(list(found[offset:end])), (make_page_token(end) if end < len(found) else None)
+        return self.index.with_details(list(found[offset:end])), (make_page_token(end) if longer_than(found, end) else None)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..store.model import Run
-from .columns import RunColumns
+from .columns import RunColumns, longer_than
 from .order import parse_order_by
 from .paging import (
     SEARCH_MAX_RESULTS_DEFAULT,
@@ -49,7 +49,7 @@ def indexed_search_runs(columns: RunColumns, filter_string: str | None = "", ord
     run_filter = parse_run_filter(filter_string or "", extended)
     found = columns.ordered(run_filter, parse_order_by(order_by), stages)
     end = offset + limit
-    return list(found[offset:end]), (make_page_token(end) if end < len(found) else None)
+    return list(found[offset:end]), (make_page_token(end) if longer_than(found, end) else None)
 
 
 def indexed_matching_runs(columns: RunColumns, filter_string: str | None = "", order_by: Sequence[str] | None = None,
