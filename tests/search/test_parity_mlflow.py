@@ -133,17 +133,17 @@ def _read_mlflow_pages(tree: ReferenceTree, filter_string: str, order_by: list[s
 # Structures are built once scans at this version have cost as much as building them (eager: at once).
 ENGINES = ["scan", "columns-first-query", "columns-eager-first-query", "columns-rank-sort", "columns-walk",
            "columns-walk-then-lookups", "columns-lookups-walk"]
-_SETTINGS = {  # few, very_few, walk_step, walk_limit
-    "columns-rank-sort": (1, 1, 1, 0), "columns-walk": (1, 10**9, 1, 10**9),
-    "columns-walk-then-lookups": (1, 10**9, 2, 3), "columns-lookups-walk": (1, 10**9, 1, 0),
+_SETTINGS = {  # very_few, walk_step, walk_limit
+    "columns-rank-sort": (1, 1, 0), "columns-walk": (10**9, 1, 10**9),
+    "columns-walk-then-lookups": (10**9, 2, 3), "columns-lookups-walk": (10**9, 1, 0),
 }
 
 
 def _columns(tree: ReferenceTree, engine: str, order_by: list[str], view: str) -> RunColumns:
     if engine in ("columns-first-query", "columns-eager-first-query"):
         return RunColumns(tree.runs, eager=engine == "columns-eager-first-query")
-    few, very_few, walk_step, walk_limit = _SETTINGS[engine]
-    columns = RunColumns(tree.runs, few, very_few, walk_step, eager=True, walk_limit=walk_limit)
+    very_few, walk_step, walk_limit = _SETTINGS[engine]
+    columns = RunColumns(tree.runs, very_few, walk_step, eager=True, walk_limit=walk_limit)
     columns.ordered(parse_run_filter(""), parse_order_by(order_by), stages_for(view))  # builds the order
     return columns
 

@@ -49,7 +49,6 @@ from .run_filter import RunFilter
 Found = list[int] | set[int]  # run positions, each once
 _ORDERS_KEPT = 8
 _KEYS_KEPT = 64
-_FEW = 8  # "few matches": at most 1/_FEW of the runs (sorted directly when their order is not cached)
 _VERY_FEW = 64  # at most 1/_VERY_FEW of the runs: sorted by rank rather than walked
 _WALK_STEP = 512  # positions looked at in the first stretch of a walk (doubling after)
 _WALK_LIMIT = 8192  # runs a page tests with the compiled filter before the lookup structures take over
@@ -302,13 +301,14 @@ class RunColumns:
     The position collections it keeps are never changed once built: answers only read them.
     """
 
-    def __init__(self, runs: Sequence[Run], few: int = _FEW, very_few: int = _VERY_FEW, walk_step: int = _WALK_STEP,
+    def __init__(self, runs: Sequence[Run], very_few: int = _VERY_FEW, walk_step: int = _WALK_STEP,
                  eager: bool = False, walk_limit: int = _WALK_LIMIT) -> None:
-        """``few``, ``very_few``, ``walk_step``: when matches count as few (1/few of the runs), very few, and how far
-        a walk looks first (the defaults suit 10,000-100,000 runs; tests change them to take every path);
+        """``very_few``, ``walk_step``, ``walk_limit``: when matches count as very few (1/very_few of the runs), how far
+        a walk looks first, how many runs a page tests before the candidate sets take over (the defaults suit
+        10,000-100,000 runs; tests change them to take every path);
         ``eager``: build each structure the first time it is asked for, not once scans have cost as much."""
         self.runs = list(runs)
-        self.few, self.very_few, self.walk_step, self.eager = few, very_few, walk_step, eager
+        self.very_few, self.walk_step, self.eager = very_few, walk_step, eager
         self.walk_limit = walk_limit
         self._budget = len(runs) * BUILD_SECONDS_PER_RUN
         self._spent = 0.0  # CPU seconds of the queries answered while nothing could be built
@@ -346,11 +346,8 @@ class RunColumns:
             if built is not None:
                 return WalkedMatches(built, predicate, lambda: self._candidates(run_filter), self.walk_limit)
         candidates = self._candidates(run_filter) if predicate is not None else None
-        if candidates is not None and len(candidates) * self.few <= len(runs):
-            built = self._built_order((stages, order.keys))
-        else:
-            built = self._order((stages, order.keys), order, stages)
-        if built is None:  # few matches and no order yet, or the first query of this order: sort as the scan does
+        built = self._order((stages, order.keys), order, stages)
+        if built is None:  # nothing is built until the scans have cost as much: sort as the scan does
             stage_of = self._stages()
             if candidates is None:
                 return order.sort([run for stage, run in zip(stage_of, runs, strict=True) if stage in stages])
