@@ -34,12 +34,16 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..store.paths import NotLocalError, is_mlruns_root, local_path
 from . import sql_store
 from .usage import UsageError
+
+if TYPE_CHECKING:
+    from ..index import RunIndex
+    from ..server.settings import ServerSettings
 
 DEFAULT_PORT = 5000
 GRACEFUL_SECONDS = 2  # requests in flight may finish for this long after a stop signal, then they are cancelled
@@ -176,7 +180,7 @@ def _end_now(code: int) -> None:
     os._exit(code)
 
 
-def settings_from(args: argparse.Namespace) -> tuple[object, list[str]]:
+def settings_from(args: argparse.Namespace) -> tuple[ServerSettings, list[str]]:
     """(ServerSettings, notes to print) from the parsed flags."""
     from ..server.settings import ServerSettings
 
@@ -223,12 +227,7 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from ..server.app import create_app, frontend_dir
-    from ..server.settings import SETTINGS_ENV
-    from ..server.ui.frontend_files import incomplete_frontend_message, missing_frontend_files
-
+    limit_malloc_arenas()
     if args.artifacts_destination:
         try:
             local_path(args.artifacts_destination)
@@ -238,18 +237,50 @@ def serve(args: argparse.Namespace) -> int:
     uri = args.backend_store_uri or default_store_uri()
     database = sql_store.is_sql_uri(uri)  # sqlite:///..., postgresql://...: MLflow's SQL schema (store/sql)
     root = None if database else resolve_store(uri, create=tracking)
+    settings, notes = settings_from(args)
+    run_index = start_reading(root, settings) if root is not None and settings.workers == 1 else None
+    try:
+        return _serve(args, uri, root, settings, notes, run_index)
+    except BaseException:
+        if run_index is not None:
+            run_index.close()  # its reader processes stop now, not at exit
+        raise
+
+
+def start_reading(root: Path, settings: ServerSettings) -> RunIndex:
+    """The tree's index, its build started now: the reader processes and the snapshot load overlap the
+    third of a second the server stack takes to import."""
+    from ..index import RunIndex
+    from ..index.background import build_in_background
+    from ..index.cache_file import CacheFile
+    from ..store.writer import TreeWriter
+
+    if not settings.read_only and root.is_dir():
+        TreeWriter(root).ensure_root()  # what create_app does, before the index lists the tree
+    index = RunIndex(root, cache=CacheFile(root) if settings.index_cache else None)
+    build_in_background(index)
+    return index
+
+
+def _serve(args: argparse.Namespace, uri: str, root: Path | None, settings: ServerSettings, notes: list[str],
+           run_index: RunIndex | None) -> int:
+    import uvicorn
+
+    from ..server.app import create_app, frontend_dir
+    from ..server.settings import SETTINGS_ENV
+    from ..server.ui.frontend_files import incomplete_frontend_message, missing_frontend_files
+
     missing = missing_frontend_files(frontend_dir())
     if missing:
         raise UsageError(incomplete_frontend_message(frontend_dir(), missing))
-    settings, notes = settings_from(args)
+    database = root is None
     sql_app, opened = sql_store.open_sql_app(uri, settings) if database else (None, str(root))
     sock = bind_socket(args.host, args.port)
     port = sock.getsockname()[1]
-    limit_malloc_arenas()
     for note in notes:
         print(note, file=sys.stderr)
     if not is_loopback(args.host):
-        print(exposure_warning(args.host, port, args.read_only, settings.allowed_hosts), file=sys.stderr)  # type: ignore[attr-defined]
+        print(exposure_warning(args.host, port, args.read_only, settings.allowed_hosts), file=sys.stderr)
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     mode = " (read-only)" if args.read_only else " (artifacts only)" if args.artifacts_only else ""
     print(f"mlscope {__version__} serving {opened}{mode}")
@@ -257,17 +288,17 @@ def serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"log_level": args.log_level, "access_log": False, "timeout_graceful_shutdown": GRACEFUL_SECONDS}
     if sql_app is not None:
         run_until_stopped(uvicorn.Server(uvicorn.Config(sql_app, **options)), sock)
-    elif settings.workers > 1:  # type: ignore[attr-defined]
+    elif settings.workers > 1:
         from uvicorn.supervisors import Multiprocess
 
-        os.environ[SETTINGS_ENV] = settings.to_env(root)  # type: ignore[attr-defined,arg-type]
-        config = uvicorn.Config("mlscope.server.app:create_app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[attr-defined]
+        os.environ[SETTINGS_ENV] = settings.to_env(root)  # type: ignore[arg-type]
+        config = uvicorn.Config("mlscope.server.app:create_app_from_env", factory=True, workers=settings.workers, **options)
         try:
             Multiprocess(config, sockets=[sock]).run()
         except KeyboardInterrupt:
             pass
     else:
-        run_until_stopped(uvicorn.Server(uvicorn.Config(create_app(root, settings=settings), **options)), sock)  # type: ignore[arg-type]
+        run_until_stopped(uvicorn.Server(uvicorn.Config(create_app(root, settings=settings, run_index=run_index), **options)), sock)  # type: ignore[arg-type]
     return 0
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import threading
 from collections.abc import AsyncIterator, Sequence
@@ -20,6 +19,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ..history.disk import SeriesStore
 from ..index import RunIndex
+from ..index.background import build_in_background
 from ..index.cache_file import CacheFile
 from ..index.model_writes import LoggedModelWrites
 from ..index.registry import Registry
@@ -57,17 +57,6 @@ def frontend_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "frontend"
 
 
-def build_index(index: RunSource) -> None:
-    """Build the index, then take its objects out of the garbage collector's sight.
-
-    10,000 runs are millions of long-lived objects; without gc.freeze() every
-    full collection walks them all and stalls requests for hundreds of ms.
-    """
-    index.build()
-    gc.collect()
-    gc.freeze()
-
-
 async def refresh_forever(index: RunSource, interval: float, stop: asyncio.Event) -> None:
     """Keep the index current: one cheap refresh per interval, off the event loop."""
     while not stop.is_set():
@@ -89,11 +78,13 @@ def create_app(
     cors_allowed_origins: Sequence[str] = (),
     refresh_interval: float | None = None,
     sql_backend: SqlBackend | None = None,
+    run_index: RunIndex | None = None,
 ) -> Starlette:
     """The app for one tree; ``settings`` are mlscope server's options (the keyword shortcuts override them).
 
     With ``sql_backend`` (store/sql) it serves that database instead: its index, writes and histories
     take the tree's place, and ``root`` is where its proxied (mlflow-artifacts:) artifacts live.
+    ``run_index`` is the tree's index when the caller made it (and may have started its build) already.
     """
     settings = settings or ServerSettings()
     overrides: dict[str, Any] = {}
@@ -110,11 +101,11 @@ def create_app(
     if sql_backend is not None:
         index = sql_backend.index
     else:
-        index = file_index = RunIndex(root, cache=CacheFile(root) if settings.index_cache else None)
+        index = file_index = run_index or RunIndex(root, cache=CacheFile(root) if settings.index_cache else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        threading.Thread(target=build_index, args=(index,), name="mlscope-index-build", daemon=True).start()
+        build_in_background(index)  # already started by `mlscope ui`, before the server stack was imported
         # The registry's first snapshot (~0.5 s at 1,000 models) is read now, not by the first Models page.
         threading.Thread(target=app.state.registry.snapshot, name="mlscope-registry-build", daemon=True).start()
         stop = asyncio.Event()
