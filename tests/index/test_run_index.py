@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,29 @@ def test_new_run_appears_after_refresh(tree):
     write_run(tree / "1", "c" * 32, name="gamma")
     index.refresh()
     assert index.run("c" * 32).info.run_name == "gamma"
+
+
+def _as_if_the_clock_had_not_ticked(folder: Path, before: os.stat_result) -> None:
+    """Give a folder back the mtime it had before a change: what a coarse filesystem clock does within one tick."""
+    os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_a_run_folder_made_in_the_same_clock_tick_as_the_listing_appears_after_refresh(tree):
+    index = built(tree)
+    before = os.stat(tree / "1")
+    write_run(tree / "1", "c" * 32, name="gamma")
+    _as_if_the_clock_had_not_ticked(tree / "1", before)
+    index.refresh()
+    assert index.run("c" * 32).info.run_name == "gamma"
+
+
+def test_an_experiment_made_in_the_same_clock_tick_as_the_scan_appears_after_refresh(tree):
+    index = built(tree)
+    before = os.stat(tree)
+    write_experiment(tree, "7", "late")
+    _as_if_the_clock_had_not_ticked(tree, before)
+    index.refresh()
+    assert index.experiment("7").name == "late"
 
 
 def test_appended_metric_line_updates_latest(tree):

@@ -26,7 +26,7 @@ from .read_pool import ReadPool
 from .refresh_policy import HOT_SECONDS, due_runs, refresh_runs
 from .run_entry import RunEntry
 from .run_reads import InfoRecord, read_details, read_info
-from .signatures import MISSING, Signature, packed_signatures, signature
+from .signatures import MISSING, Signature, packed_signatures, settled, signature
 
 # A run whose details failed (garbage, a metric file or a folder past the bounds) is read again only when one of
 # these moved, or after FAILED_RETRY_SECONDS: a 1,000,000-param run must not be listed again at every refresh.
@@ -252,8 +252,11 @@ class RunIndex:
     # ------------------------------------------------------------ internals
 
     def _scan_experiment_dirs(self) -> list[Path]:
+        # Signatures before the listing they cover, and only trusted once settled: a folder created or moved
+        # in the same clock tick as this scan must not go unnoticed until the next change to the root.
+        now = time.time_ns()
+        self._root_sig = (settled(signature(self.root), now), settled(signature(self.root / ".trash"), now))
         active, trashed = reader.experiment_dirs(self.root)
-        self._root_sig = (signature(self.root), signature(self.root / ".trash"))
         for path in active + trashed:
             if not (path / "meta.yaml").exists() and path.name not in ("models",):
                 self._report(path, "meta", "folder has no meta.yaml (not an experiment)", "experiment")
@@ -269,6 +272,7 @@ class RunIndex:
         """
         exp_id = exp_dir.name
         meta_sig = signature(exp_dir / "meta.yaml")
+        listed_at = time.time_ns()
         dir_sig = signature(exp_dir)
         tags_sig = signature(exp_dir / "tags")
         entry = self._experiments.get(exp_id)
@@ -296,7 +300,7 @@ class RunIndex:
             self._dirty = True
         if entry.dir_sig != dir_sig:
             self._sync_run_dirs(entry, exp_dir, pending)
-            entry.dir_sig = dir_sig
+            entry.dir_sig = settled(dir_sig, listed_at)  # a run folder made in the same tick is listed next time
         return exp_id
 
     def _sync_run_dirs(self, entry: ExperimentEntry, exp_dir: Path, pending: list[tuple[str, str]] | None = None) -> None:

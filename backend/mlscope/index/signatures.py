@@ -12,6 +12,10 @@ from array import array
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
 MISSING: Signature = (0, -1, 0)
+UNSETTLED: Signature = (-1, -1, -1)  # never a real signature: whatever is found next differs from it
+# mtimes are coarse (a kernel tick; seconds on some network filesystems): a change within this long of a stat
+# may leave the signature as it was, so such a signature is not trusted to cover what was read after it.
+RACY_NS = 2_000_000_000
 SIG_BYTES = 24  # one packed signature
 INODE_MASK = (1 << 63) - 1  # inodes above 2**63 (some network filesystems) still fit an int64
 _DIR_FD = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
@@ -23,6 +27,14 @@ def signature(path: str | os.PathLike[str]) -> Signature:
     except OSError:
         return MISSING
     return (st.st_mtime_ns, st.st_size, st.st_ino & INODE_MASK)
+
+
+def settled(sig: Signature, taken_ns: int) -> Signature:
+    """sig, or UNSETTLED when its mtime is within RACY_NS before when it was taken (so the next check looks again).
+
+    An mtime in the future (another machine's clock) is trusted: waiting would not settle it.
+    """
+    return UNSETTLED if taken_ns - RACY_NS <= sig[0] <= taken_ns else sig
 
 
 def packed_signatures(base: str, paths: tuple[str, ...] | list[str]) -> bytes:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..store.model import Experiment
 from .run_entry import point_of
 from .run_reads import info_fields, read_details, read_info
+from .signatures import RACY_NS
 
 if TYPE_CHECKING:
     from .run_entry import RunEntry
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mlscope")
 
-RACY_NS = 2_000_000_000
 SLICE = 2000  # runs copied per hold of the index lock while saving (requests wait at most a few ms)
 
 
