@@ -1,7 +1,8 @@
 // Live follow: one shared Server-Sent Events connection to /api/mlscope/events for the whole page.
-// Views subscribe(callback) and receive {version, changed: [run_id], statuses: {run_id: status|null}, reset?};
-// `reset` means too much changed to list (or the server restarted, or the connection came back): reload
-// what you show.
+// Views subscribe(callback) and receive {version, changed: [run_id], statuses: {run_id: status|null}, reset?}
+// whenever the index version moves (and once when the stream opens); `changed` may be empty (an experiment
+// changed); `reset` means too much changed to list (or the server restarted, or the connection came back):
+// reload what you show.
 //
 // The stream outlives view changes (a view unsubscribing and the next subscribing within LINGER_MS share
 // it), so navigating does not abort and reopen it; it is closed cleanly when the page goes away. While the
@@ -44,10 +45,12 @@ function connect() {
     } catch {
       return;
     }
-    const first = lastVersion === null;
+    const previous = lastVersion;
     lastVersion = event.version;
-    if (first && !event.changed.length && !event.reset) return; // the greeting: nothing happened yet
-    if (event.changed.length || event.reset) dispatch(event);
+    // Every move of the version is passed on, changed runs or not (an experiment created, renamed or deleted
+    // outside changes no run), and so is the greeting: what a view fetched before the stream opened may be
+    // older than the version the stream starts from. Views reload what a change concerns.
+    if (event.changed.length || event.reset || event.version !== previous) dispatch(event);
   };
   source.onerror = () => {
     // The stream dropped: ask whether the server is there at all (lib/connection.js takes over if not).

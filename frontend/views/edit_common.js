@@ -1,7 +1,7 @@
 // Editing pieces shared by the experiment header and the run page: a modal dialog, a markdown
 // description editor with preview, and a tags editor (system tags `mlflow.*` read-only).
 // Every write is an async function given by the caller; a refusal shows the server's message in place.
-import { html, useEffect, useRef, useState } from "../lib/html.js";
+import { html, useLayoutEffect, useRef, useState } from "../lib/html.js";
 import { Markdown } from "../lib/markdown.js";
 import { showToast } from "../lib/toast.js";
 import { useWrite } from "../lib/writes.js";
@@ -33,7 +33,8 @@ function trapTab(e, box) {
 /** A modal dialog: Escape or Cancel closes it and focus goes back to what opened it; Tab stays inside it. */
 export function Dialog({ title, onClose, children }) {
   const box = useRef(null);
-  useEffect(() => {
+  // Focus moves in as the dialog renders (a layout effect): an Escape pressed the moment it appears reaches it.
+  useLayoutEffect(() => {
     const opener = document.activeElement;
     const first = box.current && box.current.querySelector("input, textarea, button");
     if (first) first.focus();
