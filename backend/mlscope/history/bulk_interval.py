@@ -21,6 +21,19 @@ def sample_bulk_interval(
     all_runs = [[m.step for m in points] for points in histories.values()]
     mins_and_maxes = {step for steps in all_runs if steps for step in (min(steps), max(steps))}
     all_steps = sorted({step for steps in all_runs for step in steps})
+    steps = _sampled_steps(all_steps, mins_and_maxes, max_results, start_step, end_step)
+    per_run = max(max_results, len(steps))
+    step_set = set(steps)
+    result: list[tuple[str, Metric]] = []
+    for run_id, points in histories.items():
+        rows = sorted((m for m in points if m.step in step_set), key=lambda m: (m.step, m.timestamp))
+        result.extend((run_id, rows[i]) for i in _evenly_spaced_indices(len(rows), per_run))
+    return result
+
+
+def _sampled_steps(all_steps: list[int], mins_and_maxes: set[int], max_results: int, start_step: int | None,
+                   end_step: int | None) -> list[int]:
+    """Evenly spaced steps of the sorted ``all_steps`` within the range, plus every run's first and last step in it."""
     if start_step is None or end_step is None:
         start_step, end_step = 0, (all_steps[-1] if all_steps else 0)
     mins_and_maxes = {s for s in mins_and_maxes if start_step <= s <= end_step}
@@ -32,14 +45,7 @@ def sample_bulk_interval(
         interval = (end_idx - start_idx) / max_results
         sampled = {all_steps[start_idx + int(i * interval)] for i in range(max_results) if start_idx + int(i * interval) < end_idx}
         sampled.add(all_steps[end_idx - 1])
-    steps = sorted(sampled | mins_and_maxes)
-    per_run = max(max_results, len(steps))
-    step_set = set(steps)
-    result: list[tuple[str, Metric]] = []
-    for run_id, points in histories.items():
-        rows = sorted((m for m in points if m.step in step_set), key=lambda m: (m.step, m.timestamp))
-        result.extend((run_id, rows[i]) for i in _evenly_spaced_indices(len(rows), per_run))
-    return result
+    return sorted(sampled | mins_and_maxes)
 
 
 def sample_snapshots(
@@ -54,18 +60,7 @@ def sample_snapshots(
         all_steps = list(dict.fromkeys(next(iter(steps_of.values()))))  # sorted already: duplicates dropped in order
     else:
         all_steps = sorted(set().union(*steps_of.values()))
-    if start_step is None or end_step is None:
-        start_step, end_step = 0, (all_steps[-1] if all_steps else 0)
-    mins_and_maxes = {s for s in mins_and_maxes if start_step <= s <= end_step}
-    start_idx = bisect.bisect_left(all_steps, start_step)
-    end_idx = bisect.bisect_right(all_steps, end_step)
-    if end_idx - start_idx <= max_results:
-        sampled = set(all_steps[start_idx:end_idx])
-    else:
-        interval = (end_idx - start_idx) / max_results
-        sampled = {all_steps[start_idx + int(i * interval)] for i in range(max_results) if start_idx + int(i * interval) < end_idx}
-        sampled.add(all_steps[end_idx - 1])
-    steps = sorted(sampled | mins_and_maxes)
+    steps = _sampled_steps(all_steps, mins_and_maxes, max_results, start_step, end_step)
     per_run = max(max_results, len(steps))
     result: list[tuple[str, Metric]] = []
     for run_id, snap in snapshots.items():
