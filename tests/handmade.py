@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -41,3 +42,20 @@ def write_run(exp_dir: Path, run_id: str, *, start: int = 1000, status: int | No
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(value)
     return run_dir
+
+
+def remove_deep(top: Path | bytes) -> None:
+    """Delete a folder tree of any depth without recursion (shutil.rmtree and pytest's temp-folder cleanup recurse
+    once per level); bytes paths reach names that are not valid UTF-8."""
+    stack = [os.fsencode(top)]
+    while stack:
+        with os.scandir(stack[-1]) as scan:
+            entries = list(scan)
+        folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.path)
+        if folders:
+            stack.extend(folders)
+        else:
+            os.rmdir(stack.pop())

@@ -36,6 +36,7 @@ import pytest
 import yaml
 
 from tests.conftest import LiveServer
+from tests.handmade import remove_deep
 
 API = "/api/2.0/mlflow"
 AJAX = "/ajax-api/2.0/mlflow"
@@ -280,22 +281,6 @@ def snapshot(root: Path) -> dict[bytes, tuple[Any, ...]]:
     return found
 
 
-def _remove_deep(top: bytes) -> None:
-    """Delete a tree 1,000 folders deep without recursion (shutil.rmtree recurses once per level)."""
-    stack = [top]
-    while stack:
-        with os.scandir(stack[-1]) as scan:
-            entries = list(scan)
-        folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
-        for entry in entries:
-            if not entry.is_dir(follow_symlinks=False):
-                os.unlink(entry.path)
-        if folders:
-            stack.extend(folders)
-        else:
-            os.rmdir(stack.pop())
-
-
 @pytest.fixture(scope="module")
 def matrix(reference_tree: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     from mlscope.index import run_reads
@@ -337,7 +322,7 @@ def matrix(reference_tree: tuple[Path, dict[str, Any]], tmp_path_factory: pytest
             server.stop()
             deep = spots["artifacts-1000-deep"].run / "artifacts" / "d"
             if deep.exists():
-                _remove_deep(os.fsencode(deep))
+                remove_deep(os.fsencode(deep))
             for spot in spots.values():  # chmod 000 folders must be listable for the temp-folder cleanup
                 for path in (spot.run / "params",):
                     if path.is_dir() and not path.is_symlink():

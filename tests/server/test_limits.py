@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from mlscope.server.app import create_app
 from tests.conftest import LiveServer
-from tests.handmade import write_experiment, write_run
+from tests.handmade import remove_deep, write_experiment, write_run
 
 API = "/api/2.0/mlflow"
 
@@ -153,22 +153,6 @@ def test_the_zip_of_a_run_with_an_undecodable_artifact_name_holds_every_file(dam
     assert archive.read("art\\xfe.txt") == b"inside"
 
 
-def _remove_deep(top: Path) -> None:
-    """Delete a tree with a loop: shutil.rmtree (and pytest's temp-folder cleanup) recurse once per level."""
-    stack = [os.fsencode(top)]
-    while stack:
-        with os.scandir(stack[-1]) as scan:
-            entries = list(scan)
-        folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
-        for entry in entries:
-            if not entry.is_dir(follow_symlinks=False):
-                os.unlink(entry.path)
-        if folders:
-            stack.extend(folders)
-        else:
-            os.rmdir(stack.pop())
-
-
 @pytest.fixture
 def deep_run(tmp_path: Path) -> Iterator[Path]:
     """A tree whose run RUN has artifacts/top.txt and artifacts/d/d/.../d/leaf.txt, 1,000 folders deep."""
@@ -189,7 +173,7 @@ def deep_run(tmp_path: Path) -> Iterator[Path]:
     try:
         yield root
     finally:
-        _remove_deep(run_dir / "artifacts" / "d")
+        remove_deep(run_dir / "artifacts" / "d")
 
 
 def test_a_zip_of_1000_deep_artifact_folders_holds_the_deepest_file(deep_run: Path) -> None:
