@@ -25,6 +25,7 @@ from mlflow.tracking import MlflowClient
 
 from tests.conftest import LiveServer
 from tests.store.sql.test_logged_model_metrics import SEARCHES as SQL_SEARCHES
+from tests.store.sql.test_logged_model_metrics import mlflow_search_ids
 
 T = 1_700_000_000_000
 SEARCH = "/api/2.0/mlflow/logged-models/search"
@@ -128,19 +129,6 @@ def _filestore_can_answer(case: dict[str, Any]) -> dict[str, Any]:
     return case
 
 
-def _filestore_search(store: FileStore, experiment_ids: list[str], case: dict[str, Any], page_size: int) -> list[str]:
-    found, token = [], None
-    while True:
-        page = store.search_logged_models(
-            experiment_ids, filter_string=case.get("filter"), datasets=case.get("datasets"),
-            max_results=page_size, order_by=case.get("order_by"), page_token=token,
-        )  # fmt: skip
-        found += [m.model_id for m in page]
-        token = page.token
-        if not token:
-            return found
-
-
 def _post(server: LiveServer, body: dict[str, Any]) -> httpx.Response:
     return httpx.post(server.url + SEARCH, json=body, timeout=30)
 
@@ -160,7 +148,7 @@ def _our_search(server: LiveServer, experiment_ids: list[str], case: dict[str, A
 
 def _oracle_error(store: FileStore, experiment_ids: list[str], case: dict[str, Any]) -> MlflowException | None:
     try:
-        _filestore_search(store, experiment_ids, case, 100)
+        mlflow_search_ids(store, experiment_ids, case, 100)
     except MlflowException as error:
         return error
     return None
@@ -175,9 +163,9 @@ def test_search_gives_filestores_models_in_its_order_or_its_refusal(tree: tuple[
         response = _post(server, {"experiment_ids": experiment_ids, **case})
         assert (response.status_code, response.json()["error_code"]) == (400, error.error_code), response.text
         return
-    expected = _filestore_search(store, experiment_ids, asked, 100)
+    expected = mlflow_search_ids(store, experiment_ids, asked, 100)
     assert _our_search(server, experiment_ids, case, 100) == expected
-    assert _our_search(server, experiment_ids, case, 2) == _filestore_search(store, experiment_ids, asked, 2) == expected
+    assert _our_search(server, experiment_ids, case, 2) == mlflow_search_ids(store, experiment_ids, asked, 2) == expected
 
 
 def test_the_tree_has_what_the_searches_need(tree: tuple[FileStore, list[str], LiveServer]) -> None:
@@ -216,10 +204,10 @@ def test_creation_time_and_last_updated_time_filter_as_mlflows_declared_aliases(
     store, experiment_ids, server = tree
     middle = sorted(m.creation_timestamp for m in store.search_logged_models(experiment_ids))[3]
     for alias, name in (("creation_time", "creation_timestamp"), ("last_updated_time", "last_updated_timestamp")):
-        expected = _filestore_search(store, experiment_ids, {"filter": f"{name} >= {middle}"}, 100)
+        expected = mlflow_search_ids(store, experiment_ids, {"filter": f"{name} >= {middle}"}, 100)
         assert 0 < len(expected) < 6
         assert _our_search(server, experiment_ids, {"filter": f"{alias} >= {middle}"}, 100) == expected
-    expected = _filestore_search(store, experiment_ids, {"order_by": [{"field_name": "last_updated_timestamp"}]}, 100)
+    expected = mlflow_search_ids(store, experiment_ids, {"order_by": [{"field_name": "last_updated_timestamp"}]}, 100)
     assert _our_search(server, experiment_ids, {"order_by": [{"field_name": "last_updated_time"}]}, 100) == expected
 
 
@@ -228,7 +216,7 @@ def test_ordering_ascending_by_an_attribute_some_models_lack_puts_them_last(tree
     store, experiment_ids, server = tree
     with pytest.raises(TypeError):
         store.search_logged_models(experiment_ids, order_by=[{"field_name": "model_type"}])
-    descending = _filestore_search(store, experiment_ids, {"order_by": [{"field_name": "model_type", "ascending": False}]}, 100)
+    descending = mlflow_search_ids(store, experiment_ids, {"order_by": [{"field_name": "model_type", "ascending": False}]}, 100)
     models = {m.model_id: m for m in store.search_logged_models(experiment_ids)}
     typed = [i for i in descending if models[i].model_type]
     expected = sorted(typed, key=lambda i: models[i].model_type) + [i for i in descending if not models[i].model_type]
@@ -294,7 +282,7 @@ def test_two_comparisons_without_and_between_them_are_refused_where_filestore_an
 ) -> None:
     """A sqlparse accident MLflow keeps for runs too; mlscope's shared parser asks for the AND (runs likewise)."""
     store, experiment_ids, server = tree
-    assert _filestore_search(store, experiment_ids, {"filter": "name = 'beta' model_type = 'torch'"}, 100)
+    assert mlflow_search_ids(store, experiment_ids, {"filter": "name = 'beta' model_type = 'torch'"}, 100)
     response = _post(server, {"experiment_ids": experiment_ids, "filter": "name = 'beta' model_type = 'torch'"})
     assert response.status_code == 400
     assert "expected AND or end of filter" in response.json()["message"]
@@ -363,7 +351,7 @@ def test_random_searches_from_the_grammar_get_filestores_answer_or_refusal(tree:
             assert (response.status_code, response.json()["error_code"]) == (400, error.error_code), (case, response.text)
             refused += 1
             continue
-        expected = _filestore_search(store, experiment_ids, case, 100)
+        expected = mlflow_search_ids(store, experiment_ids, case, 100)
         assert _our_search(server, experiment_ids, case, 100) == expected, case
         answered, nonempty = answered + 1, nonempty + bool(expected)
     assert (answered, nonempty, refused) == (110, 42, 40)  # seeded: answers, some models, and refusals all exercised

@@ -173,7 +173,8 @@ SEARCHES: list[dict[str, Any]] = [
 ]
 
 
-def _mlflow_search(store: Any, experiment_ids: list[str], case: dict[str, Any], page_size: int) -> list[str]:
+def mlflow_search_ids(store: Any, experiment_ids: list[str], case: dict[str, Any], page_size: int) -> list[str]:
+    """Model ids an MLflow store (SqlAlchemyStore or FileStore) returns for a search case, page by page."""
     found, token = [], None
     while True:
         page = store.search_logged_models(
@@ -204,9 +205,9 @@ def _our_search(server: SqlServer, experiment_ids: list[str], case: dict[str, An
 @pytest.mark.parametrize("case", SEARCHES, ids=lambda c: repr(c)[:60])
 def test_search_gives_sqlalchemystores_models_in_its_order(model_db: tuple[str, Any, list[str], SqlServer], case: dict[str, Any]) -> None:
     _, store, experiment_ids, server = model_db
-    expected = _mlflow_search(store, experiment_ids, case, 100)
+    expected = mlflow_search_ids(store, experiment_ids, case, 100)
     assert _our_search(server, experiment_ids, case, 100)[0] == expected
-    assert _our_search(server, experiment_ids, case, 2)[0] == _mlflow_search(store, experiment_ids, case, 2) == expected
+    assert _our_search(server, experiment_ids, case, 2)[0] == mlflow_search_ids(store, experiment_ids, case, 2) == expected
 
 
 def test_search_and_get_return_each_models_params_tags_and_metrics_as_sqlalchemystore(model_db: tuple[str, Any, list[str], SqlServer]) -> None:
