@@ -117,16 +117,68 @@ def flat_yaml(raw: bytes) -> dict[str, Any] | None:
                 block = data[block_key] = {}
             block[nested.group(1)] = value
             continue
-        match = _FLAT_LINE.fullmatch(line)
-        if match is None or match.group(1) in data or _scalar(match.group(1)) != match.group(1):
+        read = _LINES.get(line)
+        if read is None:
+            read = _flat_line(line)
+            if read is None:
+                return None
+            _remember(line, read)
+        key, value, opens_block = read
+        if key in data:
             return None
-        key, raw_value = match.group(1), match.group(2) or ""
-        value = _scalar(raw_value)
-        if value is _NOT_PLAIN:
-            return None
-        data[key] = value
-        block, block_key = None, key if raw_value == "" else ""
+        data[key] = value if value.__class__ is not _Fresh else value.make()
+        block, block_key = None, key if opens_block else ""
     return data
+
+
+class _Fresh:
+    """A remembered empty list or dict: each read gets its own (callers may fill it)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: type) -> None:
+        self.make = make
+
+
+_FRESH_LIST, _FRESH_DICT = _Fresh(list), _Fresh(dict)
+
+# Most lines of a tree's meta.yaml files repeat (status: 3, lifecycle_stage: active, tags: [], an experiment's
+# id): a line seen twice is remembered parsed. Run ids, names and times are seen once; a bounded set of lines
+# seen once keeps them out of the memo. Both are dropped and refilled when full.
+_MAX_LINES = 8192
+_LINES: dict[str, tuple[str, Any, bool]] = {}
+_SEEN_ONCE: set[str] = set()
+_PLAIN_KEYS: set[str] = set()  # keys already checked to read back as themselves
+
+
+def _remember(line: str, read: tuple[str, Any, bool]) -> None:
+    if line not in _SEEN_ONCE:
+        if len(_SEEN_ONCE) >= _MAX_LINES:
+            _SEEN_ONCE.clear()
+        _SEEN_ONCE.add(line)
+        return
+    if len(_LINES) >= _MAX_LINES:
+        _LINES.clear()
+    _LINES[line] = read
+
+
+def _flat_line(line: str) -> tuple[str, Any, bool] | None:
+    """(key, value, opens a nested block) of one top-level ``key: scalar`` line; None means "ask PyYAML"."""
+    match = _FLAT_LINE.fullmatch(line)
+    if match is None:
+        return None
+    key, raw_value = match.group(1, 2)
+    if key not in _PLAIN_KEYS:
+        if _scalar(key) != key:
+            return None
+        if len(_PLAIN_KEYS) < _MAX_LINES:
+            _PLAIN_KEYS.add(key)
+    value = _scalar(raw_value or "")
+    if value is _NOT_PLAIN:
+        return None
+    if value.__class__ is list or value.__class__ is dict:
+        value = _FRESH_LIST if value.__class__ is list else _FRESH_DICT
+    return key, value, not raw_value
 
 
 def _scalar(value: str) -> Any:
