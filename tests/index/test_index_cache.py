@@ -83,6 +83,16 @@ def test_restart_takes_unchanged_runs_from_the_cache(tree, cache_dir):
     assert picture(second) == picture(first) == fresh_picture(tree)
 
 
+def test_a_snapshot_saved_in_many_slices_restores_every_run(tree, cache_dir, monkeypatch):
+    from mlscope.index import snapshot
+
+    monkeypatch.setattr(snapshot, "SLICE", 1)  # one run record per marshalled slice
+    first = start(tree, cache_dir)
+    second = start(tree, cache_dir)
+    assert second.cache_status.startswith("restored: 2 runs from the cache, 0 read from the tree")
+    assert picture(second) == picture(first)
+
+
 def test_first_start_writes_the_cache_outside_the_tree(tree, cache_dir):
     index = start(tree, cache_dir)
     assert index.cache is not None and index.cache.path.parent == cache_dir

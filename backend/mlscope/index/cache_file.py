@@ -3,8 +3,10 @@
 Where: ``$XDG_CACHE_HOME/mlscope/index/`` (else ``~/.cache/mlscope/index/``),
 named by a hash of the tree's resolved path; never inside the tree.
 
-Format: a magic line, a JSON header line, then the payload (``marshal`` of
-plain tuples, dicts, strings, numbers and bytes). The header names the cache
+Format: a magic line, a JSON header line, then the payload: ``marshal``
+records of plain tuples, dicts, strings, numbers and bytes, one after the
+other (the snapshot's head, slices of run records, its tail), so a save never
+holds the whole encoding in memory (at 100,000 runs that was ~250 MB more). The header names the cache
 format, the mlscope version, a digest of the reading code (so a change to how
 files are parsed retires every cache), the Python version and marshal format
 (marshal is only stable within one Python version), the tree's path, and the
@@ -20,24 +22,28 @@ after its digest matched, and what comes out is only ever read as data
 (marshal cannot run code; every record is type-checked as it is used).
 
 Writes are atomic (a temp file in the same directory, then rename), so a
-reader sees the old cache or the new one, never half of one.
+reader sees the old cache or the new one, never half of one. The header's
+length and digest are only known at the end: its line is reserved first
+(padded with spaces, which JSON allows) and filled in before the rename.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import marshal
 import os
 import sys
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..user_cache import code_digest, user_cache_dir, write_private
+from ..user_cache import code_digest, private_file, user_cache_dir
 
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"mlscope index cache\n"
 _READING_MODULES = ("index/run_reads.py", "index/layout.py", "index/snapshot.py", "store/reader.py",
                     "store/metric_files.py", "store/meta_yaml.py", "store/model.py")
@@ -106,18 +112,39 @@ class CacheFile:
         if header.get("blake2b") != expected["blake2b"]:
             raise CacheRefused("corrupt (checksum mismatch)")
         try:
-            return marshal.loads(payload)
+            return _records(payload)
         except (ValueError, EOFError, TypeError) as exc:
             raise CacheRefused(f"corrupt payload ({exc})") from None
 
-    def save(self, payload_object: Any) -> int:
-        """Write atomically; returns the file's size in bytes."""
-        payload = marshal.dumps(payload_object)
-        head = MAGIC + json.dumps(self.header(payload), sort_keys=True).encode() + b"\n"
-        return write_private(self.path, head, payload)
+    def save(self, records: Iterable[Any]) -> int:
+        """Write the records (marshalled one by one as they come) atomically; returns the file's size in bytes."""
+        reserved = len(json.dumps(self.header(b""), sort_keys=True)) + 32  # room for the real length and digest
+        with private_file(self.path) as handle:
+            handle.write(MAGIC + b" " * reserved + b"\n")
+            hasher, length = hashlib.blake2b(digest_size=32), 0
+            for record in records:
+                chunk = marshal.dumps(record)
+                hasher.update(chunk)
+                length += len(chunk)
+                handle.write(chunk)
+            text = json.dumps({**self.header(b""), "length": length, "blake2b": hasher.hexdigest()}, sort_keys=True).encode()
+            if len(text) > reserved:
+                raise OSError(f"index cache header longer than reserved ({len(text)} > {reserved} bytes)")
+            handle.seek(len(MAGIC))
+            handle.write(text.ljust(reserved))
+        return len(MAGIC) + reserved + 1 + length
 
     def remove(self) -> None:
         try:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+
+
+def _records(payload: bytes) -> list[Any]:
+    """The marshalled records of a payload, in order (each one loaded as it is reached)."""
+    stream = io.BytesIO(payload)
+    records = []
+    while stream.tell() < len(payload):
+        records.append(marshal.load(stream))
+    return records

@@ -109,34 +109,46 @@ def save(index: RunIndex) -> None:
         exp_numbers[exp_entry.experiment.experiment_id] = number
         exp_records.append(_experiment_fields(exp_entry.experiment))
     layouts: dict[Any, int] = {}
-    runs = []
-    for start in range(0, len(entries), SLICE):
-        with index._lock:
-            for entry in entries[start : start + SLICE]:
-                exp_number = exp_numbers.get(entry.info.experiment_id)
-                if exp_number is None or index._runs.get(entry.info.run_id) is not entry:
-                    continue
-                if entry.meta_sig[0] >= entry.info_ns - RACY_NS:
-                    continue  # not trusted: the restart lists the folder and reads it like a new run
-                details = None if entry.newest_mtime_ns() >= entry.read_ns - RACY_NS else _details_of(entry, layouts)
-                runs.append((exp_number, info_fields(entry.info), entry.meta_sig, entry.info_ns, details))
-    payload = {"root": cache.root, "saved_ns": now_ns, "experiments": exp_records,
-               "layouts": sorted(layouts, key=layouts.__getitem__), "runs": runs}
+    saved = 0
+
+    def records() -> Iterator[Any]:
+        """The snapshot as the cache file holds it: head, one list of run records per slice, tail (layouts)."""
+        nonlocal saved
+        yield {"root": cache.root, "saved_ns": now_ns, "experiments": exp_records}
+        for start in range(0, len(entries), SLICE):
+            runs = []
+            with index._lock:
+                for entry in entries[start : start + SLICE]:
+                    exp_number = exp_numbers.get(entry.info.experiment_id)
+                    if exp_number is None or index._runs.get(entry.info.run_id) is not entry:
+                        continue
+                    if entry.meta_sig[0] >= entry.info_ns - RACY_NS:
+                        continue  # not trusted: the restart lists the folder and reads it like a new run
+                    details = None if entry.newest_mtime_ns() >= entry.read_ns - RACY_NS else _details_of(entry, layouts)
+                    runs.append((exp_number, info_fields(entry.info), entry.meta_sig, entry.info_ns, details))
+            saved += len(runs)
+            yield runs
+        yield {"layouts": sorted(layouts, key=layouts.__getitem__)}
+
     try:
-        size = cache.save(payload)
+        size = cache.save(records())
     except OSError as exc:
         log.warning("cannot write the index cache %s: %s", cache.path, exc)
         return
     index.saved_version, index.saved_at = version, time.time()
-    log.info("index cache: %d runs saved to %s (%.1f MB) in %.2f s", len(runs), cache.path, size / 1e6,
+    log.info("index cache: %d runs saved to %s (%.1f MB) in %.2f s", saved, cache.path, size / 1e6,
              time.perf_counter() - started)
 
 
 class Restored:
     """A loaded snapshot, turned into plain pieces the startup adopts (raises on content of the wrong shape)."""
 
-    def __init__(self, payload: Any, root: str) -> None:
-        if not isinstance(payload, dict) or payload.get("root") != root:
+    def __init__(self, records: Any, root: str) -> None:
+        if not isinstance(records, list) or len(records) < 2 or not isinstance(records[0], dict) \
+                or not isinstance(records[-1], dict) or not all(isinstance(part, list) for part in records[1:-1]):
+            raise ValueError("snapshot of the wrong shape")
+        payload = {**records[0], **records[-1]}
+        if payload.get("root") != root:
             raise ValueError("snapshot of another tree")
         self.experiments: list[Experiment] = []
         for fields in payload["experiments"]:
@@ -145,7 +157,7 @@ class Restored:
                 raise ValueError("experiment tags are not a mapping")
             self.experiments.append(Experiment(experiment_id, name, location, stage, created, updated, tags=tags, path=Path(path)))
         self.layouts: list[tuple[tuple[str, ...], ...]] = [tuple(tuple(part) for part in key) for key in payload["layouts"]]
-        self.records: list[Any] = payload["runs"]  # checked one by one as they are adopted (see runs())
+        self.records: list[Any] = [run for part in records[1:-1] for run in part]  # checked as adopted (see runs())
 
     def runs(self) -> Iterator[tuple[Experiment, tuple[Any, ...], tuple[int, int, int], int, tuple[Any, ...] | None]]:
         """(experiment, RunInfo fields, meta.yaml signature, when it was read, cached details or None) per run."""
