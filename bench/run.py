@@ -303,8 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  \nMachine: {info}  \n"
         + ("Tables written from the saved columns (--tables-only): when each was measured, and at what load, is in the notes."
            if args.tables_only else f"Bench time: {time.perf_counter() - started:.0f} s"),
-        "Trees: bench/generate.py, " + ", ".join(f"{k}={v}" for k, v in TREE_SHAPE.items()) + ". OS page cache warm "
-        "(the tree was just generated or read). Medians; n = number of samples. Ratio = MLflow time / mlscope time. "
+        "Trees: bench/generate.py, " + ", ".join(f"{k}={v}" for k, v in TREE_SHAPE.items()) + ". OS page cache warm: "
+        "every file of the tree is read (find | cat) right before each server start, as this machine's kernel pages out "
+        "file data unread for ~60 s (DAMON reclaim); at 100,000 runs (15 GB) part of it is paged out again while the "
+        "index is built. Medians; n = number of samples. Ratio = MLflow time / mlscope time. "
         "mlscope refreshes its index every 1 s, so 'in search' is bounded by that interval; MLflow re-reads the file store "
         "on every call. mlscope's first opens start with an empty index cache (XDG_CACHE_HOME under bench/trees/index-cache).",
         *tables,
