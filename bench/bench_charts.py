@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.measure import Server, free_port  # noqa: E402
+from bench.servers import compile_mlscope  # noqa: E402
 from tests.conftest import CHROMIUM_ARGS  # noqa: E402
 
 TREES = REPO / "bench" / "trees"
@@ -122,6 +123,7 @@ def server_cpu_s(server: Server) -> float:
 
 
 def start_server(root: Path, env: dict[str, str]) -> tuple[Server, str]:
+    compile_mlscope()
     port = free_port()
     log = TREES / "logs" / "bench_charts-server.log"
     server = Server("mlscope", [str(REPO / ".venv" / "bin" / "mlscope"), "ui", "--backend-store-uri", str(root), "--port", str(port)],

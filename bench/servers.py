@@ -93,8 +93,20 @@ def sqlite_for(exe: Path, tree: Path) -> Path | None:
     return db
 
 
+def compile_mlscope() -> None:
+    """Byte-compile mlscope's modules, as pip does when it installs a wheel.
+
+    The venv holds an editable install, and this machine sets
+    PYTHONDONTWRITEBYTECODE: without this, every server start would compile
+    ~170 modules from source first (~0.4 s), which no installed copy does.
+    """
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "backend" / "mlscope")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def mlscope_server(tree: Path, cache_home: Path) -> Server:
     """``mlscope ui`` with its index cache in cache_home (XDG_CACHE_HOME), so first opens and restarts are controlled."""
+    compile_mlscope()
     port = free_port()
     exe = REPO / ".venv" / "bin" / "mlscope"
     cmd = [str(exe), "ui", "--backend-store-uri", str(tree), "--port", str(port)]
