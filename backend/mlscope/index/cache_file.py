@@ -3,10 +3,11 @@
 Where: ``$XDG_CACHE_HOME/mlscope/index/`` (else ``~/.cache/mlscope/index/``),
 named by a hash of the tree's resolved path; never inside the tree.
 
-Format: a magic line, a JSON header line, then the payload: ``marshal``
-records of plain tuples, dicts, strings, numbers and bytes, one after the
-other (the snapshot's head, slices of run records, its tail), so a save never
-holds the whole encoding in memory (at 100,000 runs that was ~250 MB more). The header names the cache
+Format: a magic line, a JSON header line, then the payload: records of
+plain tuples, dicts, strings, numbers and bytes, one after the other, each
+its length (8 bytes) then its ``marshal`` encoding (the snapshot's head,
+slices of run records, its tail), so a save never holds the whole encoding
+in memory (at 100,000 runs that was ~250 MB more). The header names the cache
 format, the mlscope version, a digest of the reading code (so a change to how
 files are parsed retires every cache), the Python version and marshal format
 (marshal is only stable within one Python version), the tree's path, and the
@@ -30,10 +31,10 @@ length and digest are only known at the end: its line is reserved first
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import marshal
 import os
+import struct
 import sys
 from collections.abc import Iterable
 from functools import lru_cache
@@ -44,6 +45,7 @@ from .. import __version__
 from ..user_cache import code_digest, private_file, user_cache_dir
 
 FORMAT = 2
+_FRAME = struct.Struct("<Q")  # a record's length, before it
 MAGIC = b"mlscope index cache\n"
 _READING_MODULES = ("index/run_reads.py", "index/layout.py", "index/snapshot.py", "store/reader.py",
                     "store/metric_files.py", "store/meta_yaml.py", "store/model.py")
@@ -124,9 +126,10 @@ class CacheFile:
             hasher, length = hashlib.blake2b(digest_size=32), 0
             for record in records:
                 chunk = marshal.dumps(record)
-                hasher.update(chunk)
-                length += len(chunk)
-                handle.write(chunk)
+                framed = _FRAME.pack(len(chunk)) + chunk
+                hasher.update(framed)
+                length += len(framed)
+                handle.write(framed)
             text = json.dumps({**self.header(b""), "length": length, "blake2b": hasher.hexdigest()}, sort_keys=True).encode()
             if len(text) > reserved:
                 raise OSError(f"index cache header longer than reserved ({len(text)} > {reserved} bytes)")
@@ -142,9 +145,17 @@ class CacheFile:
 
 
 def _records(payload: bytes) -> list[Any]:
-    """The marshalled records of a payload, in order (each one loaded as it is reached)."""
-    stream = io.BytesIO(payload)
-    records = []
-    while stream.tell() < len(payload):
-        records.append(marshal.load(stream))
+    """The records of a payload, in order: each is its length (8 bytes) then its marshal encoding.
+
+    (``marshal.load`` on a stream would find the ends itself, but reads a
+    file object a few bytes per call: 5x slower than ``loads`` on a slice.)
+    """
+    view, position, records = memoryview(payload), 0, []
+    while position < len(view):
+        (size,) = _FRAME.unpack_from(view, position)
+        position += _FRAME.size
+        if position + size > len(view):
+            raise ValueError("a record runs past the end of the payload")
+        records.append(marshal.loads(view[position : position + size]))
+        position += size
     return records
