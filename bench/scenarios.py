@@ -144,14 +144,15 @@ def wait_for_cache_file(cache_home: Path, timeout_s: float) -> Path | None:
 
 def cold_starts(server: Server, client: Client, bodies: tuple[dict[str, Any], dict[str, Any]], plan: dict[str, Any],
                 cache_home: Path | None, tree: Path) -> dict[str, Any]:
-    """First opens (cache emptied before each) and restarts with the cache, each on a warm page cache; the server
-    is left running."""
+    """First opens (cache emptied before each) and restarts with the cache, each on a warm page cache unless the
+    plan says ``warm_tree: False``; the server is left running."""
+    warmed = tree if plan.get("warm_tree", True) else None
     times: dict[str, list[float]] = {"first_open_first_page": [], "first_open_full": [], "first_open_full_cpu": []}
     out: dict[str, Any] = {"times": times}
     for i in range(plan["cold_starts"]):
         if cache_home is not None:
             shutil.rmtree(cache_home, ignore_errors=True)
-        first, full, cpu = start_to_pages(server, client, bodies, plan["startup_s"], tree)
+        first, full, cpu = start_to_pages(server, client, bodies, plan["startup_s"], warmed)
         times["first_open_first_page"].append(first)
         times["first_open_full"].append(full)
         times["first_open_full_cpu"].append(cpu)
@@ -164,7 +165,7 @@ def cold_starts(server: Server, client: Client, bodies: tuple[dict[str, Any], di
     if plan.get("restarts"):
         times["restart_first_page"], times["restart_full"], times["restart_full_cpu"] = [], [], []
         for i in range(plan["restarts"]):
-            first, full, cpu = start_to_pages(server, client, bodies, plan["startup_s"], tree)
+            first, full, cpu = start_to_pages(server, client, bodies, plan["startup_s"], warmed)
             times["restart_first_page"].append(first)
             times["restart_full"].append(full)
             times["restart_full_cpu"].append(cpu)
