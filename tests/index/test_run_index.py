@@ -168,13 +168,14 @@ def test_a_change_outside_the_hot_set_is_seen_within_one_lap(tree, monkeypatch):
     assert index.run("a" * 32).metrics["loss"].value == 0.01
 
 
-def test_a_running_run_idle_for_long_is_not_checked_every_refresh(tree, monkeypatch):
+def test_a_running_run_idle_for_long_is_not_in_the_hot_set(tree, monkeypatch):
     import os
 
     from mlscope.index import refresh_policy
 
     monkeypatch.setattr(refresh_policy, "QUICK_SLICE", 0)
     monkeypatch.setattr(refresh_policy, "DEEP_SLICE", 0)
+    monkeypatch.setattr(refresh_policy, "RUNNING_SLICE", 0)
     run_dir = tree / "1" / ("b" * 32)
     for path in [run_dir / "meta.yaml", run_dir / "metrics" / "loss"]:
         os.utime(path, (1_000_000, 1_000_000))  # written in 1970: a crashed run left RUNNING
@@ -183,6 +184,30 @@ def test_a_running_run_idle_for_long_is_not_checked_every_refresh(tree, monkeypa
         f.write("3 0.1 1\n")
     index.refresh()
     assert index.run("b" * 32).metrics["loss"].value == 0.9
+
+
+def test_running_runs_idle_for_long_are_checked_in_their_own_rotation(tmp_path, monkeypatch):
+    import os
+
+    from mlscope.index import refresh_policy
+
+    monkeypatch.setattr(refresh_policy, "QUICK_SLICE", 0)  # the general lap never comes round
+    monkeypatch.setattr(refresh_policy, "DEEP_SLICE", 0)
+    monkeypatch.setattr(refresh_policy, "RUNNING_SLICE", 1)
+    exp = write_experiment(tmp_path, "1")
+    run_ids = ["c" * 32, "d" * 32]
+    for run_id in run_ids:
+        run_dir = write_run(exp, run_id, status=1, metrics={"loss": "1 0.5 0\n"})
+        for path in [run_dir / "meta.yaml", run_dir / "metrics" / "loss"]:
+            os.utime(path, (1_000_000, 1_000_000))  # quiet for decades: not hot
+    index = built(tmp_path)
+    for run_id in run_ids:
+        with open(exp / run_id / "metrics" / "loss", "a") as f:
+            f.write("9 0.001 50\n")
+    index.refresh()
+    assert sorted(index.run(r).metrics["loss"].value for r in run_ids) == [0.001, 0.5]  # one run per refresh
+    index.refresh()
+    assert [index.run(r).metrics["loss"].value for r in run_ids] == [0.001, 0.001]
 
 
 def test_new_nested_metric_key_of_a_running_run_is_seen_on_the_next_refresh(tmp_path, monkeypatch):

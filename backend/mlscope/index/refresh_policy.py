@@ -3,8 +3,11 @@
 A refresh never rescans the tree. It checks the hot runs (changed in the last
 HOT_SECONDS, or RUNNING and active in the last ACTIVE_SECONDS: crashed runs
 stay RUNNING forever and must not cost every second), then a rotating slice
-of QUICK_SLICE others with a quick stat check, then a small rotating slice
-with a full re-read (values rewritten in place). A refresh with nothing
+of the other RUNNING runs' metric files (a job that logs once an epoch is
+seen within seconds even in a 100,000-run tree, whose general lap takes
+minutes), then a rotating slice of QUICK_SLICE others with a quick stat
+check, then a small rotating slice with a full re-read (values rewritten in
+place). A refresh with nothing
 changed costs a few milliseconds at 10,000 runs; a change anywhere is seen
 within one lap.
 """
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
 HOT_SECONDS = 120.0  # a run seen changing this recently is checked on every refresh
 ACTIVE_SECONDS = 600.0  # a RUNNING run that wrote within this is checked on every refresh
+RUNNING_SLICE = 200  # quiet RUNNING runs whose metric files are stat'ed per refresh, round robin
 QUICK_SLICE = 500  # other runs quick-checked per refresh, round robin (10,000 runs: a lap in 20 refreshes)
 DEEP_SLICE = 20  # runs fully re-read per refresh, round robin (catches values rewritten in place)
 
@@ -31,6 +35,8 @@ class Due(NamedTuple):
 
     now: float
     hot: list[RunEntry]  # hot runs whose meta.yaml or metric files moved
+    running: list[RunEntry]  # quiet RUNNING runs of this refresh's slice whose meta.yaml or metric files moved
+    running_count: int  # the RUNNING slice's size (its cursor moves by it)
     quick: list[RunEntry]  # runs of the quick slice whose meta.yaml or watched files moved
     quick_count: int  # the quick slice's size (the cursor moves by it)
     deep: list[tuple[RunEntry, bytes, Any, tuple[Any, ...] | None]]  # (entry, sigs and run read from, details record)
@@ -53,10 +59,18 @@ def due_runs(index: RunIndex) -> Due:
     entries = list(runs.values())
     active_since = int((now - ACTIVE_SECONDS) * 1e9)
     hot = {rid: runs[rid] for rid, until in list(index._hot_until.items()) if until > now and rid in runs}
-    hot.update((e.info.run_id, e) for e in entries if e.info.status == "RUNNING" and e.last_activity_ns >= active_since)
+    quiet_running = []
+    for entry in entries:
+        if entry.info.status == "RUNNING":
+            if entry.last_activity_ns >= active_since:
+                hot[entry.info.run_id] = entry
+            else:
+                quiet_running.append(entry)
+    running = [e for e in _slice(quiet_running, index._running_cursor, RUNNING_SLICE) if e.info.run_id not in hot]
     quick = _slice(entries, index._quick_cursor, QUICK_SLICE)
     deep = _slice(entries, index._deep_cursor, DEEP_SLICE)
     due_hot = [e for e in hot.values() if e.meta_changed() or e.files_changed(metrics_only=True)]
+    due_running = [e for e in running if e.meta_changed() or e.files_changed(metrics_only=True)]
     due_quick = [e for e in quick if e.info.run_id not in hot and (e.meta_changed() or e.files_changed())]
     deep_reads: list[tuple[RunEntry, bytes, Any, tuple[Any, ...] | None]] = []
     for entry in deep:
@@ -65,7 +79,7 @@ def due_runs(index: RunIndex) -> Due:
             deep_reads.append((entry, sigs, run, None))  # read under the lock, as before
         else:
             deep_reads.append((entry, sigs, run, read_details(str(entry.run_dir), str(entry.exp_dir), entry.previous(), full=True)))
-    return Due(now, due_hot, due_quick, len(quick), deep_reads, len(deep))
+    return Due(now, due_hot, due_running, min(len(quiet_running), RUNNING_SLICE), due_quick, len(quick), deep_reads, len(deep))
 
 
 def refresh_runs(index: RunIndex, due: Due | None = None) -> int:
@@ -74,9 +88,10 @@ def refresh_runs(index: RunIndex, due: Due | None = None) -> int:
     if due is None:
         due = due_runs(index)
     now, runs, changed = due.now, index._runs, 0
-    for entry in due.hot:
+    for entry in (*due.hot, *due.running):
         if runs.get(entry.info.run_id) is entry:
             changed += index._sync_entry(entry, check="metrics", now=now)
+    index._running_cursor += due.running_count
     for entry in due.quick:
         if runs.get(entry.info.run_id) is entry:
             changed += index._sync_entry(entry, check="files", now=now)

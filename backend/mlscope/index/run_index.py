@@ -78,6 +78,7 @@ class RunIndex:
         self._snapshots: dict[str, list[Run]] = {}  # experiment id -> its runs, at _snapshot_version
         self._snapshot_version = -1
         self._quick_cursor = 0
+        self._running_cursor = 0
         self._deep_cursor = 0
         self._root_sig: tuple[Signature, Signature] = (MISSING, MISSING)
         self._listed = threading.Event()  # pass one done: every run's info is known
