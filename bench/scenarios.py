@@ -99,17 +99,15 @@ class TreeChanges:
 # ------------------------------------------------------------- cold starts
 
 
-def warm_page_cache(tree: Path) -> float:
-    """Read every file of the tree once (``find | cat``, in C); returns the seconds it took.
+def warm_page_cache(tree: Path) -> None:
+    """Read every file of the tree once (``find | cat``, in C).
 
     The targets are for a warm page cache, but this machine's kernel runs DAMON
     reclaim, which pages out file data left unread for about 60 s: a tree
     measured minutes after it was written is partly read from disk again.
     """
-    started = time.perf_counter()
     subprocess.run(["find", str(tree), "-type", "f", "-exec", "cat", "{}", "+"], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - started
 
 
 def start_to_pages(server: Server, client: Client, bodies: tuple[dict[str, Any], dict[str, Any]],

@@ -120,7 +120,8 @@ class CacheFile:
 
     def save(self, records: Iterable[Any]) -> int:
         """Write the records (marshalled one by one as they come) atomically; returns the file's size in bytes."""
-        reserved = len(json.dumps(self.header(b""), sort_keys=True)) + 32  # room for the real length and digest
+        header = self.header(b"")  # length and digest are replaced once every record is written
+        reserved = len(json.dumps(header, sort_keys=True)) + 32  # room for the real length and digest
         with private_file(self.path) as handle:
             handle.write(MAGIC + b" " * reserved + b"\n")
             hasher, length = hashlib.blake2b(digest_size=32), 0
@@ -130,7 +131,7 @@ class CacheFile:
                 hasher.update(framed)
                 length += len(framed)
                 handle.write(framed)
-            text = json.dumps({**self.header(b""), "length": length, "blake2b": hasher.hexdigest()}, sort_keys=True).encode()
+            text = json.dumps({**header, "length": length, "blake2b": hasher.hexdigest()}, sort_keys=True).encode()
             if len(text) > reserved:
                 raise OSError(f"index cache header longer than reserved ({len(text)} > {reserved} bytes)")
             handle.seek(len(MAGIC))
